@@ -1,0 +1,25 @@
+#!/bin/sh
+# Installs the Debian packages khabar needs to build, test and benchmark.
+# Idempotent: does nothing when every package is already installed.
+set -eu
+
+# Build and library dependencies (see README "Dependencies" for why each).
+PKGS="meson ninja-build pkg-config gcc clang libclang-rt-14-dev
+libutf8proc-dev libsqlite3-dev sqlite3 libzstd-dev zstd libxxhash-dev
+libmicrohttpd-dev libjansson-dev libxml2-dev zlib1g-dev libuchardet-dev
+libstemmer-dev python3"
+# Peers and tools for tests and benchmarks.
+PKGS="$PKGS ${KB_EXTRA_PKGS:-}"
+
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "install-deps: installing$missing" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,1 @@
+/* normalize.c — placeholder; the analyzer module is being written. */

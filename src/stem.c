@@ -1,0 +1,1 @@
+/* stem.c — placeholder; the analyzer module is being written. */

@@ -1,0 +1,1 @@
+/* stopwords.c — placeholder; the analyzer module is being written. */

@@ -1,0 +1,1 @@
+/* tokenize.c — placeholder; the analyzer module is being written. */

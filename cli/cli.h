@@ -27,6 +27,15 @@ void cli_json_str(FILE *f, const char *s, size_t n);
 int cli_stdout_is_tty(void);
 
 /* Verbs. argv[0] is the verb name. */
-int cmd_analyze(int argc, char **argv);
+int cmd_analyze(int argc, char **argv); /* cli/cmd_analyze.c */
+int cmd_clean(int argc, char **argv);   /* cli/cmd_clean.c */
+int cmd_index(int argc, char **argv);   /* cli/cmd_index.c */
+int cmd_search(int argc, char **argv);  /* cli/cmd_search.c */
+int cmd_dups(int argc, char **argv);    /* cli/cmd_dups.c */
+int cmd_serve(int argc, char **argv);   /* cli/cmd_serve.c (server/ does the work) */
+int cmd_stats(int argc, char **argv);   /* cli/cmd_maint.c */
+int cmd_check(int argc, char **argv);   /* cli/cmd_maint.c */
+int cmd_delete(int argc, char **argv);  /* cli/cmd_maint.c */
+int cmd_compact(int argc, char **argv); /* cli/cmd_maint.c */
 
 #endif

@@ -12,7 +12,16 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
+    {"clean", cmd_clean, "structured, clean articles as JSONL (or --text)"},
     {"analyze", cmd_analyze, "tokens with offsets, normalized form, stem and flags"},
+    {"index", cmd_index, "add or update documents in an index"},
+    {"search", cmd_search, "search an index"},
+    {"dups", cmd_dups, "near-duplicate story clusters"},
+    {"serve", cmd_serve, "HTTP API and web page over an index"},
+    {"stats", cmd_stats, "index statistics"},
+    {"check", cmd_check, "verify an index and report damage"},
+    {"delete", cmd_delete, "delete documents by id"},
+    {"compact", cmd_compact, "merge postings and reclaim space"},
 };
 
 static void usage(FILE *f)

@@ -16,7 +16,8 @@
  *   - Borrowed results say in their comment how long they stay valid.
  *   - All text is UTF-8 unless said otherwise. Offsets are byte offsets into the caller's text.
  *
- * Sections: common (errors, allocator, version) · analyzer · (later modules add their own).
+ * Sections: common · analyzer · input · clean · index · search · duplicates. Each module owns its
+ * section; the server (server/) and the CLI (cli/) use only what is declared here.
  */
 #ifndef KHABAR_H
 #define KHABAR_H
@@ -194,6 +195,104 @@ KB_API const char *kb_stemmer_name(kb_stemmer_mode m);
 
 /** Parses a stemmer name; returns 0 and sets *m, or KB_EINVAL. */
 KB_API int kb_stemmer_parse(const char *name, kb_stemmer_mode *m);
+
+/* ================================================================================================
+ * Input: reading news records from files, directories and stdin              (owner: src/input.c)
+ *
+ * A reader walks its paths (directories recursively, "-" for stdin), undoes .gz/.zst compression,
+ * detects the format (plain text: one article per file; JSONL; TREC <DOC> files; HTML pages) and
+ * the character encoding (UTF-8 with or without BOM, UTF-16 LE/BE, Windows-1256, ISO-8859-6),
+ * and yields records in UTF-8. A bad file or record is an error for that record only: the reader
+ * goes on with the rest on the next call.
+ * ============================================================================================== */
+
+/** Input formats. */
+typedef enum kb_format {
+    KB_FORMAT_AUTO = 0, /* detect from the file name and content */
+    KB_FORMAT_TEXT = 1, /* one article per file; first non-boilerplate line is usually the title */
+    KB_FORMAT_JSONL = 2,
+    KB_FORMAT_DOC = 3, /* TREC-style <DOC><DOCNO>…<TITLE>…<TEXT>…</DOC> */
+    KB_FORMAT_HTML = 4
+} kb_format;
+
+/**
+ * One input record, in UTF-8. Every slice is borrowed from the reader and valid until the next
+ * kb_reader_next() or kb_reader_close(). Absent fields have n == 0.
+ */
+typedef struct kb_record {
+    kb_slice id;       /* from the record (JSONL id, DOCNO); else derived from the file name */
+    kb_slice title;    /* when the format carries one (JSONL title, <TITLE>, <title>) */
+    kb_slice body;     /* the article text; the whole page for HTML */
+    kb_slice url, source, date; /* metadata as found (date not yet normalized) */
+    kb_format format;  /* the format this record came from */
+    const char *file;  /* path of the input file ("-" for stdin) */
+    uint64_t line;     /* 1-based line where the record starts in the decoded file */
+    const char *encoding; /* the source encoding, e.g. "UTF-8", "UTF-16LE", "WINDOWS-1256" */
+    size_t n_repaired; /* invalid byte sequences replaced by U+FFFD while decoding */
+} kb_record;
+
+/** Reader options; zero-initialized means: detect everything, default JSONL field names. */
+typedef struct kb_reader_options {
+    kb_format format;       /* KB_FORMAT_AUTO to detect */
+    const char *encoding;   /* NULL to detect; else an iconv name ("WINDOWS-1256") */
+    /* JSONL field names; NULL means the defaults (id; title; body|text|content; url; source;
+     * date). */
+    const char *id_field, *title_field, *body_field, *url_field, *source_field, *date_field;
+} kb_reader_options;
+
+/** Counts kept by a reader. */
+typedef struct kb_reader_stats {
+    uint64_t files;     /* files opened */
+    uint64_t records;   /* records returned */
+    uint64_t errors;    /* records or files that could not be read (each reported once) */
+    uint64_t bytes;     /* decoded bytes read */
+} kb_reader_stats;
+
+typedef struct kb_reader kb_reader;
+
+/**
+ * Opens a reader over paths[0..n_paths) (files, directories, "-" for stdin). Nothing is read yet.
+ * Returns NULL only on out of memory. opts may be NULL. Close with kb_reader_close().
+ */
+KB_API kb_reader *kb_reader_open(const char *const *paths, size_t n_paths,
+                                 const kb_reader_options *opts);
+
+/**
+ * Reads the next record. Returns 1 with *rec filled, 0 at the end of all inputs, or a negative
+ * KB_E* code for a record or file that could not be read; kb_reader_errmsg() then says which
+ * file, which line and why, and the next call goes on with the rest. KB_ENOMEM is the only error
+ * after which the reader should be closed.
+ */
+KB_API int kb_reader_next(kb_reader *r, kb_record *rec);
+
+/** The message of the last error, "FILE:LINE: what" (valid until the next call), or "". */
+KB_API const char *kb_reader_errmsg(const kb_reader *r);
+
+/** Copies the reader's counts into *st. */
+KB_API void kb_reader_stats_get(const kb_reader *r, kb_reader_stats *st);
+
+/** Closes a reader; NULL is a no-op. */
+KB_API void kb_reader_close(kb_reader *r);
+
+/* ================================================================================================
+ * Clean: from a record to a structured article                                (owner: src/clean.c)
+ * (section written by the cleaning work: kb_cleaner, kb_article)
+ * ============================================================================================== */
+
+/* ================================================================================================
+ * Index: the crash-safe embedded index                                         (owner: src/index.c)
+ * (section written by the index work: kb_index_open/close/add/delete/commit, stats, check)
+ * ============================================================================================== */
+
+/* ================================================================================================
+ * Search: queries, ranking, snippets                                          (owner: src/search.c)
+ * (section written by the search work: kb_search_*)
+ * ============================================================================================== */
+
+/* ================================================================================================
+ * Duplicates: exact and near-duplicate stories                                 (owner: src/dedup.c)
+ * (section written by the duplicates work)
+ * ============================================================================================== */
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,9 @@
+/* cmd_clean.c — `khabar clean`: not written yet (placeholder so the command dispatches). */
+#include "cli.h"
+
+int cmd_clean(int argc, char **argv)
+{
+    (void)argc;
+    cli_error("%s: not implemented yet", argv[0]);
+    return CLI_FAILED;
+}

@@ -1,0 +1,9 @@
+/* cmd_dups.c — `khabar dups`: not written yet (placeholder so the command dispatches). */
+#include "cli.h"
+
+int cmd_dups(int argc, char **argv)
+{
+    (void)argc;
+    cli_error("%s: not implemented yet", argv[0]);
+    return CLI_FAILED;
+}

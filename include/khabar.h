@@ -276,18 +276,123 @@ KB_API void kb_reader_close(kb_reader *r);
 
 /* ================================================================================================
  * Clean: from a record to a structured article                                (owner: src/clean.c)
- * (section written by the cleaning work: kb_cleaner, kb_article)
+ *
+ * DRAFT: the cleaning work refines this section. Text in an article is repaired for display
+ * (presentation forms → letters; BOM, stray bidi/zero-width controls and tatweel removed;
+ * whitespace tidied; diacritics kept), never normalized for matching.
  * ============================================================================================== */
+
+typedef enum kb_block_type {
+    KB_BLOCK_PARAGRAPH = 0,
+    KB_BLOCK_HEADING = 1,
+    KB_BLOCK_QUOTE = 2
+} kb_block_type;
+
+typedef struct kb_block {
+    kb_block_type type;
+    kb_slice text;
+} kb_block;
+
+/** A line the cleaner dropped, and why ("masthead", "duplicate-line", "repeated-in-source", …). */
+typedef struct kb_dropped {
+    kb_slice text;
+    const char *reason; /* static string */
+} kb_dropped;
+
+/**
+ * A clean article. Borrowed from the cleaner that produced it: valid until the next
+ * kb_cleaner_clean() or kb_cleaner_free() on it.
+ */
+typedef struct kb_article {
+    kb_slice id, source, url;
+    kb_slice date; /* ISO 8601 (YYYY-MM-DD or full timestamp), or empty when unknown */
+    kb_slice title;
+    const kb_slice *captions;
+    size_t n_captions;
+    const kb_block *blocks; /* in reading order */
+    size_t n_blocks;
+    const kb_dropped *dropped;
+    size_t n_dropped;
+    double arabic_share; /* Arabic letters / all letters, 0..1 */
+    size_t n_repaired;   /* characters repaired (decoding and display repair) */
+} kb_article;
+
+typedef struct kb_cleaner kb_cleaner;
 
 /* ================================================================================================
  * Index: the crash-safe embedded index                                         (owner: src/index.c)
- * (section written by the index work: kb_index_open/close/add/delete/commit, stats, check)
+ *
+ * DRAFT: the index work refines this section. One directory holds one index (an SQLite database
+ * in WAL mode with khabar's own postings inside). A handle is used by one thread at a time; open
+ * one handle per thread. Any number of readers and one writer may have the same index open: a
+ * reader sees the last commit that finished before its search began.
  * ============================================================================================== */
+
+typedef struct kb_index kb_index;
+
+typedef struct kb_index_options {
+    int read_only;           /* open for searching only */
+    kb_stemmer_mode stemmer; /* used when creating a new index; an existing index keeps its own */
+} kb_index_options;
+
+/** Index-wide counts. */
+typedef struct kb_index_stats {
+    uint64_t docs;           /* live documents */
+    uint64_t terms;          /* distinct terms */
+    uint64_t postings_bytes; /* compressed postings + term dictionary */
+    uint64_t stored_bytes;   /* compressed stored articles */
+    uint64_t file_bytes;     /* database files on disk */
+} kb_index_stats;
 
 /* ================================================================================================
  * Search: queries, ranking, snippets                                          (owner: src/search.c)
- * (section written by the search work: kb_search_*)
+ *
+ * DRAFT: the search work refines this section.
  * ============================================================================================== */
+
+typedef struct kb_search_options {
+    uint32_t limit;      /* hits to return; 0 means 10 */
+    uint32_t offset;     /* hits to skip (paging) */
+    int no_collapse;     /* do not fold a duplicate cluster into its best hit */
+    int exact_total;     /* count every match instead of estimating past the top-k */
+    kb_slice source;     /* filter: only this source (empty: any) */
+    kb_slice date_from;  /* filter: YYYY-MM-DD inclusive (empty: open) */
+    kb_slice date_to;
+} kb_search_options;
+
+/** A highlighted range [start, end) in bytes, relative to the snippet text. Whole words only. */
+typedef struct kb_highlight {
+    uint32_t start, end;
+} kb_highlight;
+
+typedef struct kb_hit {
+    kb_slice id, title, source, date, url;
+    double score;
+    kb_slice snippet; /* cut from the stored article text at word boundaries */
+    const kb_highlight *highlights;
+    size_t n_highlights;
+    uint32_t similar;             /* other members of this hit's duplicate cluster */
+    const kb_slice *also_sources; /* their sources (distinct) */
+    size_t n_also_sources;
+} kb_hit;
+
+typedef struct kb_facet {
+    kb_slice value;
+    uint64_t count;
+} kb_facet;
+
+/** Search results; owned by the caller, freed with kb_results_free(). */
+typedef struct kb_results {
+    uint64_t total;     /* matching documents (exact when total_exact) */
+    int total_exact;
+    int fallback_any;   /* no document had every word: ranked any-word matches instead */
+    uint64_t took_us;   /* time spent in the search, measured inside the library */
+    const kb_hit *hits;
+    size_t n_hits;
+    const kb_facet *sources; /* facet counts by source over the matches */
+    size_t n_sources;
+    const char *notice; /* a message for the user (fallback, query repaired), or NULL */
+} kb_results;
 
 /* ================================================================================================
  * Duplicates: exact and near-duplicate stories                                 (owner: src/dedup.c)

@@ -12,15 +12,16 @@
 #   tests/eval/*.sh                  measurements on ../shared data (skip cleanly without it)
 # Each prints "N passed, N failed[, N skipped]" as its last such line; a suite that exits non-zero
 # without one counts as one failure. KB_TEST_FAST=1 skips the ASan build and the eval suites.
+# KB_BUILD=DIR builds into DIR and DIR-asan instead of build and build-asan.
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 export KB_ROOT="$ROOT"
 export KB_SHARED="${KB_SHARED:-$ROOT/../shared}"
-export KHABAR="$ROOT/build/khabar"
+export KHABAR="$ROOT/${KB_BUILD:-build}/khabar"
 
 total_pass=0 total_fail=0 total_skip=0
-LOG_DIR="$ROOT/build/test-logs"
+LOG_DIR="$ROOT/${KB_BUILD:-build}/test-logs"
 
 setup() { # dir, extra meson args...
     dir=$1; shift
@@ -70,16 +71,17 @@ run_units() { # build dir, label
 }
 
 echo "== build (release, -Werror)"
-setup build -Dwerror=true || { echo "0 passed, 1 failed"; exit 1; }
+B=${KB_BUILD:-build}
+setup "$B" -Dwerror=true || { echo "0 passed, 1 failed"; exit 1; }
 mkdir -p "$LOG_DIR"
-run_units build unit
+run_units "$B" unit
 
 if [ "${KB_TEST_FAST:-0}" != 1 ]; then
     echo "== build (ASan + UBSan)"
-    if setup build-asan -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true; then
+    if setup "$B-asan" -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true; then
         export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
         export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
-        run_units build-asan asan
+        run_units "$B-asan" asan
         unset ASAN_OPTIONS UBSAN_OPTIONS
     else
         total_fail=$((total_fail + 1))

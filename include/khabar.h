@@ -275,11 +275,20 @@ KB_API void kb_reader_stats_get(const kb_reader *r, kb_reader_stats *st);
 KB_API void kb_reader_close(kb_reader *r);
 
 /* ================================================================================================
- * Clean: from a record to a structured article                                (owner: src/clean.c)
+ * Clean: from a record to a structured article            (owner: src/clean.c, html.c, dates.c,
+ *                                                                  linestats.c)
  *
- * DRAFT: the cleaning work refines this section. Text in an article is repaired for display
- * (presentation forms → letters; BOM, stray bidi/zero-width controls and tatweel removed;
- * whitespace tidied; diacritics kept), never normalized for matching.
+ * The cleaner turns one kb_record (plain text, JSONL body, <DOC> text or a whole HTML page) into
+ * a structured article: title, dateline date, captions, blocks (paragraphs, headings, quotes) in
+ * reading order. Text is repaired for display (presentation forms → letters; BOM, stray
+ * bidi/zero-width controls and tatweel removed; whitespace tidied; diacritics kept), never
+ * normalized for matching. Nothing is lost silently: every line the cleaner drops is listed in
+ * kb_article.dropped with its reason.
+ *
+ * Cross-document boilerplate (a byline formula, "// انتهى //", an SMS footer that recurs in many
+ * articles of one source) needs line statistics per source: feed every record once to
+ * kb_cleaner_learn() (or load a saved model with kb_cleaner_model_load()), then clean. Without
+ * statistics, only in-document rules apply.
  * ============================================================================================== */
 
 typedef enum kb_block_type {
@@ -288,36 +297,146 @@ typedef enum kb_block_type {
     KB_BLOCK_QUOTE = 2
 } kb_block_type;
 
+/** Returns "paragraph", "heading" or "quote" (static storage), or "unknown". */
+KB_API const char *kb_block_type_name(kb_block_type t);
+
+/**
+ * One block of the article. text is a sub-range of kb_article.text, so text.p - article->text.p
+ * is the block's byte offset in the article text.
+ */
 typedef struct kb_block {
     kb_block_type type;
     kb_slice text;
 } kb_block;
 
-/** A line the cleaner dropped, and why ("masthead", "duplicate-line", "repeated-in-source", …). */
+/*
+ * Reasons a line is dropped (kb_dropped.reason points to one of these static strings, so a
+ * caller may compare pointers or strings):
+ *   "masthead"            short lines before the headline that are not the headline (site name,
+ *                         editor's name, a menu)
+ *   "duplicate"           a line already seen in this document (a caption shown twice)
+ *   "title"               the title repeated as the first body line
+ *   "share"               share / follow / read-more / subscribe lines
+ *   "copyright"           copyright and all-rights-reserved lines
+ *   "agency-tag"          a line that is only a news-agency tag ("و م ع", "(واس)", "// انتهى //")
+ *   "empty"               a line with no letters or digits (punctuation, rules, lone symbols)
+ *   "repeated-in-source"  a line that recurs in many documents of the same source (needs stats)
+ *   "navigation"          HTML: menus, link lists, related-article lists outside the article
+ */
+#define KB_DROP_MASTHEAD "masthead"
+#define KB_DROP_DUPLICATE "duplicate"
+#define KB_DROP_TITLE "title"
+#define KB_DROP_SHARE "share"
+#define KB_DROP_COPYRIGHT "copyright"
+#define KB_DROP_AGENCY "agency-tag"
+#define KB_DROP_EMPTY "empty"
+#define KB_DROP_REPEATED "repeated-in-source"
+#define KB_DROP_NAVIGATION "navigation"
+
+/** A line the cleaner dropped, and why. */
 typedef struct kb_dropped {
-    kb_slice text;
-    const char *reason; /* static string */
+    kb_slice text;      /* the line as repaired for display */
+    const char *reason; /* one of the KB_DROP_* strings (static storage) */
 } kb_dropped;
 
 /**
- * A clean article. Borrowed from the cleaner that produced it: valid until the next
- * kb_cleaner_clean() or kb_cleaner_free() on it.
+ * A clean article. Borrowed from the cleaner that produced it: every pointer inside is valid
+ * until the next kb_cleaner_clean() or kb_cleaner_free() on that cleaner. Absent fields have
+ * n == 0.
  */
 typedef struct kb_article {
     kb_slice id, source, url;
-    kb_slice date; /* ISO 8601 (YYYY-MM-DD or full timestamp), or empty when unknown */
-    kb_slice title;
-    const kb_slice *captions;
+    kb_slice date;  /* ISO 8601 (YYYY-MM-DD or YYYY-MM-DDThh:mm:ss[±hh:mm]), or empty: from the
+                     * record's metadata, else from a dateline in the text */
+    kb_slice title; /* repaired for display; may be empty */
+    const kb_slice *captions; /* image captions, each once */
     size_t n_captions;
     const kb_block *blocks; /* in reading order */
     size_t n_blocks;
-    const kb_dropped *dropped;
+    const kb_dropped *dropped; /* in input order */
     size_t n_dropped;
-    double arabic_share; /* Arabic letters / all letters, 0..1 */
+    kb_slice text;       /* the blocks' texts joined by "\n\n": what an indexer analyzes */
+    double arabic_share; /* Arabic letters / all letters of title and blocks, 0..1 */
     size_t n_repaired;   /* characters repaired (decoding and display repair) */
+    kb_format format;    /* the record's format */
 } kb_article;
 
 typedef struct kb_cleaner kb_cleaner;
+
+/** Cleaner options; zero-initialized means the defaults. */
+typedef struct kb_cleaner_options {
+    int keep_boilerplate; /* keep every line as a block; dropped[] stays empty */
+    /* A line is "repeated-in-source" when it occurs in at least source_min_docs documents of its
+     * source (0: default 5) and in at least source_min_share of them (0: default 0.002). */
+    uint32_t source_min_docs;
+    double source_min_share;
+} kb_cleaner_options;
+
+/**
+ * Creates a cleaner. opts may be NULL for defaults. Returns NULL on out of memory. A cleaner is
+ * not thread-safe; use one per thread. Free with kb_cleaner_free().
+ */
+KB_API kb_cleaner *kb_cleaner_new(const kb_cleaner_options *opts);
+
+/** Frees a cleaner and its statistics; NULL is a no-op. */
+KB_API void kb_cleaner_free(kb_cleaner *c);
+
+/**
+ * Cleans one record into *out (borrowed: valid until the next kb_cleaner_clean() or
+ * kb_cleaner_free()). The record is only read during the call. HTML records (format
+ * KB_FORMAT_HTML) go through the HTML parser and content scoring; the others are cleaned as text.
+ * Returns 0, or KB_ENOMEM / KB_ETOOBIG (kb_cleaner_errmsg() says more). Malformed input is never
+ * an error: the cleaner does what it can with it.
+ */
+KB_API int kb_cleaner_clean(kb_cleaner *c, const kb_record *rec, kb_article *out);
+
+/**
+ * First pass of cross-document statistics: counts, per source (rec->source, else the directory of
+ * rec->file), the documents each line occurs in. Call it on every record, then clean them all.
+ * Returns 0 or KB_ENOMEM.
+ */
+KB_API int kb_cleaner_learn(kb_cleaner *c, const kb_record *rec);
+
+/** Saves the learned line statistics to path (a small text file). Returns 0 or KB_EIO. */
+KB_API int kb_cleaner_model_save(const kb_cleaner *c, const char *path);
+
+/**
+ * Loads line statistics saved by kb_cleaner_model_save(), adding them to those already learned.
+ * Returns 0, KB_EIO (cannot read), KB_EVERSION or KB_ECORRUPT (not a model file).
+ */
+KB_API int kb_cleaner_model_load(kb_cleaner *c, const char *path);
+
+/** The message of the cleaner's last error (valid until the next call), or "". */
+KB_API const char *kb_cleaner_errmsg(const kb_cleaner *c);
+
+/** Flags for kb_article_to_json(). */
+enum kb_json_flag {
+    KB_JSON_NO_DROPPED = 1u << 0, /* leave out "dropped" */
+    KB_JSON_NO_QUALITY = 1u << 1  /* leave out "arabic_share" and "repaired" */
+};
+
+/**
+ * Serializes an article as one line of JSON (no newline at the end):
+ *   {"id":…,"source":…,"url":…,"date":…,"title":…,"captions":[…],
+ *    "blocks":[{"type":"paragraph|heading|quote","text":…}],"dropped":[{"text":…,"reason":…}],
+ *    "arabic_share":0.98,"repaired":0}
+ * Absent string fields are written as "". On success *json is a NUL-terminated string allocated
+ * through the library's allocator, to be freed with kb_json_free(); *len (if not NULL) gets its
+ * length. Returns 0 or KB_ENOMEM.
+ */
+KB_API int kb_article_to_json(const kb_article *a, unsigned flags, char **json, size_t *len);
+
+/** Frees a string returned by kb_article_to_json(); NULL is a no-op. */
+KB_API void kb_json_free(char *json);
+
+/**
+ * Finds a date in text[0..len) and writes it as ISO 8601 (YYYY-MM-DD, or with the time when the
+ * text has one) into out (at least 32 bytes). Understands ISO and numeric dates (2017-02-25,
+ * 25/02/2017), Gregorian month names in their Egyptian, Levantine and Maghrebi forms (يناير,
+ * كانون الثاني, جانفي …), English month names, and Hijri dates (with the Hijri month names,
+ * converted to Gregorian). Returns the length written, 0 when no date was found.
+ */
+KB_API int kb_date_parse(const char *text, size_t len, char *out, size_t out_size);
 
 /* ================================================================================================
  * Index: the crash-safe embedded index                                         (owner: src/index.c)
@@ -347,17 +466,54 @@ typedef struct kb_index_stats {
 /* ================================================================================================
  * Search: queries, ranking, snippets                                          (owner: src/search.c)
  *
- * DRAFT: the search work refines this section.
+ * kb_search_run() parses a query, ranks the matching articles with BM25F (title, headings and
+ * captions, body; a bonus when the written form matches and not only the stem), prunes with
+ * block-max MaxScore so a top-k query does not score every match, and cuts a snippet for each hit
+ * from the stored original text with the matched words marked.
+ *
+ * The query language (docs/search.md):
+ *   word word        every word must match (stems: العراق finds والعراق, بالعراق); when no article
+ *                    has them all, the ranked any-word matches are returned and fallback_any is set
+ *   "exact phrase"   consecutive written (normalized) forms, not stems
+ *   -word  -"a b"    excludes articles that match
+ *   a OR b           either; binds tighter than the implicit AND; parentheses group
+ *   title:word       the word (or "phrase") in the title only
+ *   source:NAME      filter by source (quotes for names with spaces)
+ *   date:FROM..TO    filter by date, YYYY-MM-DD (either end may be empty); date:YYYY-MM-DD one day
+ * A malformed query is repaired (an unclosed quote or parenthesis is closed, a dangling OR or '-'
+ * is ignored) and results->notice says so. Stopwords are dropped unless the query is made only of
+ * them or they sit inside a phrase. Limits: KB_QUERY_MAX_BYTES, KB_QUERY_MAX_TERMS.
  * ============================================================================================== */
 
+/* A query longer than this is refused (KB_ETOOBIG): a search box question is a few hundred bytes;
+ * 4 KiB leaves room for long pasted titles and keeps parsing and term lookups bounded. */
+#define KB_QUERY_MAX_BYTES 4096
+/* At most this many words and phrase words in one query (KB_ETOOBIG past it): each costs a
+ * postings cursor, and ranking with more than 64 is slower without being better. */
+#define KB_QUERY_MAX_TERMS 64
+/* Hits a single call may return (limit + offset): deeper paging is not what a reader does, and
+ * the top-k heap stays small. */
+#define KB_SEARCH_MAX_HITS 10000
+
+/** Modes for kb_search_options.mode. */
+typedef enum kb_search_mode {
+    KB_SEARCH_ALL = 0, /* every word must match; falls back to any-word ranking when nothing does */
+    KB_SEARCH_ANY = 1  /* ranked any-word match from the start (natural-language questions) */
+} kb_search_mode;
+
+/** Search options; zero-initialized means defaults. */
 typedef struct kb_search_options {
-    uint32_t limit;      /* hits to return; 0 means 10 */
+    uint32_t limit;      /* hits to return; 0 means 10; limit + offset <= KB_SEARCH_MAX_HITS */
     uint32_t offset;     /* hits to skip (paging) */
     int no_collapse;     /* do not fold a duplicate cluster into its best hit */
     int exact_total;     /* count every match instead of estimating past the top-k */
-    kb_slice source;     /* filter: only this source (empty: any) */
+    kb_slice source;     /* filter: only this source (empty: any); adds to a source: in the query */
     kb_slice date_from;  /* filter: YYYY-MM-DD inclusive (empty: open) */
     kb_slice date_to;
+    kb_search_mode mode; /* KB_SEARCH_ALL (default) or KB_SEARCH_ANY */
+    int no_snippets;     /* skip snippets (ids, scores and metadata only) */
+    int no_facets;       /* skip the source facet counts */
+    uint32_t snippet_bytes; /* target snippet length in bytes; 0 means 220 */
 } kb_search_options;
 
 /** A highlighted range [start, end) in bytes, relative to the snippet text. Whole words only. */
@@ -365,12 +521,21 @@ typedef struct kb_highlight {
     uint32_t start, end;
 } kb_highlight;
 
+/**
+ * One hit. Every slice and array is owned by the kb_results it belongs to. snippet is cut from
+ * the stored article text (as the user gave it, diacritics and all) at word boundaries; when
+ * snippet_start > 0 or the snippet ends before the text does, the caller may show an ellipsis.
+ */
 typedef struct kb_hit {
     kb_slice id, title, source, date, url;
     double score;
     kb_slice snippet; /* cut from the stored article text at word boundaries */
     const kb_highlight *highlights;
     size_t n_highlights;
+    uint64_t snippet_start;       /* byte offset of the snippet in the stored body text */
+    int snippet_is_title;         /* 1 when the body had no match and the snippet is the title */
+    const kb_highlight *title_highlights; /* matched words in title, offsets relative to it */
+    size_t n_title_highlights;
     uint32_t similar;             /* other members of this hit's duplicate cluster */
     const kb_slice *also_sources; /* their sources (distinct) */
     size_t n_also_sources;
@@ -389,10 +554,34 @@ typedef struct kb_results {
     uint64_t took_us;   /* time spent in the search, measured inside the library */
     const kb_hit *hits;
     size_t n_hits;
-    const kb_facet *sources; /* facet counts by source over the matches */
+    const kb_facet *sources; /* facet counts by source over the matches (exact_total only) */
     size_t n_sources;
-    const char *notice; /* a message for the user (fallback, query repaired), or NULL */
+    const char *notice; /* a message for the user (fallback, query repaired, error), or NULL */
 } kb_results;
+
+/**
+ * Runs query q[0..n) (UTF-8; need not be NUL-terminated) on ix. opts may be NULL for defaults.
+ * On success returns 0 and sets *out to results the caller frees with kb_results_free().
+ * Errors: KB_EQUERY (nothing searchable is left of the query, or a bad date: range),
+ * KB_ETOOBIG (past KB_QUERY_MAX_BYTES / KB_QUERY_MAX_TERMS, or limit + offset past
+ * KB_SEARCH_MAX_HITS), KB_EINVAL (NULL arguments), KB_ENOMEM, KB_ECORRUPT / KB_EIO from the index.
+ * For KB_EQUERY and KB_ETOOBIG *out is still set, with no hits and notice saying what is wrong
+ * in words a user understands; free it too. For other errors *out is NULL.
+ * The index handle is used, not changed: one thread at a time per handle.
+ */
+KB_API int kb_search_run(kb_index *ix, const char *q, size_t n, const kb_search_options *opts,
+                         kb_results **out);
+
+/** Frees results from kb_search_run(); NULL is a no-op. */
+KB_API void kb_results_free(kb_results *r);
+
+/**
+ * Explains how q[0..n) is understood: writes a one-line S-expression of the parsed query, e.g.
+ * (and (stem "عراق") (phrase "مجلس" "الامن") (not (stem "حرب"))), NUL-terminated, into
+ * out[0..out_size). Returns the full length (as snprintf does) or a negative KB_E* code; no index
+ * is needed. Meant for tests, tools and the server's debug output.
+ */
+KB_API int kb_query_explain(const char *q, size_t n, char *out, size_t out_size);
 
 /* ================================================================================================
  * Duplicates: exact and near-duplicate stories                                 (owner: src/dedup.c)

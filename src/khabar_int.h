@@ -64,4 +64,299 @@ size_t kb__utf8_decode(const unsigned char *s, size_t n, int32_t *cp, int *inval
 /* Encodes cp into out (4 bytes room); returns bytes written. */
 size_t kb__utf8_encode(int32_t cp, char *out);
 
+/* ---- query.c, snippet.c, search.c: the search module (owner: search) ----------------------------
+ *
+ * A parsed query is a small tree of nodes kept in one array; strings live in one buffer and are
+ * referred to by offset, so the tree is a couple of allocations whatever its size.
+ */
+
+/* Parentheses nest at most this deep; deeper ones are read as plain grouping-free text. Bounds
+ * the parser's recursion (fuzzed input) far above anything a person types. */
+#define KB_QUERY_MAX_DEPTH 32
+/* Nodes in one parsed query: terms, phrases and the groups around them. 4 per term is generous. */
+#define KB_QUERY_MAX_NODES (4 * KB_QUERY_MAX_TERMS + 16)
+/* source: filters in one query (OR-ed together). */
+#define KB_QUERY_MAX_SOURCES 8
+
+typedef enum kb__qtype {
+    KB_QN_TERM = 0, /* one word: matches its stem, or its normalized form when exact */
+    KB_QN_PHRASE,   /* consecutive normalized forms; children are exact TERMs */
+    KB_QN_AND,
+    KB_QN_OR,
+    KB_QN_NOT /* one child; only meaningful inside an AND */
+} kb__qtype;
+
+enum kb__qfield { KB_QF_ANY = 0, KB_QF_TITLE = 1 };
+
+#define KB_QN_NONE UINT32_MAX
+
+typedef struct kb__qnode {
+    uint8_t type;  /* kb__qtype */
+    uint8_t field; /* kb__qfield */
+    uint8_t exact; /* TERM: match the normalized (written) form, not the stem */
+    uint8_t stop;  /* TERM: on the analyzer's stop list */
+    uint32_t norm, norm_len; /* TERM: offset/length of the normalized form in kb__query.strings */
+    uint32_t stem, stem_len; /* TERM: offset/length of the stem */
+    uint32_t child, next;    /* first child and next sibling (node indexes), or KB_QN_NONE */
+} kb__qnode;
+
+typedef struct kb__query {
+    kb__qnode *nodes;
+    uint32_t n_nodes, cap_nodes;
+    uint32_t root;   /* KB_QN_NONE for a query with nothing to match */
+    kb_buf strings;  /* NUL-separated norms, stems and filter values */
+    uint32_t sources[KB_QUERY_MAX_SOURCES], source_lens[KB_QUERY_MAX_SOURCES];
+    uint32_t n_sources;
+    char date_from[11], date_to[11]; /* "YYYY-MM-DD" or "" (open) */
+    int repaired;    /* something was dropped or closed; notice says what */
+    kb_buf notice;   /* messages for the user, "; "-separated */
+} kb__query;
+
+/* Parses q[0..n) with analyzer a (the index's own, so query and documents analyze alike) into
+ * *out, which the caller frees with kb__query_free() whatever the result. Returns 0,
+ * KB_ETOOBIG (length, terms), KB_EQUERY (bad date:) or KB_ENOMEM; notice holds the message. */
+int kb__query_parse(kb_analyzer *a, const char *q, size_t n, kb__query *out);
+void kb__query_free(kb__query *q);
+/* Drops stopword terms unless the query is made only of them (phrases keep theirs), flattens
+ * single-child groups and merges nested ANDs/ORs. Called by kb__query_parse(). */
+void kb__query_simplify(kb__query *q);
+/* Appends the S-expression of the query (see kb_query_explain) to out. */
+void kb__query_explain(const kb__query *q, kb_buf *out);
+static inline const char *kb__query_str(const kb__query *q, uint32_t off)
+{
+    return q->strings.p + off;
+}
+
+/* A word to mark in a snippet: its normalized form and stem (as the analyzer gives them). */
+typedef struct kb__snip_term {
+    const char *norm, *stem;
+    size_t norm_len, stem_len;
+} kb__snip_term;
+
+/* Finds the best window of about target bytes in text[0..n): the one whose tokens match the most
+ * distinct terms (stem or normalized form), then the most matches. Cuts at token boundaries,
+ * never inside a word. Writes the window's byte range to *start and *end, appends the matched
+ * words' ranges, relative to *start, to hl (an array of kb_highlight, grown as needed, count in
+ * *n_hl). With no match, the window is the text's beginning. Returns 0 or KB_ENOMEM. */
+int kb__snippet_best(kb_analyzer *a, const char *text, size_t n, const kb__snip_term *terms,
+                     size_t n_terms, size_t target, size_t *start, size_t *end,
+                     kb_highlight **hl, size_t *n_hl, size_t *cap_hl);
+/* Marks every matching word of text[0..n) (e.g. a title); same conventions as above. */
+int kb__snippet_mark_all(kb_analyzer *a, const char *text, size_t n, const kb__snip_term *terms,
+                         size_t n_terms, kb_highlight **hl, size_t *n_hl, size_t *cap_hl);
+
+/* ---- clean.c, html.c, dates.c, linestats.c: cleaning -------------------------------------------
+ *
+ * The HTML extractor and the text cleaner meet on a list of lines: text lines separated by '\n'
+ * in one buffer, each with a hint the HTML structure gave (heading, quote, caption) or none.
+ */
+
+enum kb__line_hint {
+    KB__HINT_NONE = 0,
+    KB__HINT_HEADING = 1,
+    KB__HINT_QUOTE = 2,
+    KB__HINT_CAPTION = 3,
+    KB__HINT_NAV = 4 /* outside the chosen article: reported as dropped ("navigation") */
+};
+
+typedef struct kb__hline {
+    size_t off, len; /* in kb__html_doc.text */
+    int hint;        /* KB__HINT_* */
+} kb__hline;
+
+/* What the HTML extractor found in a page. Reused across pages (buffers keep their memory). */
+typedef struct kb__html_doc {
+    kb_buf text;  /* the article's lines, '\n'-separated, in reading order */
+    kb__hline *lines;
+    size_t n_lines, cap_lines;
+    kb_buf title; /* from og:title / <h1> / <title> minus the site name; may be empty */
+    kb_buf date;  /* raw date from metadata (article:published_time, <time datetime>…) */
+    kb_buf url;   /* og:url / canonical link */
+    kb_buf site;  /* og:site_name */
+} kb__html_doc;
+
+void kb__html_doc_init(kb__html_doc *d);
+void kb__html_doc_free(kb__html_doc *d);
+/* Parses html[0..n) with libxml2's HTML parser and fills d with the article's lines, chosen by
+ * content scoring. Returns 0, KB_ENOMEM, or KB_EPARSE when nothing could be parsed. */
+int kb__html_extract(kb__html_doc *d, const char *html, size_t n);
+
+/* Cross-document line statistics (linestats.c): per source, in how many documents each line
+ * (by 64-bit hash) occurs. */
+typedef struct kb__linestats kb__linestats;
+kb__linestats *kb__linestats_new(void);
+void kb__linestats_free(kb__linestats *ls);
+/* Adds one document of source src[0..n_src): hashes[0..n) are its lines' hashes (duplicates
+ * inside the document are counted once). Returns 0 or KB_ENOMEM. */
+int kb__linestats_add(kb__linestats *ls, const char *src, size_t n_src, uint64_t *hashes,
+                      size_t n);
+/* Documents of source src containing the line with this hash; *n_docs gets the source's total. */
+uint32_t kb__linestats_count(const kb__linestats *ls, const char *src, size_t n_src,
+                             uint64_t hash, uint32_t *n_docs);
+int kb__linestats_save(const kb__linestats *ls, const char *path);
+int kb__linestats_load(kb__linestats *ls, const char *path);
+/* The hash of a tidied line, as the statistics key it. */
+uint64_t kb__line_hash(const char *s, size_t n);
+
+/* ---- index.c, postings.c, store.c: the index and its internal reader API (owner: index) --------
+ *
+ * Search reads the index through this API. A search brackets its reads with
+ * kb__index_read_begin()/kb__index_read_end(): everything read in between comes from one SQLite
+ * snapshot, and the per-document arrays (lengths, liveness, source, date) are refreshed when a
+ * writer committed since the last search. Nothing here allocates per posting.
+ *
+ * Fields: a posting carries a term frequency per field. Positions are word positions in the
+ * document: the title's words first, then the body text (headings, captions and paragraphs in
+ * reading order, as stored); a gap of KB_FIELD_GAP positions separates the title from the body
+ * so a phrase never spans them. Only FORM postings carry positions (phrases match written
+ * forms); STEM postings carry tfs only.
+ */
+struct sqlite3;
+
+enum { KB_FIELD_TITLE = 0, KB_FIELD_HEAD = 1, KB_FIELD_BODY = 2, KB_N_FIELDS = 3 };
+typedef enum kb__term_kind { KB_TERM_FORM = 0, KB_TERM_STEM = 1 } kb__term_kind;
+
+#define KB_DOC_END UINT32_MAX /* docid of an exhausted cursor */
+/* Postings per block: big enough that the block header and the SQLite row cost little per
+ * posting, small enough that skipping decodes little (Lucene uses 128 too). */
+#define KB_BLOCK_MAX 128
+/* Position gap between the title and the body (no phrase spans them). */
+#define KB_FIELD_GAP 16
+
+/* The SQLite handle, for modules that keep tables in the index database (dedup_*). */
+struct sqlite3 *kb__index_db(kb_index *ix);
+/* The index's analyzer (its stemmer), for query analysis. Owned by ix. */
+kb_analyzer *kb__index_analyzer(kb_index *ix);
+/* Sets the handle's error message (printf-style) and returns err. */
+int kb__index_fail(kb_index *ix, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Starts / ends a read snapshot. read_begin returns 0 or KB_EIO/KB_ECORRUPT/KB_ENOMEM. Nesting is
+ * not allowed. A writer handle may call them too (it then sees its own pending changes). */
+int kb__index_read_begin(kb_index *ix);
+void kb__index_read_end(kb_index *ix);
+
+/* Collection statistics of the snapshot. */
+typedef struct kb__collection {
+    uint32_t docs;                     /* live documents */
+    uint32_t max_docid;                /* docids are 1..max_docid (some dead) */
+    uint64_t total_len[KB_N_FIELDS];   /* words per field over live documents */
+    double avg_len[KB_N_FIELDS];       /* total_len / docs (0 when empty) */
+} kb__collection;
+void kb__index_collection(const kb_index *ix, kb__collection *out);
+
+/* Per-document data of the snapshot, O(1). For a dead or unknown docid: lens returns NULL,
+ * live 0. lens points to KB_N_FIELDS word counts, valid until the next read_begin. */
+const uint32_t *kb__index_doc_lens(const kb_index *ix, uint32_t docid);
+int kb__index_doc_live(const kb_index *ix, uint32_t docid);
+/* Source of a document as a small integer (0 = none), and the source's name. Ids are stable
+ * within an index. */
+uint32_t kb__index_doc_source(const kb_index *ix, uint32_t docid);
+kb_slice kb__index_source_name(const kb_index *ix, uint32_t source_id);
+/* Looks up a source name; returns its id or 0 when no document has it. */
+uint32_t kb__index_source_id(const kb_index *ix, const char *name, size_t n);
+uint32_t kb__index_n_sources(const kb_index *ix); /* ids are 1..n */
+/* Date of a document as YYYYMMDD (0 = unknown). */
+uint32_t kb__index_doc_date(const kb_index *ix, uint32_t docid);
+
+/* A stored document, fetched by docid. The struct is caller-owned and reusable: its buffers keep
+ * their memory; slices are valid until the next kb__index_doc_get on it or kb__doc_free. */
+typedef struct kb__doc {
+    uint32_t docid;
+    kb_slice id, title, source, date, url;
+    kb_slice body; /* blocks in reading order joined by "\n\n" (what positions count over) */
+    kb_buf raw;    /* decompressed record */
+    kb_buf meta;   /* id/source/date/url copies */
+} kb__doc;
+void kb__doc_init(kb__doc *d);
+void kb__doc_free(kb__doc *d);
+/* Returns 0, KB_ENOTFOUND (dead or unknown docid), KB_ECORRUPT, KB_ENOMEM, KB_EIO. */
+int kb__index_doc_get(kb_index *ix, uint32_t docid, kb__doc *d);
+/* docid of an external id, or 0 when absent. */
+uint32_t kb__index_docid(kb_index *ix, const char *id, size_t n);
+
+/*
+ * A postings cursor: caller-owned, reusable. Open on a term, then next()/advance(); the current
+ * posting is in doc and tf[]. Block-level data for dynamic pruning (block-max WAND / MaxScore):
+ * after kb__postings_shallow(p, target), blk_last is the last docid of the block holding the
+ * first posting >= target (KB_DOC_END past the end) and blk_max_tf[f] / blk_min_len[f] bound
+ * the tfs and field lengths of every posting in that block; max_tf[f] bounds the whole list.
+ * Dead (deleted/replaced) documents are skipped by the cursor.
+ */
+typedef struct kb__postings {
+    /* the current posting */
+    uint32_t doc;             /* KB_DOC_END when exhausted (and before the first next()) */
+    uint32_t tf[KB_N_FIELDS]; /* term frequency per field */
+    /* the term */
+    uint32_t df;              /* documents containing the term (dead ones included until compact) */
+    uint32_t max_tf[KB_N_FIELDS];
+    kb__term_kind kind;
+    /* the block under the shallow cursor */
+    uint32_t blk_last;
+    uint32_t blk_max_tf[KB_N_FIELDS];
+    uint32_t blk_min_len[KB_N_FIELDS];
+    /* internals (postings.c) */
+    kb_index *ix;
+    void *stmt;
+    uint64_t tid;
+    int state;
+    uint32_t i, n;           /* posting index in the decoded block, postings in it */
+    uint32_t docs[KB_BLOCK_MAX], tfs[KB_N_FIELDS][KB_BLOCK_MAX];
+    uint32_t pos_start[KB_BLOCK_MAX + 1];
+    uint32_t *pos;           /* decoded positions of the block (on demand) */
+    uint32_t n_pos, cap_pos;
+    int pos_ready;
+    kb_buf blk, next_blk;    /* raw (zero-padded) current / shallow block */
+    size_t pos_bit;          /* bit offset of the positions section in blk */
+    uint32_t blk_first, blk_bits_off;
+    uint32_t shallow_valid, next_last, next_first;
+    int have_next;
+} kb__postings;
+
+void kb__postings_init(kb__postings *p);
+void kb__postings_free(kb__postings *p);
+/* Opens the postings of term[0..n) (a normalized form or a stem, as the analyzer gives it).
+ * Returns 0; KB_ENOTFOUND when the term is absent (the cursor is then empty: doc = KB_DOC_END,
+ * df = 0, and next() returns 0); KB_ECORRUPT, KB_EIO, KB_ENOMEM. Must be inside a read snapshot. */
+int kb__postings_open(kb_index *ix, kb__term_kind kind, const char *term, size_t n,
+                      kb__postings *p);
+/* Moves to the next live posting: 1, 0 at the end (doc = KB_DOC_END), or KB_ECORRUPT/KB_EIO. */
+int kb__postings_next(kb__postings *p);
+/* Moves to the first live posting with doc >= target (stays if already there): 1, 0, or error. */
+int kb__postings_advance(kb__postings *p, uint32_t target);
+/* Moves the block cursor (not the posting) to the block holding the first doc >= target and
+ * fills blk_*. Returns 1, 0 past the end (blk_last = KB_DOC_END), or error. Cheap: no decoding. */
+int kb__postings_shallow(kb__postings *p, uint32_t target);
+/* Positions of the current posting, ascending; FORM terms only (STEM: *n = 0). *pos is valid
+ * until the cursor moves. Returns 0 or KB_ECORRUPT/KB_ENOMEM. */
+int kb__postings_positions(kb__postings *p, const uint32_t **pos, uint32_t *n);
+
+/* ---- postings block codec (postings.c), used by index.c, check and the fuzz harness ---- */
+typedef struct kb__posting_in {
+    uint32_t doc;
+    uint32_t tf[KB_N_FIELDS];
+    const uint32_t *pos; /* sum(tf) ascending positions, or NULL for STEM */
+} kb__posting_in;
+/* Encodes postings in[0..n) (1 <= n <= KB_BLOCK_MAX, docs ascending) as one block into out
+ * (appended). min_len[f] is the smallest field length among the block's documents. */
+void kb__block_encode(kb_buf *out, const kb__posting_in *in, uint32_t n, int with_pos,
+                      const uint32_t min_len[KB_N_FIELDS]);
+/* Block header fields, readable without decoding the postings. */
+typedef struct kb__block_head {
+    uint32_t n, first, last;
+    uint32_t max_tf[KB_N_FIELDS], min_len[KB_N_FIELDS];
+    int with_pos;
+} kb__block_head;
+/* Verifies the checksum and reads the header of block b[0..n) (b must have
+ * KB_BLOCK_PAD zero bytes readable past n). Returns 0 or KB_ECORRUPT. */
+int kb__block_head(const unsigned char *b, size_t n, kb__block_head *h);
+/* Decodes docs and tfs (and, when pos != NULL, positions into *pos, grown with kb__realloc,
+ * pos_start[i] = index of doc i's first position). Returns 0 or KB_ECORRUPT/KB_ENOMEM. */
+int kb__block_decode(const unsigned char *b, size_t n, kb__block_head *h, uint32_t *docs,
+                     uint32_t tfs[KB_N_FIELDS][KB_BLOCK_MAX], uint32_t **pos, uint32_t *cap_pos,
+                     uint32_t *pos_start);
+/* Zero bytes every decode buffer carries past its data, so the bit reader may over-read. */
+#define KB_BLOCK_PAD 16
+/* A block larger than this is corrupt (128 postings with long position lists fit easily). */
+#define KB_BLOCK_MAX_BYTES (16u << 20)
+
 #endif /* KHABAR_INT_H */

@@ -441,27 +441,143 @@ KB_API int kb_date_parse(const char *text, size_t len, char *out, size_t out_siz
 /* ================================================================================================
  * Index: the crash-safe embedded index                                         (owner: src/index.c)
  *
- * DRAFT: the index work refines this section. One directory holds one index (an SQLite database
- * in WAL mode with khabar's own postings inside). A handle is used by one thread at a time; open
- * one handle per thread. Any number of readers and one writer may have the same index open: a
- * reader sees the last commit that finished before its search began.
+ * One directory holds one index: an SQLite database (khabar.db, WAL mode) with khabar's own
+ * compressed postings inside it (docs/format.md). Writes are grouped into commits; a commit is
+ * one SQLite transaction, so a crash at any moment leaves the last finished commit intact.
+ * A handle is used by one thread at a time; open one handle per thread. Any number of readers
+ * and one writer may have the same index open: a reader sees the last commit that finished
+ * before its search began (a snapshot), never a half-written one.
+ *
+ * Each article is analyzed into three fields (title; headings and captions; body paragraphs).
+ * Both the normalized form and the stem of every word are indexed at the same position.
+ * Adding an article whose id is already in the index replaces the old one.
  * ============================================================================================== */
 
 typedef struct kb_index kb_index;
 
+/* The on-disk format version this library reads and writes; an index with another version is
+ * refused with KB_EVERSION (docs/format.md says what changed). */
+#define KB_INDEX_FORMAT_VERSION 1
+
+/* Documents per index: docids are 32-bit and never reused (a replaced article gets a new one);
+ * compact renumbers. */
+#define KB_INDEX_MAX_DOCS 0xFFFFFFF0u
+
 typedef struct kb_index_options {
-    int read_only;           /* open for searching only */
+    int read_only;           /* open for searching only (the directory must hold an index) */
     kb_stemmer_mode stemmer; /* used when creating a new index; an existing index keeps its own */
+    int sync_full;           /* fsync every commit (power-loss safe); default survives a process
+                                crash and is much faster (SQLite synchronous=NORMAL in WAL) */
 } kb_index_options;
 
 /** Index-wide counts. */
 typedef struct kb_index_stats {
     uint64_t docs;           /* live documents */
-    uint64_t terms;          /* distinct terms */
-    uint64_t postings_bytes; /* compressed postings + term dictionary */
-    uint64_t stored_bytes;   /* compressed stored articles */
-    uint64_t file_bytes;     /* database files on disk */
+    uint64_t terms;          /* distinct terms (forms and stems) */
+    uint64_t postings_bytes; /* compressed postings + term dictionary (SQLite pages included) */
+    uint64_t stored_bytes;   /* compressed stored articles (SQLite pages included) */
+    uint64_t file_bytes;     /* database files on disk (khabar.db + WAL) */
+    uint64_t dead_docs;      /* deleted or replaced documents still referenced by postings */
+    uint64_t commits;        /* commits since the index was created */
+    kb_stemmer_mode stemmer; /* the stemmer the index was built with */
 } kb_index_stats;
+
+/**
+ * Opens (or, unless read_only, creates) the index in directory dir. opts may be NULL (defaults:
+ * read-write, light stemmer). On success returns 0 and sets *out; close it with kb_index_close().
+ * Errors: KB_EVERSION (another format version), KB_ECORRUPT (not a khabar index or damaged),
+ * KB_ENOTFOUND (read_only and no index there), KB_EIO, KB_ENOMEM. On error *out is NULL.
+ */
+KB_API int kb_index_open(const char *dir, const kb_index_options *opts, kb_index **out);
+
+/** Closes an index; uncommitted changes are rolled back. NULL is a no-op. */
+KB_API void kb_index_close(kb_index *ix);
+
+/** The detailed message of the last error on ix (valid until the next call on ix), or "". */
+KB_API const char *kb_index_errmsg(const kb_index *ix);
+
+/**
+ * Adds article a (analyzed with the index's analyzer). Returns 0 when added, 1 when it replaced
+ * an article with the same id, or a negative KB_E* code: KB_EINVAL (empty id), KB_EREADONLY,
+ * KB_ETOOBIG, KB_ENOMEM, KB_EIO. The article is borrowed for the call only. The change becomes
+ * visible to readers (and durable) at the next kb_index_commit().
+ */
+KB_API int kb_index_add(kb_index *ix, const kb_article *a);
+
+/*
+ * Prepared documents split kb_index_add() in two so analysis can run in worker threads while
+ * one thread writes: kb_index_prepare() is thread-safe for distinct (analyzer, prepared) pairs
+ * and touches no index; kb_index_add_prepared() is the cheap, single-threaded part.
+ */
+typedef struct kb_prepared kb_prepared;
+
+/** Creates an empty prepared document (reusable). NULL on out of memory. */
+KB_API kb_prepared *kb_prepared_new(void);
+
+/** Frees a prepared document; NULL is a no-op. */
+KB_API void kb_prepared_free(kb_prepared *p);
+
+/**
+ * Analyzes article a with analyzer an (use the stemmer kb_index_stats reports) into p, copying
+ * what it needs: a may go away afterwards. Returns 0, KB_EINVAL (empty id), KB_ETOOBIG,
+ * KB_ENOMEM.
+ */
+KB_API int kb_index_prepare(kb_analyzer *an, const kb_article *a, kb_prepared *p);
+
+/** Size in bytes of the article text held by p (title and blocks), for throughput figures. */
+KB_API size_t kb_prepared_text_bytes(const kb_prepared *p);
+
+/** Adds a prepared document; same results as kb_index_add(). p may be reused afterwards. */
+KB_API int kb_index_add_prepared(kb_index *ix, kb_prepared *p);
+
+/**
+ * Deletes the article with id[0..n). Returns 0, KB_ENOTFOUND, KB_EREADONLY or KB_EIO. Visible at
+ * the next kb_index_commit().
+ */
+KB_API int kb_index_delete(kb_index *ix, const char *id, size_t n);
+
+/**
+ * Makes every add and delete since the last commit durable and visible, atomically. Returns 0 or
+ * KB_EIO / KB_ENOSPC / KB_ENOMEM / KB_EBUSY; on error the pending changes are rolled back.
+ * Committing with nothing pending is a no-op.
+ */
+KB_API int kb_index_commit(kb_index *ix);
+
+/** Fills *st. Returns 0 or KB_EIO. */
+KB_API int kb_index_stats_get(kb_index *ix, kb_index_stats *st);
+
+/** Receives one problem found by kb_index_check(): a NUL-terminated sentence. */
+typedef void (*kb_check_fn)(void *ctx, const char *problem);
+
+/**
+ * Verifies the whole index: SQLite integrity, the format version, every postings block
+ * (checksum, decoding, order, counts against the term dictionary), every stored article
+ * (decompression, checksum), document counts and lengths. Each problem is passed to fn (may be
+ * NULL). Returns 0 when the index is sound, KB_ECORRUPT when a problem was found, or another
+ * KB_E* code when the check itself could not run.
+ */
+KB_API int kb_index_check(kb_index *ix, kb_check_fn fn, void *ctx);
+
+/**
+ * Rewrites the postings without deleted and replaced documents and reclaims free pages
+ * (VACUUM). Readers may keep searching meanwhile. Returns 0 or a KB_E* code.
+ */
+KB_API int kb_index_compact(kb_index *ix);
+
+/** A stored article, as kb_index_get() returns it. Every slice is owned by the kb_stored. */
+typedef struct kb_stored {
+    kb_slice id, title, source, date, url;
+    kb_slice body; /* the article's blocks in reading order, separated by "\n\n" */
+} kb_stored;
+
+/**
+ * Fetches the stored article with id[0..n). On success returns 0 and sets *out, freed with
+ * kb_stored_free(). Errors: KB_ENOTFOUND, KB_ECORRUPT, KB_ENOMEM, KB_EIO.
+ */
+KB_API int kb_index_get(kb_index *ix, const char *id, size_t n, kb_stored **out);
+
+/** Frees a stored article; NULL is a no-op. */
+KB_API void kb_stored_free(kb_stored *s);
 
 /* ================================================================================================
  * Search: queries, ranking, snippets                                          (owner: src/search.c)

@@ -348,7 +348,7 @@ typedef struct kb__block_head {
 } kb__block_head;
 /* Verifies the checksum and reads the header of block b[0..n) (b must have
  * KB_BLOCK_PAD zero bytes readable past n). Returns 0 or KB_ECORRUPT. */
-int kb__block_head(const unsigned char *b, size_t n, kb__block_head *h);
+int kb__block_read_head(const unsigned char *b, size_t n, kb__block_head *h);
 /* Decodes docs and tfs (and, when pos != NULL, positions into *pos, grown with kb__realloc,
  * pos_start[i] = index of doc i's first position). Returns 0 or KB_ECORRUPT/KB_ENOMEM. */
 int kb__block_decode(const unsigned char *b, size_t n, kb__block_head *h, uint32_t *docs,

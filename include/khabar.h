@@ -701,8 +701,95 @@ KB_API int kb_query_explain(const char *q, size_t n, char *out, size_t out_size)
 
 /* ================================================================================================
  * Duplicates: exact and near-duplicate stories                                 (owner: src/dedup.c)
- * (section written by the duplicates work)
+ *
+ * Two documents are duplicates when the Jaccard similarity of their sets of 5-word shingles
+ * (over text folded for matching: diacritics, tatweel, presentation forms, format controls and
+ * spelling variants of alef/yeh/teh marbuta do not count) reaches a threshold, or when almost all
+ * of a shorter text lies inside a longer one. Exact copies always match. Clusters are the
+ * connected components of duplicate pairs; each has a representative: the earliest dated
+ * document, then the longest, then the smallest id.
+ *
+ * kb_dedup works in memory, on a stream of documents (`khabar clean --dedup`, tools). The index
+ * keeps the same signatures and clusters in its database (`khabar dups --index`).
  * ============================================================================================== */
+
+/** "No document": returned in place of a handle. */
+#define KB_DEDUP_NONE UINT32_MAX
+
+typedef struct kb_dedup kb_dedup;
+
+/** Options; zero-initialized means the defaults documented in docs/dedup.md. */
+typedef struct kb_dedup_options {
+    double threshold;    /* Jaccard at which two documents are duplicates; 0: 0.7 */
+    double containment;  /* share of a short text inside a longer one; 0: 0.9; < 0: off */
+    int shingle;         /* words per shingle; 0: 5 */
+    int bands, rows;     /* LSH banding, bands × rows ≤ 112; 0: 16 × 7 */
+    size_t exact_budget; /* bytes of shingle sets kept for exact Jaccard; 0: 256 MiB */
+    int estimate_only;   /* verify by the MinHash estimate only (keeps no shingle sets) */
+} kb_dedup_options;
+
+/** A document to deduplicate. Slices are borrowed for the call only (id, source, date are
+ * copied). title and text are both part of the compared text. */
+typedef struct kb_dedup_doc {
+    kb_slice id, source, date; /* date: ISO 8601, compared as a string; empty when unknown */
+    kb_slice title, text;
+} kb_dedup_doc;
+
+/** What kb_dedup_info_get() reports about a handle. Slices valid until the next add. */
+typedef struct kb_dedup_info {
+    kb_slice id, source, date;
+    uint32_t n_words, n_shingles;
+    uint32_t rep;          /* representative of its cluster (itself when alone); NONE if removed */
+    uint32_t cluster_size; /* members of its cluster, itself included; 0 if removed */
+    int live;
+} kb_dedup_info;
+
+/** Creates an in-memory deduplicator (opts may be NULL). NULL on out of memory. */
+KB_API kb_dedup *kb_dedup_new(const kb_dedup_options *opts);
+
+/** Frees a deduplicator; NULL is a no-op. */
+KB_API void kb_dedup_free(kb_dedup *d);
+
+/**
+ * Adds a document and links it to every duplicate already present. *handle (may be NULL) gets
+ * its handle, handles count up from 0; *dup_of (may be NULL) the smallest handle it duplicates,
+ * or KB_DEDUP_NONE. Returns 0 or KB_ENOMEM / KB_ETOOBIG / KB_EINVAL.
+ */
+KB_API int kb_dedup_add(kb_dedup *d, const kb_dedup_doc *doc, uint32_t *handle, uint32_t *dup_of);
+
+/** kb_dedup_add() for a clean article: its title and blocks are the compared text. */
+KB_API int kb_dedup_add_article(kb_dedup *d, const kb_article *a, uint32_t *handle,
+                                uint32_t *dup_of);
+
+/**
+ * The stream filter ("keep the first copy"): returns 1 when doc duplicates a kept document, with
+ * *dup_of its handle and *sim the similarity (doc is not added); 0 when doc is new (it is added
+ * and kept); or a negative KB_E* code. dup_of and sim may be NULL.
+ */
+KB_API int kb_dedup_filter(kb_dedup *d, const kb_dedup_doc *doc, uint32_t *dup_of, double *sim);
+
+/** Removes a document; its cluster is split along the remaining links. KB_ENOTFOUND if unknown
+ * or already removed. Handles are never reused: adding the text again gives a new handle. */
+KB_API int kb_dedup_remove(kb_dedup *d, uint32_t handle);
+
+/** Handles issued so far (live or removed): valid handles are 0 .. count-1. */
+KB_API uint32_t kb_dedup_count(const kb_dedup *d);
+
+/** The representative of handle's cluster, or KB_DEDUP_NONE when removed or unknown. */
+KB_API uint32_t kb_dedup_cluster_of(kb_dedup *d, uint32_t handle);
+
+/** Fills *out for a handle (live or removed). 0 or KB_ENOTFOUND. */
+KB_API int kb_dedup_info_get(kb_dedup *d, uint32_t handle, kb_dedup_info *out);
+
+/** Jaccard similarity of two documents: exact when both shingle sets are kept, else estimated. */
+KB_API double kb_dedup_similarity(const kb_dedup *d, uint32_t a, uint32_t b);
+
+/** Verified duplicate pairs recorded so far (removed ones included, see kb_dedup_pair_get). */
+KB_API size_t kb_dedup_pair_count(const kb_dedup *d);
+
+/** Pair i: its two handles and similarity. Returns 1 if live, 0 if one side was removed, or
+ * KB_ENOTFOUND past the end. */
+KB_API int kb_dedup_pair_get(const kb_dedup *d, size_t i, uint32_t *a, uint32_t *b, double *sim);
 
 #ifdef __cplusplus
 }

@@ -64,6 +64,30 @@ size_t kb__utf8_decode(const unsigned char *s, size_t n, int32_t *cp, int *inval
 /* Encodes cp into out (4 bytes room); returns bytes written. */
 size_t kb__utf8_encode(int32_t cp, char *out);
 
+/* ---- decode.c, input*.c: bytes on disk → UTF-8 records (owner: input) -------------------------
+ *
+ * A decoder turns one file (fd or memory) into UTF-8 with LF line ends: decompression by magic
+ * bytes (gzip, zstd), encoding detection and conversion, invalid bytes → U+FFFD (counted, with
+ * their decoded offsets so the reader can attribute them to records). One decoder is reused for
+ * every file of a reader (the kb__decoder_start_* calls reset it).
+ */
+typedef struct kb_decoder kb_decoder;
+/* encoding: NULL to detect, else an iconv name that overrides detection. NULL on OOM. */
+kb_decoder *kb__decoder_new(const char *encoding);
+void kb__decoder_free(kb_decoder *d);
+void kb__decoder_start_fd(kb_decoder *d, int fd); /* the fd stays the caller's to close */
+void kb__decoder_start_mem(kb_decoder *d, const void *p, size_t n); /* p borrowed */
+/* Appends decoded text to out: returns bytes appended (> 0), 0 at the end, or KB_E*. Text
+ * decoded before an error (e.g. truncated gzip) comes first; the error on a later call. */
+int kb__decoder_read(kb_decoder *d, kb_buf *out);
+const char *kb__decoder_errmsg(const kb_decoder *d);
+const char *kb__decoder_encoding(const kb_decoder *d);    /* "UTF-8", "WINDOWS-1256", … */
+const char *kb__decoder_compression(const kb_decoder *d); /* "none", "gzip", "zstd" */
+uint64_t kb__decoder_emitted(const kb_decoder *d);        /* decoded bytes so far */
+uint64_t kb__decoder_repaired_total(const kb_decoder *d);
+/* Counts and forgets the U+FFFD repairs made at decoded offsets below upto. */
+size_t kb__decoder_take_repairs(kb_decoder *d, uint64_t upto);
+
 /* ---- query.c, snippet.c, search.c: the search module (owner: search) ----------------------------
  *
  * A parsed query is a small tree of nodes kept in one array; strings live in one buffer and are
@@ -358,5 +382,66 @@ int kb__block_decode(const unsigned char *b, size_t n, kb__block_head *h, uint32
 #define KB_BLOCK_PAD 16
 /* A block larger than this is corrupt (128 postings with long position lists fit easily). */
 #define KB_BLOCK_MAX_BYTES (16u << 20)
+
+/* ---- dedup.c, dedup_store.c: duplicate stories (owner: dedup) ----------------------------------
+ *
+ * Signatures (see dedup.c for the fold and the hashing): a document's folded words → an exact
+ * hash, KB_DEDUP_HASHES MinHash values over KB_DEDUP_SHINGLE-word shingles, and its sorted
+ * distinct 32-bit shingle hashes (kept only where exact Jaccard is cheap). The verification rule
+ * and the LSH band keys are shared by kb_dedup (memory) and the index tables (dedup_store.c).
+ */
+/* MinHash values per document: 112 × 4 bytes = 448 bytes stored, under the 1 KiB budget, and an
+ * estimate whose standard error at J = 0.8 is sqrt(0.8 × 0.2 / 112) = 0.038. */
+#define KB_DEDUP_HASHES 112
+/* Words per shingle: 5 keeps shared phrases ("قال وزير الخارجية") from making different stories
+ * look alike, yet a one-word edit only changes 5 shingles. See docs/dedup.md. */
+#define KB_DEDUP_SHINGLE 5
+/* LSH bands × rows over the 112 values (chosen from measurements in docs/dedup.md). */
+#define KB_DEDUP_BANDS 16
+#define KB_DEDUP_ROWS 7
+/* Jaccard at or above which two documents are duplicates (see docs/dedup.md). */
+#define KB_DEDUP_THRESHOLD 0.7
+/* Containment (share of the smaller text's shingles inside the larger) that makes a duplicate. */
+#define KB_DEDUP_CONTAINMENT 0.9
+/* Containment only counts for texts of at least this many shingles: below it, a shared dateline
+ * and a sentence would make a "copy". */
+#define KB_DEDUP_MIN_CONTAINED 20
+
+typedef struct kb__dedup_sig {
+    uint64_t exact;       /* hash of the folded word sequence */
+    uint32_t n_words;     /* folded words (0: empty text, no signature) */
+    uint32_t n_shingles;  /* distinct shingles */
+    uint32_t mh[KB_DEDUP_HASHES];
+} kb__dedup_sig;
+
+typedef struct kb__dedup_params {
+    double threshold, containment;
+    int shingle, bands, rows;
+} kb__dedup_params;
+
+/* Reusable work area: no allocation per document once warm. */
+typedef struct kb__dedup_work {
+    uint64_t *words; /* word hashes of the text fed so far */
+    size_t n_words, cap_words;
+    uint32_t *shingles, *tmp; /* after finish: sorted distinct shingle hashes */
+    size_t n_shingles, cap_shingles;
+} kb__dedup_work;
+
+void kb__dedup_params_default(kb__dedup_params *p);
+void kb__dedup_work_init(kb__dedup_work *w);
+void kb__dedup_work_free(kb__dedup_work *w);
+void kb__dedup_work_reset(kb__dedup_work *w);
+/* Feeds text (more calls continue the same document; a call boundary separates words). */
+int kb__dedup_feed(kb__dedup_work *w, const char *text, size_t len);
+/* Feeds an article's title and blocks (captions are not part of the story). */
+int kb__dedup_feed_article(kb__dedup_work *w, const kb_article *a);
+int kb__dedup_finish(kb__dedup_work *w, int shingle_words, kb__dedup_sig *sig);
+uint64_t kb__dedup_band_key(const kb__dedup_sig *sig, int band, int rows);
+uint64_t kb__dedup_exact_key(const kb__dedup_sig *sig);
+double kb__dedup_estimate(const kb__dedup_sig *a, const kb__dedup_sig *b);
+double kb__dedup_jaccard_exact(const uint32_t *a, size_t na, const uint32_t *b, size_t nb);
+/* 1 when a and b are duplicates; *sim is their Jaccard (exact when both sets are given). */
+int kb__dedup_verify(const kb__dedup_params *p, const kb__dedup_sig *a, const uint32_t *sa,
+                     const kb__dedup_sig *b, const uint32_t *sb, double *sim);
 
 #endif /* KHABAR_INT_H */

@@ -1,0 +1,942 @@
+/*
+ * clean.c — from a record to a structured article (the "structure" stage of the data path).
+ *
+ * A record's body (plain text, or the lines the HTML extractor chose) is split into lines; each
+ * line is repaired for display and its whitespace tidied. Then, in order:
+ *
+ *   1. line-level boilerplate, wherever it is: lines with no letters or digits ("empty"),
+ *      copyright, share/follow/read-more, agency tags, and — with statistics — lines that recur
+ *      in many documents of the same source ("repeated-in-source");
+ *   2. the head (the lines before the first paragraph-like line): when the record has no title,
+ *      the headline is the first head line that is long enough and not repeated; short lines
+ *      before it are the masthead, short lines after it are image captions;
+ *   3. the body: repeated lines are dropped as duplicates, short unpunctuated lines followed by
+ *      a paragraph are headings, lines that are one quotation are quotes, the rest paragraphs.
+ *
+ * Every dropped line is kept in the article's dropped[] list with its reason. The rules look at
+ * the shape of lines (length, punctuation, repetition, position) and at small lists of
+ * boilerplate phrases, never at one site's strings.
+ */
+#include "khabar_int.h"
+
+#include <stdio.h>
+#include <utf8proc.h>
+
+/* A headline has at least this many words: one- and two-word lines at the top of a page are a
+ * site name, a section, an editor's name. */
+#define TITLE_MIN_WORDS 3
+/* A paragraph-like line ends the head: at least this many words... */
+#define BODY_MIN_WORDS 25
+/* ...or at least this many words and a final full stop (headlines rarely end with one). */
+#define BODY_MIN_WORDS_DOT 6
+/* Captions and headings are short: longer lines are prose. */
+#define CAPTION_MAX_WORDS 12
+#define HEADING_MAX_WORDS 12
+/* Share/follow and agency-tag lines are short; a long line that mentions them is prose. */
+#define SHARE_MAX_WORDS 12
+#define AGENCY_MAX_WORDS 6
+#define COPYRIGHT_MAX_WORDS 30
+/* A Latin site-name line at the top (e.g. "EXAMPLE.INFO - staff") is short. */
+#define SITENAME_MAX_WORDS 8
+/* Datelines are looked for in the first lines only. */
+#define DATELINE_MAX_LINES 6
+/* A line longer than this is cut into pieces for classification only: no sane paragraph is
+ * 1 MiB, and the dedup hash table stays cheap. The text itself is kept whole. */
+#define FOLD_MAX 512
+
+/* One tidied line and what the rules decided about it. */
+typedef struct line {
+    size_t off, len;    /* in c->tidy */
+    uint32_t words;     /* space-separated tokens with a letter or digit */
+    uint32_t alnum;     /* letters and digits */
+    uint32_t first;     /* index of the first identical line (itself when unique) */
+    uint32_t occ;       /* occurrences of this text in the document */
+    uint64_t hash;      /* kb__line_hash() of the tidied text */
+    uint8_t end_dot;    /* ends with a full stop (., …) */
+    uint8_t end_punct;  /* ends with any sentence or clause punctuation */
+    uint8_t quoted;     /* the whole line is one quotation */
+    uint8_t latin_site; /* starts with a Latin site-name-like word */
+    int hint;           /* KB__HINT_* from HTML */
+    int kind;           /* K_* below */
+    const char *reason; /* when kind == K_DROP */
+} line;
+
+enum { K_NONE, K_TITLE, K_CAPTION, K_PARA, K_HEADING, K_QUOTE, K_DROP };
+
+struct kb_cleaner {
+    kb_cleaner_options opts;
+    kb__linestats *ls;
+    kb__html_doc html;
+    kb_buf tidy; /* tidied lines, back to back */
+    kb_buf fold; /* scratch: folded form of one line for phrase matching */
+    kb_buf out;  /* the article text: blocks joined by "\n\n" */
+    kb_buf strs; /* id, title, date, captions, dropped texts */
+    line *lines;
+    size_t n_lines, cap_lines;
+    uint32_t *slots; /* open-addressing table for duplicate lines */
+    size_t cap_slots;
+    /* the article under construction; slices hold offsets until finish() */
+    kb_slice *captions;
+    size_t n_captions, cap_captions;
+    kb_block *blocks;
+    size_t n_blocks, cap_blocks;
+    kb_dropped *dropped;
+    size_t n_dropped, cap_dropped;
+    size_t n_repaired;
+    char errmsg[160];
+};
+
+/* ---- small helpers ----------------------------------------------------------------------------
+ */
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return 0;
+    size_t n = *cap ? *cap : 16;
+    while (n < need)
+        n *= 2;
+    void *q = kb__realloc(*p, n * elem);
+    if (!q) return KB_ENOMEM;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+static int is_space_cp(int32_t cp)
+{
+    return cp == ' ' || cp == '\t' || cp == '\r' || cp == '\f' || cp == '\v' || cp == 0xA0 ||
+           cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F || cp == 0x205F ||
+           cp == 0x3000;
+}
+
+static int is_arabic_letter(int32_t cp)
+{
+    return (cp >= 0x0621 && cp <= 0x064A) || (cp >= 0x066E && cp <= 0x06D3) || cp == 0x06D5 ||
+           (cp >= 0x06FA && cp <= 0x06FC) || cp == 0x06FF || (cp >= 0x0750 && cp <= 0x077F) ||
+           (cp >= 0x08A0 && cp <= 0x08C9) || (cp >= 0xFB50 && cp <= 0xFDFB) ||
+           (cp >= 0xFE70 && cp <= 0xFEFC);
+}
+
+static int is_letter(int32_t cp)
+{
+    if (cp < 0x80) return (cp | 32) >= 'a' && (cp | 32) <= 'z';
+    if (is_arabic_letter(cp)) return 1;
+    utf8proc_category_t k = utf8proc_category(cp);
+    return k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO;
+}
+
+static int is_digit_cp(int32_t cp)
+{
+    return (cp >= '0' && cp <= '9') || (cp >= 0x0660 && cp <= 0x0669) ||
+           (cp >= 0x06F0 && cp <= 0x06F9);
+}
+
+/* Display repair is the analyzer module's job (kb__repair); here only whitespace is tidied:
+ * every run of spaces (NBSP and the Unicode spaces included) becomes one ASCII space, and the
+ * ends are trimmed. Control characters other than tab are dropped and counted as repaired. */
+static void tidy_append(kb_cleaner *c, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    int pending_space = 0;
+    size_t start = c->tidy.n;
+    for (size_t i = 0; i < n;) {
+        unsigned char b = u[i];
+        if (b < 0x80) {
+            if (b == ' ' || b == '\t' || b == '\r' || b == '\f' || b == '\v') {
+                pending_space = 1;
+                i++;
+                continue;
+            }
+            if (b < 0x20 || b == 0x7F) {
+                c->n_repaired++;
+                i++;
+                continue;
+            }
+            if (pending_space && c->tidy.n > start) kb__buf_putc(&c->tidy, ' ');
+            pending_space = 0;
+            kb__buf_putc(&c->tidy, (char)b);
+            i++;
+            continue;
+        }
+        int32_t cp;
+        int bad;
+        size_t k = kb__utf8_decode(u + i, n - i, &cp, &bad);
+        if (is_space_cp(cp)) {
+            pending_space = 1;
+        } else {
+            if (pending_space && c->tidy.n > start) kb__buf_putc(&c->tidy, ' ');
+            pending_space = 0;
+            if (bad) {
+                kb__buf_append(&c->tidy, "\xEF\xBF\xBD", 3);
+                c->n_repaired++;
+            } else {
+                kb__buf_append(&c->tidy, s + i, k);
+            }
+        }
+        i += k;
+    }
+}
+
+/* The folded form used to match boilerplate phrases: lower-case ASCII, alef forms → ا, ى → ي,
+ * ة → ه, harakat and tatweel removed, every run of non-alphanumerics → one space. */
+static void fold_line(kb_buf *out, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    kb__buf_reset(out);
+    kb__buf_putc(out, ' ');
+    for (size_t i = 0; i < n;) {
+        int32_t cp;
+        int bad;
+        size_t k = kb__utf8_decode(u + i, n - i, &cp, &bad);
+        i += k;
+        if (cp == 0x0640 || (cp >= 0x064B && cp <= 0x065F) || cp == 0x0670) continue;
+        if (cp == 0x0622 || cp == 0x0623 || cp == 0x0625 || cp == 0x0671)
+            cp = 0x0627;
+        else if (cp == 0x0649)
+            cp = 0x064A;
+        else if (cp == 0x0629)
+            cp = 0x0647;
+        else if (cp >= 'A' && cp <= 'Z')
+            cp += 32;
+        if (is_letter(cp) || is_digit_cp(cp) || cp == 0xA9 /* © */) {
+            char e[4];
+            kb__buf_append(out, e, kb__utf8_encode(cp, e));
+        } else if (out->n && out->p[out->n - 1] != ' ') {
+            kb__buf_putc(out, ' ');
+        }
+        if (out->n > FOLD_MAX) break;
+    }
+    if (out->p[out->n - 1] != ' ') kb__buf_putc(out, ' ');
+}
+
+/* True when the folded line f (" w1 w2 … ") starts with the folded phrase p (" p1 p2 "). */
+static int starts_with(const char *f, const char *p)
+{
+    return strncmp(f, p, strlen(p)) == 0;
+}
+
+/* ---- boilerplate phrase lists (folded forms, each between spaces) -------------------------- */
+
+/* Lines that start with these are share/follow/read-more/navigation furniture. */
+static const char *const share_prefixes[] = {
+    " شارك ",          " شاركها ",         " شاركوا ",     " مشاركه ",        " تابعونا ",
+    " تابعنا ",        " تابعوا ",         " اقرا ايضا ",  " اقرا المزيد ",   " المزيد ",
+    " للمزيد ",        " اقرا المزيد ",    " اضغط هنا ",   " انقر هنا ",      " اشترك ",
+    " اشتركوا ",       " حمل تطبيق ",      " طباعه ",      " ارسل لصديق ",    " مواضيع ذات صله ",
+    " اخبار ذات صله ", " مقالات ذات صله ", " ذات صله ",    " اقرا ايضا ",     " share ",
+    " tweet ",         " follow us ",      " read more ",  " next previous ", " related ",
+    " print ",         " subscribe ",      " click here ", " advertisement ", " اعلان ",
+};
+
+/* A line made only of these words is a row of share buttons. */
+static const char *const social_words[] = {
+    "facebook", "twitter",   "whatsapp", "telegram", "instagram", "youtube", "linkedin",
+    "google",   "pinterest", "email",    "print",    "share",     "tweet",   "فيسبوك",
+    "فيس",      "بوك",       "تويتر",    "واتساب",   "واتس",      "اب",      "تيليجرام",
+    "تلغرام",   "انستغرام",  "انستجرام", "يوتيوب",   "لينكدان",   "طباعه",   "مشاركه",
+    "شارك",     "next",      "previous", "السابق",   "التالي",
+};
+
+/* Lines containing these are copyright notices. */
+static const char *const copyright_phrases[] = {
+    " جميع الحقوق محفوظه ",
+    " كل الحقوق محفوظه ",
+    " حقوق النشر ",
+    " حقوق الطبع ",
+    " all rights reserved ",
+    " copyright ",
+    "©",
+};
+
+/* News-agency tags and end-of-dispatch markers, as whole lines. */
+static const char *const agency_tags[] = {
+    " و م ع ", " وم ع ",   " ومع ",      " واس ",      " ا ف ب ",   " اف ب ",  " رويترز ",
+    " وات ",   " قنا ",    " وام ",      " بنا ",      " كونا ",    " سانا ",  " ا ش ا ",
+    " اش ا ",  " د ب ا ",  " يو بي اي ", " الاناضول ", " وكالات ",  " انتهي ", " يتبع ",
+    " خاص ",   " متابعه ", " متابعات ",  " afp ",      " reuters ", " ap ",    " map ",
+    " wam ",   " spa ",    " qna ",      " kuna ",     " mena ",
+};
+
+/* True when the folded line f consists only of agency tags (one or more). */
+static int only_agency(const char *f)
+{
+    const char *p = f;
+    int matched = 0;
+    while (p[0] == ' ' && p[1]) {
+        size_t best = 0;
+        for (size_t i = 0; i < KB_ARRAY_LEN(agency_tags); i++) {
+            size_t k = strlen(agency_tags[i]);
+            if (k > best && strncmp(p, agency_tags[i], k) == 0) best = k;
+        }
+        if (!best) return 0;
+        p += best - 1; /* keep the trailing space as the next word's leading space */
+        matched = 1;
+    }
+    return matched;
+}
+
+static int only_social(const char *f)
+{
+    const char *p = f;
+    int n = 0;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        if (!*p) break;
+        const char *e = strchr(p, ' ');
+        size_t k = e ? (size_t)(e - p) : strlen(p);
+        int hit = 0;
+        for (size_t i = 0; i < KB_ARRAY_LEN(social_words) && !hit; i++)
+            hit = strlen(social_words[i]) == k && strncmp(p, social_words[i], k) == 0;
+        if (!hit) return 0;
+        n++;
+        p += k;
+    }
+    return n > 0;
+}
+
+/* The reason a line is boilerplate by its own content, or NULL. */
+static const char *phrase_reason(kb_cleaner *c, const line *l)
+{
+    const char *s = c->tidy.p + l->off;
+    if (l->alnum == 0) return KB_DROP_EMPTY;
+    if (l->words > COPYRIGHT_MAX_WORDS) return NULL;
+    fold_line(&c->fold, s, l->len);
+    if (c->fold.rc) return NULL;
+    const char *f = c->fold.p;
+    for (size_t i = 0; i < KB_ARRAY_LEN(copyright_phrases); i++)
+        if (strstr(f, copyright_phrases[i])) return KB_DROP_COPYRIGHT;
+    if (l->words <= AGENCY_MAX_WORDS && only_agency(f)) return KB_DROP_AGENCY;
+    if (l->words <= SHARE_MAX_WORDS) {
+        for (size_t i = 0; i < KB_ARRAY_LEN(share_prefixes); i++)
+            if (starts_with(f, share_prefixes[i])) return KB_DROP_SHARE;
+        if (only_social(f)) return KB_DROP_SHARE;
+    }
+    return NULL;
+}
+
+/* ---- measuring lines ------------------------------------------------------------------------- */
+
+static int is_open_quote(int32_t cp)
+{
+    return cp == '"' || cp == 0xAB || cp == 0x201C || cp == 0x201E;
+}
+static int is_close_quote(int32_t cp)
+{
+    return cp == '"' || cp == 0xBB || cp == 0x201D;
+}
+
+/* Fills words, alnum and the punctuation flags of l. */
+static void measure(const char *s, line *l)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = l->len;
+    uint32_t words = 0, alnum = 0;
+    int in_word = 0, word_has_alnum = 0;
+    int32_t first_cp = 0, last_cp = 0, before_last = 0;
+    int n_cp = 0, n_quotes = 0;
+    for (size_t i = 0; i <= n;) {
+        int32_t cp = ' ';
+        size_t k = 1;
+        if (i < n) {
+            int bad;
+            k = kb__utf8_decode(u + i, n - i, &cp, &bad);
+        }
+        if (cp == ' ') {
+            if (in_word && word_has_alnum) words++;
+            in_word = word_has_alnum = 0;
+        } else {
+            in_word = 1;
+            if (is_letter(cp) || is_digit_cp(cp)) {
+                alnum++;
+                word_has_alnum = 1;
+            }
+            if (is_open_quote(cp) || is_close_quote(cp)) n_quotes++;
+            if (!n_cp) first_cp = cp;
+            before_last = last_cp;
+            last_cp = cp;
+            n_cp++;
+        }
+        i += k;
+    }
+    l->words = words;
+    l->alnum = alnum;
+    l->end_dot = last_cp == '.' || last_cp == 0x2026 || last_cp == 0x06D4;
+    l->end_punct = l->end_dot || last_cp == '!' || last_cp == '?' || last_cp == 0x061F ||
+                   last_cp == ':' || last_cp == 0x060C || last_cp == ',' || last_cp == ';' ||
+                   last_cp == 0x061B;
+    /* «…» or "…" or «…». spanning the line, with no quotation closed and reopened inside */
+    int32_t closing = last_cp == '.' ? before_last : last_cp;
+    l->quoted = is_open_quote(first_cp) && is_close_quote(closing) && n_quotes == 2 && words >= 4;
+    l->latin_site = 0;
+    if (n && u[0] < 0x80 && ((u[0] | 32) >= 'a' && (u[0] | 32) <= 'z')) {
+        /* the first word: all upper case (3+ letters), or a domain (letters.letters) */
+        size_t e = 0, upper = 0, lower = 0, dots = 0;
+        while (e < n && u[e] != ' ' && u[e] != '-' && u[e] < 0x80) {
+            if (u[e] >= 'A' && u[e] <= 'Z')
+                upper++;
+            else if (u[e] >= 'a' && u[e] <= 'z')
+                lower++;
+            else if (u[e] == '.' && e + 1 < n && ((u[e + 1] | 32) >= 'a' && (u[e + 1] | 32) <= 'z'))
+                dots++;
+            e++;
+        }
+        l->latin_site = words <= SITENAME_MAX_WORDS && ((upper >= 3 && !lower) || dots > 0);
+    }
+}
+
+static int paragraph_like(const line *l)
+{
+    return l->words >= BODY_MIN_WORDS || (l->end_dot && l->words >= BODY_MIN_WORDS_DOT);
+}
+
+/* ---- splitting and duplicate detection --------------------------------------------------------
+ */
+
+static int add_line(kb_cleaner *c, const char *s, size_t n, int hint)
+{
+    size_t off = c->tidy.n;
+    tidy_append(c, s, n);
+    if (c->tidy.rc) return c->tidy.rc;
+    size_t len = c->tidy.n - off;
+    if (!len) return 0; /* blank lines only separate */
+    if (grow((void **)&c->lines, &c->cap_lines, c->n_lines + 1, sizeof(line))) return KB_ENOMEM;
+    line *l = &c->lines[c->n_lines++];
+    memset(l, 0, sizeof *l);
+    l->off = off;
+    l->len = len;
+    l->hint = hint;
+    measure(c->tidy.p + off, l);
+    l->hash = kb__line_hash(c->tidy.p + off, len);
+    return 0;
+}
+
+/* Splits body[0..n) on line ends into c->lines. */
+static int split_text(kb_cleaner *c, const char *body, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        const char *nl = memchr(body + i, '\n', n - i);
+        size_t e = nl ? (size_t)(nl - body) : n;
+        int rc = add_line(c, body + i, e - i, KB__HINT_NONE);
+        if (rc) return rc;
+        i = e + 1;
+    }
+    return 0;
+}
+
+/* Sets first/occ of every line: identical tidied texts share their first index. */
+static int find_duplicates(kb_cleaner *c)
+{
+    size_t need = 16;
+    while (need < c->n_lines * 2)
+        need *= 2;
+    if (need > c->cap_slots) {
+        uint32_t *s = kb__realloc(c->slots, need * sizeof *s);
+        if (!s) return KB_ENOMEM;
+        c->slots = s;
+        c->cap_slots = need;
+    }
+    memset(c->slots, 0xFF, need * sizeof *c->slots);
+    for (size_t i = 0; i < c->n_lines; i++) {
+        line *l = &c->lines[i];
+        size_t h = (size_t)(l->hash & (need - 1));
+        l->first = (uint32_t)i;
+        l->occ = 1;
+        while (c->slots[h] != UINT32_MAX) {
+            line *o = &c->lines[c->slots[h]];
+            if (o->hash == l->hash && o->len == l->len &&
+                memcmp(c->tidy.p + o->off, c->tidy.p + l->off, l->len) == 0) {
+                l->first = (uint32_t)c->slots[h];
+                o->occ++;
+                break;
+            }
+            h = (h + 1) & (need - 1);
+        }
+        if (l->first == i) c->slots[h] = (uint32_t)i;
+    }
+    for (size_t i = 0; i < c->n_lines; i++)
+        c->lines[i].occ = c->lines[c->lines[i].first].occ;
+    return 0;
+}
+
+/* ---- the rules ------------------------------------------------------------------------------- */
+
+static int same_text(const kb_cleaner *c, const line *l, const char *s, size_t n)
+{
+    return l->len == n && memcmp(c->tidy.p + l->off, s, n) == 0;
+}
+
+static void drop(line *l, const char *reason)
+{
+    l->kind = K_DROP;
+    l->reason = reason;
+}
+
+/* Decides the kind of every line. title/n_title: the record's own title (tidied), if any. */
+static void classify(kb_cleaner *c, const kb_record *rec, const char *title, size_t n_title)
+{
+    size_t n = c->n_lines;
+    line *L = c->lines;
+    if (c->opts.keep_boilerplate) {
+        for (size_t i = 0; i < n; i++)
+            L[i].kind = L[i].hint == KB__HINT_HEADING ? K_HEADING
+                        : L[i].hint == KB__HINT_QUOTE ? K_QUOTE
+                                                      : K_PARA;
+        return;
+    }
+    /* 1. line-level boilerplate */
+    const char *src = rec->source.p;
+    size_t n_src = rec->source.n;
+    uint32_t min_docs = c->opts.source_min_docs ? c->opts.source_min_docs : 5;
+    double min_share = c->opts.source_min_share > 0 ? c->opts.source_min_share : 0.002;
+    for (size_t i = 0; i < n; i++) {
+        line *l = &L[i];
+        if (l->hint == KB__HINT_NAV) {
+            drop(l, KB_DROP_NAVIGATION);
+            continue;
+        }
+        const char *r = phrase_reason(c, l);
+        if (r) {
+            drop(l, r);
+            continue;
+        }
+        if (c->ls) {
+            uint32_t docs = 0;
+            uint32_t k = kb__linestats_count(c->ls, src, n_src, l->hash, &docs);
+            if (k >= min_docs && (double)k >= min_share * docs) drop(l, KB_DROP_REPEATED);
+        }
+    }
+    /* 2. the head: lines before the first paragraph-like line */
+    size_t head_end = 0;
+    while (head_end < n && (L[head_end].kind == K_DROP || !paragraph_like(&L[head_end])) &&
+           L[head_end].hint != KB__HINT_HEADING)
+        head_end++;
+    if (head_end == n)
+        head_end = n > 0 && n_title ? 0 : head_end; /* no prose at all: keep lines as they are */
+    size_t title_at = SIZE_MAX;
+    if (!n_title) {
+        for (size_t i = 0; i < head_end; i++) {
+            line *l = &L[i];
+            if (l->kind == K_DROP || l->occ > 1 || l->latin_site || l->words < TITLE_MIN_WORDS ||
+                l->hint == KB__HINT_CAPTION)
+                continue;
+            title_at = i;
+            break;
+        }
+        if (title_at == SIZE_MAX && head_end == n) /* only short lines: take the first */
+            for (size_t i = 0; i < n && title_at == SIZE_MAX; i++)
+                if (L[i].kind != K_DROP && L[i].occ == 1) title_at = i;
+    }
+    for (size_t i = 0; i < head_end; i++) {
+        line *l = &L[i];
+        if (l->kind == K_DROP) continue;
+        if (i == title_at) {
+            l->kind = K_TITLE;
+        } else if (n_title && same_text(c, l, title, n_title)) {
+            drop(l, KB_DROP_TITLE);
+        } else if (title_at != SIZE_MAX && i < title_at) {
+            drop(l, KB_DROP_MASTHEAD);
+        } else if (l->latin_site || (title_at == SIZE_MAX && l->occ > 1 && l->first == i &&
+                                     l->words < TITLE_MIN_WORDS && !n_title)) {
+            drop(l, KB_DROP_MASTHEAD);
+        } else if (l->first != i) {
+            drop(l, L[l->first].kind == K_DROP && !strcmp(L[l->first].reason, KB_DROP_MASTHEAD)
+                        ? KB_DROP_MASTHEAD
+                        : KB_DROP_DUPLICATE);
+        } else if ((title_at != SIZE_MAX && i > title_at && l->words <= CAPTION_MAX_WORDS) ||
+                   l->hint == KB__HINT_CAPTION) {
+            l->kind = K_CAPTION;
+        } else {
+            l->kind = K_NONE; /* decided with the body */
+        }
+    }
+    /* 3. the body */
+    const char *t = title_at != SIZE_MAX ? c->tidy.p + L[title_at].off : title;
+    size_t nt = title_at != SIZE_MAX ? L[title_at].len : n_title;
+    for (size_t i = 0; i < n; i++) {
+        line *l = &L[i];
+        if (l->kind != K_NONE) continue;
+        if (l->first != i) {
+            drop(l, KB_DROP_DUPLICATE);
+            continue;
+        }
+        if (nt && same_text(c, l, t, nt)) {
+            drop(l, KB_DROP_TITLE);
+            continue;
+        }
+        if (l->hint == KB__HINT_HEADING) {
+            l->kind = K_HEADING;
+            continue;
+        }
+        if (l->hint == KB__HINT_QUOTE || l->quoted) {
+            l->kind = K_QUOTE;
+            continue;
+        }
+        if (l->hint == KB__HINT_CAPTION) {
+            l->kind = K_CAPTION;
+            continue;
+        }
+        l->kind = K_PARA;
+        if (l->words >= 2 && l->words <= HEADING_MAX_WORDS && !l->end_punct && i > 0) {
+            size_t j = i + 1;
+            while (j < n && L[j].kind == K_DROP)
+                j++;
+            if (j < n && paragraph_like(&L[j]) && L[j].hint != KB__HINT_HEADING)
+                l->kind = K_HEADING;
+        }
+    }
+}
+
+/* ---- building the article ---------------------------------------------------------------------
+ */
+
+/* Slices are built as offsets (p = NULL + off) and fixed once the buffers stop moving. */
+static kb_slice put_str(kb_cleaner *c, const char *s, size_t n)
+{
+    kb_slice r = {(const char *)(uintptr_t)c->strs.n, n};
+    kb__buf_append(&c->strs, s, n);
+    kb__buf_putc(&c->strs, 0);
+    return r;
+}
+
+static kb_slice put_tidy(kb_cleaner *c, const char *s, size_t n)
+{
+    size_t off = c->tidy.n;
+    tidy_append(c, s, n);
+    size_t len = c->tidy.n - off;
+    kb_slice r = put_str(c, c->tidy.p + off, len);
+    c->tidy.n = off;
+    return r;
+}
+
+static void fix(kb_slice *s, const char *base)
+{
+    s->p = base + (uintptr_t)s->p;
+}
+
+static int emit(kb_cleaner *c, kb_article *a, const kb_record *rec, kb_slice title_s)
+{
+    int rc = 0;
+    int first_block = 1;
+    for (size_t i = 0; i < c->n_lines && !rc; i++) {
+        line *l = &c->lines[i];
+        const char *s = c->tidy.p + l->off;
+        switch (l->kind) {
+        case K_TITLE:
+            title_s = put_str(c, s, l->len);
+            break;
+        case K_CAPTION:
+            if ((rc = grow((void **)&c->captions, &c->cap_captions, c->n_captions + 1,
+                           sizeof(kb_slice))))
+                break;
+            c->captions[c->n_captions++] = put_str(c, s, l->len);
+            break;
+        case K_DROP:
+            if ((rc = grow((void **)&c->dropped, &c->cap_dropped, c->n_dropped + 1,
+                           sizeof(kb_dropped))))
+                break;
+            c->dropped[c->n_dropped].text = put_str(c, s, l->len);
+            c->dropped[c->n_dropped++].reason = l->reason;
+            break;
+        default: {
+            if ((rc = grow((void **)&c->blocks, &c->cap_blocks, c->n_blocks + 1, sizeof(kb_block))))
+                break;
+            if (!first_block) kb__buf_append(&c->out, "\n\n", 2);
+            first_block = 0;
+            kb_block *b = &c->blocks[c->n_blocks++];
+            b->type = l->kind == K_HEADING ? KB_BLOCK_HEADING
+                      : l->kind == K_QUOTE ? KB_BLOCK_QUOTE
+                                           : KB_BLOCK_PARAGRAPH;
+            b->text.p = (const char *)(uintptr_t)c->out.n;
+            b->text.n = l->len;
+            kb__buf_append(&c->out, s, l->len);
+        }
+        }
+    }
+    if (rc) return rc;
+    if (c->strs.rc || c->out.rc) return c->strs.rc ? c->strs.rc : c->out.rc;
+    /* letters for the quality signal */
+    size_t arabic = 0, letters = 0;
+    const unsigned char *u = (const unsigned char *)c->out.p;
+    for (size_t i = 0; i < c->out.n;) {
+        if (u[i] < 0x80) {
+            if (((u[i] | 32) >= 'a' && (u[i] | 32) <= 'z')) letters++;
+            i++;
+            continue;
+        }
+        int32_t cp;
+        int bad;
+        i += kb__utf8_decode(u + i, c->out.n - i, &cp, &bad);
+        if (is_arabic_letter(cp))
+            arabic++, letters++;
+        else if (is_letter(cp))
+            letters++;
+    }
+    const char *sb = c->strs.p ? c->strs.p : "";
+    const char *ob = c->out.p ? c->out.p : "";
+    memset(a, 0, sizeof *a);
+    a->title = title_s;
+    fix(&a->title, sb);
+    for (size_t i = 0; i < c->n_captions; i++)
+        fix(&c->captions[i], sb);
+    for (size_t i = 0; i < c->n_dropped; i++)
+        fix(&c->dropped[i].text, sb);
+    for (size_t i = 0; i < c->n_blocks; i++)
+        fix(&c->blocks[i].text, ob);
+    a->captions = c->captions;
+    a->n_captions = c->n_captions;
+    a->blocks = c->blocks;
+    a->n_blocks = c->n_blocks;
+    a->dropped = c->dropped;
+    a->n_dropped = c->n_dropped;
+    a->text.p = ob;
+    a->text.n = c->out.n;
+    a->arabic_share = letters ? (double)arabic / (double)letters : 0.0;
+    a->n_repaired = c->n_repaired + rec->n_repaired;
+    a->format = rec->format;
+    return 0;
+}
+
+/* ---- public API ------------------------------------------------------------------------------ */
+
+kb_cleaner *kb_cleaner_new(const kb_cleaner_options *opts)
+{
+    kb_cleaner *c = kb__calloc(1, sizeof *c);
+    if (!c) return NULL;
+    if (opts) c->opts = *opts;
+    kb__buf_init(&c->tidy, 0);
+    kb__buf_init(&c->fold, 0);
+    kb__buf_init(&c->out, 0);
+    kb__buf_init(&c->strs, 0);
+    kb__html_doc_init(&c->html);
+    return c;
+}
+
+void kb_cleaner_free(kb_cleaner *c)
+{
+    if (!c) return;
+    kb__linestats_free(c->ls);
+    kb__html_doc_free(&c->html);
+    kb__buf_free(&c->tidy);
+    kb__buf_free(&c->fold);
+    kb__buf_free(&c->out);
+    kb__buf_free(&c->strs);
+    kb__free(c->lines);
+    kb__free(c->slots);
+    kb__free(c->captions);
+    kb__free(c->blocks);
+    kb__free(c->dropped);
+    kb__free(c);
+}
+
+const char *kb_cleaner_errmsg(const kb_cleaner *c)
+{
+    return c ? c->errmsg : "";
+}
+
+const char *kb_block_type_name(kb_block_type t)
+{
+    switch (t) {
+    case KB_BLOCK_PARAGRAPH:
+        return "paragraph";
+    case KB_BLOCK_HEADING:
+        return "heading";
+    case KB_BLOCK_QUOTE:
+        return "quote";
+    }
+    return "unknown";
+}
+
+static void reset(kb_cleaner *c)
+{
+    kb__buf_reset(&c->tidy);
+    kb__buf_reset(&c->out);
+    kb__buf_reset(&c->strs);
+    c->n_lines = c->n_captions = c->n_blocks = c->n_dropped = 0;
+    c->n_repaired = 0;
+    c->errmsg[0] = 0;
+}
+
+/* Turns the record's body into c->lines (and HTML metadata into c->html). */
+static int prepare(kb_cleaner *c, const kb_record *rec, int *is_html)
+{
+    reset(c);
+    *is_html = rec->format == KB_FORMAT_HTML;
+    if (!*is_html) return split_text(c, rec->body.p ? rec->body.p : "", rec->body.n);
+    int rc = kb__html_extract(&c->html, rec->body.p ? rec->body.p : "", rec->body.n);
+    if (rc == KB_EPARSE) return split_text(c, rec->body.p ? rec->body.p : "", rec->body.n);
+    if (rc) return rc;
+    for (size_t i = 0; i < c->html.n_lines && !rc; i++)
+        rc = add_line(c, c->html.text.p + c->html.lines[i].off, c->html.lines[i].len,
+                      c->html.lines[i].hint);
+    return rc;
+}
+
+static const char *source_of(const kb_record *rec, size_t *n)
+{
+    if (rec->source.n) {
+        *n = rec->source.n;
+        return rec->source.p;
+    }
+    /* no source field: the directory of the file stands for the site */
+    const char *f = rec->file ? rec->file : "";
+    const char *slash = strrchr(f, '/');
+    *n = slash ? (size_t)(slash - f) : 0;
+    return f;
+}
+
+int kb_cleaner_learn(kb_cleaner *c, const kb_record *rec)
+{
+    int is_html;
+    if (!c->ls && !(c->ls = kb__linestats_new())) return KB_ENOMEM;
+    int rc = prepare(c, rec, &is_html);
+    if (rc) return rc;
+    uint64_t *h = (uint64_t *)c->slots;
+    size_t need = c->n_lines * 2 + 2;
+    if (need > c->cap_slots) {
+        uint32_t *s = kb__realloc(c->slots, need * sizeof *s);
+        if (!s) return KB_ENOMEM;
+        c->slots = s;
+        c->cap_slots = need;
+    }
+    h = (uint64_t *)c->slots;
+    for (size_t i = 0; i < c->n_lines; i++)
+        h[i] = c->lines[i].hash;
+    size_t n_src;
+    const char *src = source_of(rec, &n_src);
+    return kb__linestats_add(c->ls, src, n_src, h, c->n_lines);
+}
+
+int kb_cleaner_model_save(const kb_cleaner *c, const char *path)
+{
+    if (!c->ls) {
+        kb__linestats *empty = kb__linestats_new();
+        if (!empty) return KB_ENOMEM;
+        int rc = kb__linestats_save(empty, path);
+        kb__linestats_free(empty);
+        return rc;
+    }
+    return kb__linestats_save(c->ls, path);
+}
+
+int kb_cleaner_model_load(kb_cleaner *c, const char *path)
+{
+    if (!c->ls && !(c->ls = kb__linestats_new())) return KB_ENOMEM;
+    int rc = kb__linestats_load(c->ls, path);
+    if (rc) snprintf(c->errmsg, sizeof c->errmsg, "%s: %s", path, kb_strerror(rc));
+    return rc;
+}
+
+int kb_cleaner_clean(kb_cleaner *c, const kb_record *rec, kb_article *out)
+{
+    int is_html;
+    memset(out, 0, sizeof *out);
+    int rc = prepare(c, rec, &is_html);
+    if (!rc) rc = find_duplicates(c);
+    if (rc) {
+        snprintf(c->errmsg, sizeof c->errmsg, "%s:%llu: %s", rec->file ? rec->file : "-",
+                 (unsigned long long)rec->line, kb_strerror(rc));
+        return rc;
+    }
+    /* the record's title, or the page's */
+    kb_slice title = {0};
+    if (rec->title.n)
+        title = put_tidy(c, rec->title.p, rec->title.n);
+    else if (is_html && c->html.title.n)
+        title = put_tidy(c, c->html.title.p, c->html.title.n);
+    kb_slice id = put_str(c, rec->id.p ? rec->id.p : "", rec->id.n);
+    kb_slice url = rec->url.n
+                       ? put_str(c, rec->url.p, rec->url.n)
+                       : put_str(c, is_html ? c->html.url.p : "", is_html ? c->html.url.n : 0);
+    kb_slice source = put_str(c, rec->source.p ? rec->source.p : "", rec->source.n);
+    if (c->strs.rc) return c->strs.rc;
+    /* the date: metadata first, then a dateline among the first lines */
+    char iso[64];
+    int k = 0;
+    if (rec->date.n) k = kb_date_parse(rec->date.p, rec->date.n, iso, sizeof iso);
+    if (!k && is_html && c->html.date.n)
+        k = kb_date_parse(c->html.date.p, c->html.date.n, iso, sizeof iso);
+    for (size_t i = 0; !k && i < c->n_lines && i < DATELINE_MAX_LINES; i++)
+        k = kb_date_parse(c->tidy.p + c->lines[i].off, KB_MIN(c->lines[i].len, 200), iso,
+                          sizeof iso);
+    kb_slice date = put_str(c, iso, k > 0 ? (size_t)k : 0);
+    classify(c, rec, title.n ? c->strs.p + (uintptr_t)title.p : NULL, title.n);
+    rc = emit(c, out, rec, title);
+    if (rc) {
+        snprintf(c->errmsg, sizeof c->errmsg, "%s:%llu: %s", rec->file ? rec->file : "-",
+                 (unsigned long long)rec->line, kb_strerror(rc));
+        memset(out, 0, sizeof *out);
+        return rc;
+    }
+    const char *sb = c->strs.p;
+    out->id = id, out->url = url, out->source = source, out->date = date;
+    fix(&out->id, sb), fix(&out->url, sb), fix(&out->source, sb), fix(&out->date, sb);
+    return 0;
+}
+
+/* ---- JSON ------------------------------------------------------------------------------------ */
+
+static void json_field(kb_buf *b, const char *name, kb_slice s)
+{
+    kb__buf_printf(b, "\"%s\":\"", name);
+    kb__buf_json_str(b, s.p ? s.p : "", s.n);
+    kb__buf_putc(b, '"');
+}
+
+int kb_article_to_json(const kb_article *a, unsigned flags, char **json, size_t *len)
+{
+    kb_buf b;
+    kb__buf_init(&b, 0);
+    kb__buf_putc(&b, '{');
+    json_field(&b, "id", a->id);
+    kb__buf_putc(&b, ',');
+    json_field(&b, "source", a->source);
+    kb__buf_putc(&b, ',');
+    json_field(&b, "url", a->url);
+    kb__buf_putc(&b, ',');
+    json_field(&b, "date", a->date);
+    kb__buf_putc(&b, ',');
+    json_field(&b, "title", a->title);
+    kb__buf_puts(&b, ",\"captions\":[");
+    for (size_t i = 0; i < a->n_captions; i++) {
+        kb__buf_puts(&b, i ? ",\"" : "\"");
+        kb__buf_json_str(&b, a->captions[i].p, a->captions[i].n);
+        kb__buf_putc(&b, '"');
+    }
+    kb__buf_puts(&b, "],\"blocks\":[");
+    for (size_t i = 0; i < a->n_blocks; i++) {
+        kb__buf_printf(&b, "%s{\"type\":\"%s\",\"text\":\"", i ? "," : "",
+                       kb_block_type_name(a->blocks[i].type));
+        kb__buf_json_str(&b, a->blocks[i].text.p, a->blocks[i].text.n);
+        kb__buf_puts(&b, "\"}");
+    }
+    kb__buf_putc(&b, ']');
+    if (!(flags & KB_JSON_NO_DROPPED)) {
+        kb__buf_puts(&b, ",\"dropped\":[");
+        for (size_t i = 0; i < a->n_dropped; i++) {
+            kb__buf_puts(&b, i ? ",{\"text\":\"" : "{\"text\":\"");
+            kb__buf_json_str(&b, a->dropped[i].text.p, a->dropped[i].text.n);
+            kb__buf_printf(&b, "\",\"reason\":\"%s\"}", a->dropped[i].reason);
+        }
+        kb__buf_putc(&b, ']');
+    }
+    if (!(flags & KB_JSON_NO_QUALITY))
+        kb__buf_printf(&b, ",\"arabic_share\":%.3f,\"repaired\":%zu", a->arabic_share,
+                       a->n_repaired);
+    kb__buf_putc(&b, '}');
+    if (b.rc) {
+        int rc = b.rc;
+        kb__buf_free(&b);
+        *json = NULL;
+        return rc;
+    }
+    *json = b.p;
+    if (len) *len = b.n;
+    return 0;
+}
+
+void kb_json_free(char *json)
+{
+    kb__free(json);
+}

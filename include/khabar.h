@@ -235,8 +235,9 @@ typedef struct kb_record {
 typedef struct kb_reader_options {
     kb_format format;       /* KB_FORMAT_AUTO to detect */
     const char *encoding;   /* NULL to detect; else an iconv name ("WINDOWS-1256") */
-    /* JSONL field names; NULL means the defaults (id; title; body|text|content; url; source;
-     * date). */
+    /* JSON field names, each a comma-separated list of alternatives (the first present wins);
+     * NULL means the defaults: id|docno|…; title|headline; body|text|content|…; url|link;
+     * source|src|site|…; date|published|…|time|date_extracted|… (docs/input.md lists them). */
     const char *id_field, *title_field, *body_field, *url_field, *source_field, *date_field;
 } kb_reader_options;
 
@@ -246,6 +247,7 @@ typedef struct kb_reader_stats {
     uint64_t records;   /* records returned */
     uint64_t errors;    /* records or files that could not be read (each reported once) */
     uint64_t bytes;     /* decoded bytes read */
+    uint64_t repaired;  /* invalid byte sequences replaced by U+FFFD in returned records */
 } kb_reader_stats;
 
 typedef struct kb_reader kb_reader;
@@ -256,6 +258,15 @@ typedef struct kb_reader kb_reader;
  */
 KB_API kb_reader *kb_reader_open(const char *const *paths, size_t n_paths,
                                  const kb_reader_options *opts);
+
+/**
+ * Opens a reader over one input held in memory, data[0..len) (compressed or not, any format and
+ * encoding kb_reader_open() accepts). data is borrowed and must stay valid until
+ * kb_reader_close(). name stands for the file name in records and messages, and its extension
+ * helps format detection (NULL means "-"). Returns NULL only on out of memory.
+ */
+KB_API kb_reader *kb_reader_open_mem(const void *data, size_t len, const char *name,
+                                     const kb_reader_options *opts);
 
 /**
  * Reads the next record. Returns 1 with *rec filled, 0 at the end of all inputs, or a negative

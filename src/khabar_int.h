@@ -64,6 +64,101 @@ size_t kb__utf8_decode(const unsigned char *s, size_t n, int32_t *cp, int *inval
 /* Encodes cp into out (4 bytes room); returns bytes written. */
 size_t kb__utf8_encode(int32_t cp, char *out);
 
+/* ---- normalize.c, tokenize.c, stem.c, stopwords.c, analyze.c, repair.c: the analyzer ----------
+ *
+ * Character classes drive the tokenizer; a per-code-point table (code points below U+0800, which
+ * covers ASCII, Latin, Greek, Cyrillic, Hebrew and the Arabic blocks) gives class and the
+ * normalized replacement in one load. Rarer code points go through utf8proc. docs/analyzer.md
+ * describes every rule.
+ */
+
+/* The longest token, in bytes of input. Longer letter runs are cut into several tokens: no word
+ * of any language is near this (the longest Arabic words with full harakat are ~60 bytes), and a
+ * bound keeps the per-token buffers small. URLs get KB_URL_MAX_BYTES. */
+#define KB_TOKEN_MAX_BYTES 256
+/* URLs are long (percent-encoded Arabic paths); beyond this one is cut into two tokens. */
+#define KB_URL_MAX_BYTES 2048
+
+enum kb__cclass {
+    KB_C_OTHER = 0, /* punctuation and symbols: separate tokens */
+    KB_C_SPACE,     /* white space */
+    KB_C_NEWLINE,   /* line and paragraph breaks: end a sentence */
+    KB_C_TERM,      /* . ! ? ؟ ؛ … ۔ : end a sentence */
+    KB_C_AR,        /* an Arabic-script letter */
+    KB_C_LET,       /* any other letter */
+    KB_C_DIGIT,     /* a decimal digit of any script */
+    KB_C_MARK,      /* combining marks, harakat, tatweel: continue a word, never start one */
+    KB_C_INVIS,     /* ZWNJ, ZWJ, bidi controls, soft hyphen, BOM: never split, always dropped */
+    KB_C_REPL       /* U+FFFD: continues a word (a damaged letter), never starts one */
+};
+
+/* For code points below KB_CTAB_SIZE: class and the normalized replacement (one code point; 0 to
+ * drop it; KB_MAP_SLOW when it needs the utf8proc path). Filled once by kb__chars_init(). */
+#define KB_CTAB_SIZE 0x800
+#define KB_MAP_SLOW 0xFFFF
+typedef struct kb__cinfo {
+    uint8_t cls;
+    uint8_t hamza; /* 1 for أ إ آ: the alef carries a hamza (a root letter, never the article) */
+    uint16_t map;
+} kb__cinfo;
+extern kb__cinfo kb__ctab[KB_CTAB_SIZE];
+void kb__chars_init(void); /* idempotent and thread-safe */
+/* Class of any code point (table lookup below U+0800). */
+int kb__char_class(int32_t cp);
+
+/* Normalizes one token's text s[0..n) for matching and appends it to out (the rules of
+ * docs/analyzer.md: NFKC of presentation forms, harakat/tatweel/controls dropped, alef forms,
+ * ى→ي, ة→ه, hamza carriers, Persian letters, digits to ASCII, case folding). *hamza_mask (may be
+ * NULL) gets bit i set when output letter i was a hamza-carrying alef. number != 0 normalizes
+ * the separators of a number (٫ → '.', thousands separators dropped). Returns 0 or KB_E*. */
+int kb__normalize_token(const char *s, size_t n, int number, kb_buf *out, uint32_t *hamza_mask);
+
+/* The dedup/cleaning helper: the normalized text of s[0..n) — every token's normalized form,
+ * separated by single spaces, punctuation dropped, stopwords kept — appended to out. Two texts
+ * that differ only in spelling noise (harakat, tatweel, alef forms, presentation forms, digits,
+ * controls) give the same string. Returns 0 or KB_E*. */
+int kb__normalize_text(const char *s, size_t n, kb_buf *out);
+/* Same, for one word: the normalized form of the first token of s[0..n) (nothing if none). */
+int kb__normalize_word(const char *s, size_t n, kb_buf *out);
+
+/* Display repair for the cleaner (never for matching): presentation forms → letters (NFKC of
+ * U+FB50–FDFF and U+FE70–FEFC only), U+FEFF, bidi controls (LRM RLM ALM LRE..RLO LRI..PDI),
+ * ZWJ/ZWNJ/ZWSP/word joiner, soft hyphen and tatweel dropped; invalid UTF-8 → U+FFFD. Diacritics,
+ * U+FFFD and whitespace are left as they are. Appends to out; *n_repaired (may be NULL) gets the
+ * number of characters changed or dropped. Returns 0 or KB_E* (out->rc). */
+int kb__repair(const char *s, size_t n, kb_buf *out, size_t *n_repaired);
+
+/* The tokenizer: a cursor over borrowed text. kb__tok_next() fills *t and returns 1, or 0 at
+ * the end. Never allocates. */
+typedef struct kb__tokenizer {
+    const unsigned char *s;
+    size_t n, pos;
+    size_t invalid;     /* invalid UTF-8 sequences passed so far */
+    int pending_break;  /* a sentence end was seen since the last token */
+    int started;        /* a token was returned */
+    size_t prev_end;    /* end of the previous token */
+    uint8_t prev_short; /* the previous token may be an abbreviation or initial ("د", "Dr") */
+} kb__tokenizer;
+
+typedef struct kb__rawtok {
+    size_t start, end;
+    uint32_t flags;     /* KB_TOK_* kind, KB_TOK_SENTENCE, KB_TOK_REPAIRED */
+} kb__rawtok;
+
+void kb__tok_init(kb__tokenizer *t, const char *s, size_t n);
+int kb__tok_next(kb__tokenizer *t, kb__rawtok *tok);
+
+/* The light stemmer, on a normalized Arabic word w[0..n) (UTF-8, two bytes per letter).
+ * hamza_mask as from kb__normalize_token. Writes the stem to out (room for n + 1 bytes) and
+ * returns its length. Words it cannot handle (mixed scripts) are copied unchanged. */
+size_t kb__stem_light(const char *w, size_t n, uint32_t hamza_mask, char *out);
+
+/* The stop list: 1 when the normalized word w[0..n) is a stopword. */
+int kb__stopword(const char *w, size_t n);
+/* The stop list itself (normalized, sorted by bytes) for docs and tests. */
+extern const char *const kb__stopwords[];
+extern const size_t kb__n_stopwords;
+
 /* ---- decode.c, input*.c: bytes on disk → UTF-8 records (owner: input) -------------------------
  *
  * A decoder turns one file (fd or memory) into UTF-8 with LF line ends: decompression by magic
@@ -87,6 +182,79 @@ uint64_t kb__decoder_emitted(const kb_decoder *d);        /* decoded bytes so fa
 uint64_t kb__decoder_repaired_total(const kb_decoder *d);
 /* Counts and forgets the U+FFFD repairs made at decoded offsets below upto. */
 size_t kb__decoder_take_repairs(kb_decoder *d, uint64_t upto);
+
+/* 16 MiB for one record (a JSON line, a <DOC>, a text or HTML file): real news articles are
+ * under 1 MiB and whole pages with inline scripts a few MiB; past 16 MiB the input is not one
+ * article, and refusing it bounds the reader's memory. */
+#define KB_INPUT_MAX_RECORD ((size_t)16 << 20)
+/* Room past KB_INPUT_MAX_RECORD in the window for one decoded chunk (the decoder hands out at
+ * most a few hundred KiB at a time, 3x expanded in the worst case of all-invalid bytes). */
+#define KB_INPUT_WINDOW_SLACK ((size_t)4 << 20)
+/* Decoded bytes looked at to detect a file's format. */
+#define KB_INPUT_SNIFF ((size_t)4096)
+/* Directory recursion depth: deeper trees are symlink loops in practice. */
+#define KB_INPUT_MAX_DEPTH 32
+
+typedef struct kb__path_item {
+    char *path;
+    int depth;
+} kb__path_item;
+
+/* The reader's state, shared by input.c (paths, window, text/HTML) and the format readers
+ * input_json.c and input_doc.c. The window win holds decoded text: [pos, win.n) is unconsumed,
+ * scan is where line reading stands (pos <= scan), base is the decoded offset of win.p[0]. */
+struct kb_reader {
+    kb_reader_options opts;
+    char *owned[7]; /* copies of the option strings */
+    kb__path_item *stack;
+    size_t n_stack, cap_stack;
+    const void *mem; /* kb_reader_open_mem() */
+    size_t mem_len;
+    char *mem_name;
+    int mem_pending;
+    kb_decoder *dec;
+    /* the current file */
+    int active, fd;
+    char *path;
+    kb_format format;
+    int json_array;
+    kb_buf win;
+    size_t pos, scan, look;
+    uint64_t base, line; /* line: lines fully read so far (1-based number of the last one) */
+    int eof, drc, reported_end;
+    uint64_t n_rec_file, n_err_file;
+    kb_buf stem; /* file name without directories and extensions: the derived id */
+    int state;   /* format reader's state */
+    /* the current record */
+    struct json_t *json;
+    kb_buf fields; /* strings made for the record (numbers, joined arrays, derived ids) */
+    kb_buf doc;    /* <DOC> parsing scratch */
+    /* JSON array scanner */
+    int ja_depth, ja_in_str, ja_esc;
+    uint64_t ja_line;
+    uint64_t doc_line, junk_line; /* <DOC> reader: where the record / stray text began */
+    kb_buf err;
+    kb_reader_stats st;
+};
+
+/* Sets the error message "FILE:LINE: ..." (no LINE when 0) and counts an error in this file. */
+void kb__reader_error(kb_reader *r, uint64_t line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Decodes more text into the window (compacting it first). >0 bytes, 0 at end, or KB_ENOMEM;
+ * a decoding error sets r->eof and r->drc. */
+int kb__reader_fill(kb_reader *r);
+/* Reads the next line [*a, *b) of the window (without its '\n'). Returns 1, 0 at the end, or
+ * KB_ETOOBIG when the line from r->pos would exceed KB_INPUT_MAX_RECORD, or KB_ENOMEM. */
+int kb__reader_line(kb_reader *r, size_t *a, size_t *b);
+/* Skips the rest of the current line without keeping it. 0 or KB_ENOMEM. */
+int kb__reader_skip_line(kb_reader *r);
+/* U+FFFD repairs within the window range [a, b) (and forgets those before). */
+size_t kb__reader_repairs(kb_reader *r, size_t a, size_t b);
+/* Appends the derived id "STEM:LINE" (or "STEM" when line is 0) to out. */
+void kb__reader_derived_id(kb_reader *r, kb_buf *out, uint64_t line);
+int kb__reader_json_next(kb_reader *r, kb_record *rec); /* input_json.c */
+void kb__reader_json_release(kb_reader *r);
+int kb__reader_doc_next(kb_reader *r, kb_record *rec); /* input_doc.c */
 
 /* ---- query.c, snippet.c, search.c: the search module (owner: search) ----------------------------
  *
@@ -298,6 +466,13 @@ int kb__index_doc_get(kb_index *ix, uint32_t docid, kb__doc *d);
 /* docid of an external id, or 0 when absent. */
 uint32_t kb__index_docid(kb_index *ix, const char *id, size_t n);
 
+/* Block header fields, readable without decoding the postings. */
+typedef struct kb__block_head {
+    uint32_t n, first, last;
+    uint32_t max_tf[KB_N_FIELDS], min_len[KB_N_FIELDS];
+    int with_pos;
+} kb__block_head;
+
 /*
  * A postings cursor: caller-owned, reusable. Open on a term, then next()/advance(); the current
  * posting is in doc and tf[]. Block-level data for dynamic pruning (block-max WAND / MaxScore):
@@ -320,20 +495,18 @@ typedef struct kb__postings {
     uint32_t blk_min_len[KB_N_FIELDS];
     /* internals (postings.c) */
     kb_index *ix;
-    void *stmt;
+    void *stmt;              /* sqlite3_stmt over the blocks table (ROWS state) */
     uint64_t tid;
-    int state;
+    int state, cur_valid, have_next, pos_ready;
     uint32_t i, n;           /* posting index in the decoded block, postings in it */
     uint32_t docs[KB_BLOCK_MAX], tfs[KB_N_FIELDS][KB_BLOCK_MAX];
+    uint32_t tfs_scratch[KB_N_FIELDS][KB_BLOCK_MAX];
     uint32_t pos_start[KB_BLOCK_MAX + 1];
-    uint32_t *pos;           /* decoded positions of the block (on demand) */
-    uint32_t n_pos, cap_pos;
-    int pos_ready;
-    kb_buf blk, next_blk;    /* raw (zero-padded) current / shallow block */
-    size_t pos_bit;          /* bit offset of the positions section in blk */
-    uint32_t blk_first, blk_bits_off;
-    uint32_t shallow_valid, next_last, next_first;
-    int have_next;
+    uint32_t *pos, cap_pos;  /* decoded positions of the current block (on demand) */
+    kb_buf blk, next_blk;    /* raw, zero-padded: current block / fetched-ahead block */
+    size_t cur_len, next_len, inl_n;
+    uint32_t next_seek, inl_last;
+    kb__block_head cur_head, next_head;
 } kb__postings;
 
 void kb__postings_init(kb__postings *p);
@@ -354,6 +527,52 @@ int kb__postings_shallow(kb__postings *p, uint32_t target);
  * until the cursor moves. Returns 0 or KB_ECORRUPT/KB_ENOMEM. */
 int kb__postings_positions(kb__postings *p, const uint32_t **pos, uint32_t *n);
 
+/* index.c helpers for postings.c: a term's dictionary row, and pooled statements over the
+ * blocks table ("SELECT k, data FROM blocks WHERE k >= ?1 AND k <= ?2"). */
+typedef struct kb__term_row {
+    uint32_t df;
+    uint32_t max_tf[KB_N_FIELDS];
+    uint64_t tid;            /* 0 when the postings are inline */
+    const void *inl;         /* the inline block, valid until the next index call */
+    size_t inl_n;
+} kb__term_row;
+int kb__index_term_lookup(kb_index *ix, kb__term_kind kind, const char *term, size_t n,
+                          kb__term_row *row);
+void *kb__index_stmt_blocks(kb_index *ix);
+void kb__index_stmt_release(kb_index *ix, void *stmt);
+
+/* ---- prepare.c: prepared documents (the parallel half of kb_index_add) ---- */
+typedef struct kb__pterm {
+    uint64_t hash;              /* XXH3 of the key */
+    uint32_t key_off, key_len;  /* key = kind byte ('F' form, 'S' stem) + UTF-8 term */
+    uint32_t tf[KB_N_FIELDS];
+    uint32_t pos_off, n_pos;    /* FORM: positions in kb_prepared.pos */
+    uint8_t kind;
+} kb__pterm;
+enum { KB_PMETA_ID = 0, KB_PMETA_SOURCE, KB_PMETA_DATE, KB_PMETA_URL, KB_PMETA_TITLE, KB_PMETA_N };
+enum { KB_PBLOCK_CAPTION = 3 }; /* block types in a stored record: kb_block_type, then caption */
+struct kb_prepared {
+    kb_buf meta;                /* NUL-separated copies of id, source, date, url, title */
+    uint32_t meta_off[KB_PMETA_N], meta_len[KB_PMETA_N];
+    kb_buf raw;                 /* the stored record, uncompressed (docs/format.md) */
+    uint32_t body_off;          /* the body text inside raw */
+    kb_buf z;                   /* the stored record, zstd-compressed */
+    size_t text_bytes;
+    uint32_t lens[KB_N_FIELDS]; /* words per field */
+    kb__pterm *terms;
+    uint32_t n_terms, cap_terms;
+    kb_buf keys;
+    uint32_t *pos, n_pos, cap_pos;
+    struct { uint32_t term, pos; } *toks;
+    uint32_t n_toks, cap_toks;
+    uint32_t *ht, ht_cap;
+    struct { uint32_t off, len; uint8_t type, head; } *blocks;
+    uint32_t n_blocks, cap_blocks;
+    void *zc;                   /* ZSTD_CCtx */
+};
+void kb__prepared_reset(kb_prepared *p);
+kb_slice kb__prepared_meta(const kb_prepared *p, int which);
+
 /* ---- postings block codec (postings.c), used by index.c, check and the fuzz harness ---- */
 typedef struct kb__posting_in {
     uint32_t doc;
@@ -364,12 +583,6 @@ typedef struct kb__posting_in {
  * (appended). min_len[f] is the smallest field length among the block's documents. */
 void kb__block_encode(kb_buf *out, const kb__posting_in *in, uint32_t n, int with_pos,
                       const uint32_t min_len[KB_N_FIELDS]);
-/* Block header fields, readable without decoding the postings. */
-typedef struct kb__block_head {
-    uint32_t n, first, last;
-    uint32_t max_tf[KB_N_FIELDS], min_len[KB_N_FIELDS];
-    int with_pos;
-} kb__block_head;
 /* Verifies the checksum and reads the header of block b[0..n) (b must have
  * KB_BLOCK_PAD zero bytes readable past n). Returns 0 or KB_ECORRUPT. */
 int kb__block_read_head(const unsigned char *b, size_t n, kb__block_head *h);

@@ -1,0 +1,561 @@
+/*
+ * api.c — the endpoints of the HTTP API, written against the public API (include/khabar.h) only.
+ *
+ * Reads: a pool of read-only index handles, one per worker thread (a handle is used by one
+ * thread at a time); a search takes a handle, runs, and gives it back. Each search sees the last
+ * commit that finished before it began. Writes: one writer handle and one cleaner behind a mutex;
+ * a POST or DELETE commits before it answers, so the next search sees it.
+ *
+ * Answers are JSON built in a srv_buf; errors are {"error":{"code":…,"message":…}} with the
+ * HTTP status that fits (400 bad parameter, 404 unknown id, 413/414 limits, 503 index busy).
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Errors listed one by one in a POST answer; the counts cover the rest. */
+#define SRV_MAX_REPORTED_ERRORS 100
+
+struct srv_api {
+    char *dir;
+    int writable;
+    pthread_mutex_t mu; /* guards the reader pool */
+    pthread_cond_t cv;
+    kb_index **readers;
+    int n_readers, n_free;
+    kb_index **free_readers;
+    pthread_mutex_t wmu; /* serializes writes */
+    kb_index *writer;
+    kb_cleaner *cleaner;
+};
+
+int srv_error_json(srv_buf *out, int status, const char *code, const char *msg)
+{
+    out->n = 0;
+    out->failed = 0;
+    srv_buf_puts(out, "{\"error\":{\"code\":");
+    srv_buf_json_str(out, code, strlen(code));
+    srv_buf_puts(out, ",\"message\":");
+    srv_buf_json_str(out, msg, strlen(msg));
+    srv_buf_puts(out, "}}");
+    return status;
+}
+
+const char *srv_param_get(const srv_request *rq, const char *name)
+{
+    for (size_t i = 0; i < rq->n_params; i++)
+        if (!strcmp(rq->params[i].name, name)) return rq->params[i].value;
+    return NULL;
+}
+
+/* ---- open / close -------------------------------------------------------------------------- */
+
+int srv_api_open(const char *dir, int n_readers, int writable, srv_api **out, char *err,
+                 size_t err_size)
+{
+    *out = NULL;
+    srv_api *api = calloc(1, sizeof *api);
+    if (!api) {
+        snprintf(err, err_size, "out of memory");
+        return KB_ENOMEM;
+    }
+    pthread_mutex_init(&api->mu, NULL);
+    pthread_cond_init(&api->cv, NULL);
+    pthread_mutex_init(&api->wmu, NULL);
+    api->dir = strdup(dir);
+    api->writable = writable;
+    api->readers = calloc((size_t)n_readers, sizeof *api->readers);
+    api->free_readers = calloc((size_t)n_readers, sizeof *api->free_readers);
+    int rc = KB_ENOMEM;
+    if (!api->dir || !api->readers || !api->free_readers) {
+        snprintf(err, err_size, "out of memory");
+        goto fail;
+    }
+    if (writable) {
+        /* the writer first: it creates the index when the directory has none yet */
+        kb_index_options wo = {0};
+        rc = kb_index_open(dir, &wo, &api->writer);
+        if (rc) {
+            snprintf(err, err_size, "%s: cannot open the index for writing: %s", dir,
+                     kb_strerror(rc));
+            goto fail;
+        }
+        api->cleaner = kb_cleaner_new(NULL);
+        if (!api->cleaner) {
+            rc = KB_ENOMEM;
+            snprintf(err, err_size, "out of memory");
+            goto fail;
+        }
+    }
+    kb_index_options ro = {.read_only = 1};
+    for (int i = 0; i < n_readers; i++) {
+        rc = kb_index_open(dir, &ro, &api->readers[i]);
+        if (rc) {
+            snprintf(err, err_size, "%s: cannot open the index: %s%s", dir, kb_strerror(rc),
+                     rc == KB_ENOTFOUND ? " (build one with 'khabar index --index DIR FILES')"
+                                        : "");
+            goto fail;
+        }
+        api->n_readers++;
+        api->free_readers[api->n_free++] = api->readers[i];
+    }
+    *out = api;
+    return 0;
+fail:
+    srv_api_close(api);
+    return rc ? rc : KB_EINTERNAL;
+}
+
+void srv_api_close(srv_api *api)
+{
+    if (!api) return;
+    for (int i = 0; i < api->n_readers; i++)
+        kb_index_close(api->readers[i]);
+    kb_index_close(api->writer);
+    kb_cleaner_free(api->cleaner);
+    free(api->readers);
+    free(api->free_readers);
+    free(api->dir);
+    pthread_mutex_destroy(&api->mu);
+    pthread_cond_destroy(&api->cv);
+    pthread_mutex_destroy(&api->wmu);
+    free(api);
+}
+
+static kb_index *reader_take(srv_api *api)
+{
+    pthread_mutex_lock(&api->mu);
+    while (api->n_free == 0)
+        pthread_cond_wait(&api->cv, &api->mu);
+    kb_index *ix = api->free_readers[--api->n_free];
+    pthread_mutex_unlock(&api->mu);
+    return ix;
+}
+
+static void reader_give(srv_api *api, kb_index *ix)
+{
+    pthread_mutex_lock(&api->mu);
+    api->free_readers[api->n_free++] = ix;
+    pthread_cond_signal(&api->cv);
+    pthread_mutex_unlock(&api->mu);
+}
+
+/* Maps a library error to an HTTP answer. */
+static int lib_error(srv_buf *out, int rc, const char *detail)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s%s%s", kb_strerror(rc), detail && *detail ? ": " : "",
+             detail ? detail : "");
+    switch (rc) {
+    case KB_ENOTFOUND:
+        return srv_error_json(out, 404, "not_found", msg);
+    case KB_EQUERY:
+        return srv_error_json(out, 400, "bad_query", msg);
+    case KB_ETOOBIG:
+        return srv_error_json(out, 400, "too_big", msg);
+    case KB_EINVAL:
+        return srv_error_json(out, 400, "bad_request", msg);
+    case KB_EBUSY:
+        return srv_error_json(out, 503, "busy", msg);
+    case KB_EREADONLY:
+        return srv_error_json(out, 403, "read_only", msg);
+    case KB_ENOSPC:
+        return srv_error_json(out, 507, "no_space", msg);
+    case KB_ECORRUPT:
+        return srv_error_json(out, 500, "corrupt", msg);
+    default:
+        return srv_error_json(out, 500, "internal", msg);
+    }
+}
+
+/* ---- parameters ----------------------------------------------------------------------------- */
+
+/* Parses a decimal integer in [lo, hi]; returns 0 or -1. */
+static int parse_uint(const char *s, long lo, long hi, long *v)
+{
+    if (!s || !*s || strlen(s) > 9) return -1;
+    long x = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9') return -1;
+        x = x * 10 + (*p - '0');
+    }
+    if (x < lo || x > hi) return -1;
+    *v = x;
+    return 0;
+}
+
+/* YYYY-MM-DD with a plausible month and day. */
+static int valid_date(const char *s)
+{
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-') return 0;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return 0;
+    int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
+    return m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+/* "1"/"true"/"yes" → 1, "0"/"false"/"no" → 0, absent → dflt, else -1. */
+static int parse_bool(const char *s, int dflt)
+{
+    if (!s) return dflt;
+    if (!strcmp(s, "1") || !strcmp(s, "true") || !strcmp(s, "yes")) return 1;
+    if (!strcmp(s, "0") || !strcmp(s, "false") || !strcmp(s, "no")) return 0;
+    return -1;
+}
+
+static void json_ranges(srv_buf *b, const kb_highlight *h, size_t n)
+{
+    srv_buf_putc(b, '[');
+    for (size_t i = 0; i < n; i++)
+        srv_buf_printf(b, "%s[%u,%u]", i ? "," : "", h[i].start, h[i].end);
+    srv_buf_putc(b, ']');
+}
+
+/* ---- GET /api/search ------------------------------------------------------------------------ */
+
+int srv_api_search(srv_api *api, const srv_request *rq, srv_buf *out)
+{
+    const char *q = srv_param_get(rq, "q");
+    if (!q || !q[q[0] ? strspn(q, " \t\r\n") : 0])
+        return srv_error_json(out, 400, "missing_query", "the q parameter is required");
+    kb_search_options o = {0};
+    long v;
+    const char *s;
+    if ((s = srv_param_get(rq, "limit"))) {
+        if (parse_uint(s, 1, SRV_MAX_LIMIT, &v))
+            return srv_error_json(out, 400, "bad_limit", "limit must be an integer from 1 to 100");
+        o.limit = (uint32_t)v;
+    } else {
+        o.limit = 10;
+    }
+    if ((s = srv_param_get(rq, "offset"))) {
+        if (parse_uint(s, 0, SRV_MAX_OFFSET, &v))
+            return srv_error_json(out, 400, "bad_offset",
+                                  "offset must be an integer from 0 to 10000");
+        o.offset = (uint32_t)v;
+    }
+    if ((s = srv_param_get(rq, "source")) && *s) o.source = (kb_slice){s, strlen(s)};
+    if ((s = srv_param_get(rq, "from")) && *s) {
+        if (!valid_date(s))
+            return srv_error_json(out, 400, "bad_date", "from must be a date YYYY-MM-DD");
+        o.date_from = (kb_slice){s, strlen(s)};
+    }
+    if ((s = srv_param_get(rq, "to")) && *s) {
+        if (!valid_date(s))
+            return srv_error_json(out, 400, "bad_date", "to must be a date YYYY-MM-DD");
+        o.date_to = (kb_slice){s, strlen(s)};
+    }
+    if (o.date_from.n && o.date_to.n && strcmp(o.date_from.p, o.date_to.p) > 0)
+        return srv_error_json(out, 400, "bad_date", "from is after to");
+    int b = parse_bool(srv_param_get(rq, "collapse"), 1);
+    if (b < 0) return srv_error_json(out, 400, "bad_collapse", "collapse must be 0 or 1");
+    o.no_collapse = !b;
+    b = parse_bool(srv_param_get(rq, "exact"), 0);
+    if (b < 0) return srv_error_json(out, 400, "bad_exact", "exact must be 0 or 1");
+    o.exact_total = b;
+    o.no_facets = !b;
+    if ((s = srv_param_get(rq, "mode"))) {
+        if (!strcmp(s, "any"))
+            o.mode = KB_SEARCH_ANY;
+        else if (strcmp(s, "all"))
+            return srv_error_json(out, 400, "bad_mode", "mode must be all or any");
+    }
+
+    kb_index *ix = reader_take(api);
+    kb_results *r = NULL;
+    int rc = kb_search_run(ix, q, strlen(q), &o, &r);
+    if (rc == KB_EQUERY || rc == KB_ETOOBIG) {
+        int st = srv_error_json(out, 400, rc == KB_EQUERY ? "bad_query" : "too_big",
+                                r && r->notice ? r->notice : kb_strerror(rc));
+        kb_results_free(r);
+        reader_give(api, ix);
+        return st;
+    }
+    if (rc) {
+        int st = lib_error(out, rc, kb_index_errmsg(ix));
+        kb_results_free(r);
+        reader_give(api, ix);
+        return st;
+    }
+    reader_give(api, ix);
+
+    srv_buf_printf(out, "{\"took_us\":%llu,\"total\":%llu,\"total_exact\":%s,\"fallback_any\":%s",
+                   (unsigned long long)r->took_us, (unsigned long long)r->total,
+                   r->total_exact ? "true" : "false", r->fallback_any ? "true" : "false");
+    srv_buf_printf(out, ",\"offset\":%u,\"limit\":%u,\"notice\":", o.offset, o.limit);
+    if (r->notice)
+        srv_buf_json_str(out, r->notice, strlen(r->notice));
+    else
+        srv_buf_puts(out, "null");
+    srv_buf_puts(out, ",\"hits\":[");
+    for (size_t i = 0; i < r->n_hits; i++) {
+        const kb_hit *h = &r->hits[i];
+        srv_buf_puts(out, i ? ",{\"id\":" : "{\"id\":");
+        srv_buf_json_slice(out, h->id);
+        srv_buf_puts(out, ",\"title\":");
+        srv_buf_json_slice(out, h->title);
+        srv_buf_puts(out, ",\"source\":");
+        srv_buf_json_slice(out, h->source);
+        srv_buf_puts(out, ",\"date\":");
+        srv_buf_json_slice(out, h->date);
+        srv_buf_puts(out, ",\"url\":");
+        srv_buf_json_slice(out, h->url);
+        srv_buf_printf(out, ",\"score\":%.4f,\"snippet\":{\"text\":", h->score);
+        srv_buf_json_slice(out, h->snippet);
+        srv_buf_puts(out, ",\"highlights\":");
+        json_ranges(out, h->highlights, h->n_highlights);
+        srv_buf_printf(out, ",\"start\":%llu,\"is_title\":%s},\"title_highlights\":",
+                       (unsigned long long)h->snippet_start,
+                       h->snippet_is_title ? "true" : "false");
+        json_ranges(out, h->title_highlights, h->n_title_highlights);
+        srv_buf_printf(out, ",\"similar\":%u,\"also_sources\":[", h->similar);
+        for (size_t k = 0; k < h->n_also_sources; k++) {
+            if (k) srv_buf_putc(out, ',');
+            srv_buf_json_slice(out, h->also_sources[k]);
+        }
+        srv_buf_puts(out, "]}");
+    }
+    srv_buf_puts(out, "],\"facets\":{\"source\":{");
+    for (size_t i = 0; i < r->n_sources; i++) {
+        if (i) srv_buf_putc(out, ',');
+        srv_buf_json_slice(out, r->sources[i].value);
+        srv_buf_printf(out, ":%llu", (unsigned long long)r->sources[i].count);
+    }
+    srv_buf_puts(out, "}}}");
+    kb_results_free(r);
+    return 200;
+}
+
+/* ---- GET /api/documents/{id} ---------------------------------------------------------------- */
+
+int srv_api_document(srv_api *api, const srv_request *rq, srv_buf *out)
+{
+    kb_index *ix = reader_take(api);
+    kb_stored *d = NULL;
+    int rc = kb_index_get(ix, rq->doc_id, strlen(rq->doc_id), &d);
+    if (rc) {
+        int st = rc == KB_ENOTFOUND
+                     ? srv_error_json(out, 404, "not_found", "no document has this id")
+                     : lib_error(out, rc, kb_index_errmsg(ix));
+        reader_give(api, ix);
+        return st;
+    }
+    reader_give(api, ix);
+    srv_buf_puts(out, "{\"id\":");
+    srv_buf_json_slice(out, d->id);
+    srv_buf_puts(out, ",\"title\":");
+    srv_buf_json_slice(out, d->title);
+    srv_buf_puts(out, ",\"source\":");
+    srv_buf_json_slice(out, d->source);
+    srv_buf_puts(out, ",\"date\":");
+    srv_buf_json_slice(out, d->date);
+    srv_buf_puts(out, ",\"url\":");
+    srv_buf_json_slice(out, d->url);
+    /* The stored body is the article's blocks joined by a blank line. */
+    srv_buf_puts(out, ",\"captions\":[],\"blocks\":[");
+    const char *p = d->body.p, *end = d->body.p + d->body.n;
+    int first = 1;
+    while (p && p < end) {
+        const char *sep = memmem(p, (size_t)(end - p), "\n\n", 2);
+        const char *e = sep ? sep : end;
+        if (e > p) {
+            srv_buf_puts(out, first ? "{\"type\":\"paragraph\",\"text\":"
+                                    : ",{\"type\":\"paragraph\",\"text\":");
+            srv_buf_json_str(out, p, (size_t)(e - p));
+            srv_buf_putc(out, '}');
+            first = 0;
+        }
+        p = sep ? sep + 2 : end;
+    }
+    srv_buf_puts(out, "],\"dropped\":[]}");
+    kb_stored_free(d);
+    return 200;
+}
+
+/* ---- GET /api/documents/{id}/similar -------------------------------------------------------- */
+
+int srv_api_similar(srv_api *api, const srv_request *rq, srv_buf *out)
+{
+    kb_index *ix = reader_take(api);
+    kb_stored *d = NULL;
+    int rc = kb_index_get(ix, rq->doc_id, strlen(rq->doc_id), &d);
+    reader_give(api, ix);
+    if (rc)
+        return rc == KB_ENOTFOUND ? srv_error_json(out, 404, "not_found", "no document has this id")
+                                  : lib_error(out, rc, NULL);
+    kb_stored_free(d);
+    /* TODO(dedup): the duplicates API lists the members of the document's cluster. */
+    srv_buf_puts(out, "{\"id\":");
+    srv_buf_json_str(out, rq->doc_id, strlen(rq->doc_id));
+    srv_buf_puts(out, ",\"similar\":[]}");
+    return 200;
+}
+
+/* ---- GET /api/stats, /healthz ---------------------------------------------------------------- */
+
+int srv_api_stats(srv_api *api, const srv_request *rq, srv_buf *out)
+{
+    (void)rq;
+    kb_index *ix = reader_take(api);
+    kb_index_stats st;
+    int rc = kb_index_stats_get(ix, &st);
+    if (rc) {
+        int s = lib_error(out, rc, kb_index_errmsg(ix));
+        reader_give(api, ix);
+        return s;
+    }
+    reader_give(api, ix);
+    const char *stem = kb_stemmer_name(st.stemmer);
+    srv_buf_printf(out,
+                   "{\"docs\":%llu,\"terms\":%llu,\"postings_bytes\":%llu,\"stored_bytes\":%llu,"
+                   "\"file_bytes\":%llu,\"dead_docs\":%llu,\"commits\":%llu,\"stemmer\":\"%s\","
+                   "\"version\":\"%s\",\"writable\":%s,\"threads\":%d,\"limits\":{"
+                   "\"url_bytes\":%d,\"query_bytes\":%d,\"param_bytes\":%d,\"max_limit\":%d,"
+                   "\"max_offset\":%d,\"body_bytes\":%zu,\"header_bytes\":%zu}}",
+                   (unsigned long long)st.docs, (unsigned long long)st.terms,
+                   (unsigned long long)st.postings_bytes, (unsigned long long)st.stored_bytes,
+                   (unsigned long long)st.file_bytes, (unsigned long long)st.dead_docs,
+                   (unsigned long long)st.commits, stem ? stem : "?", kb_version(),
+                   api->writable ? "true" : "false", api->n_readers, SRV_MAX_URL_BYTES,
+                   SRV_MAX_QUERY_BYTES, SRV_MAX_PARAM_BYTES, SRV_MAX_LIMIT, SRV_MAX_OFFSET,
+                   (size_t)SRV_MAX_BODY_BYTES, (size_t)SRV_CONNECTION_MEMORY);
+    return 200;
+}
+
+int srv_api_health(srv_api *api, const srv_request *rq, srv_buf *out)
+{
+    (void)rq;
+    kb_index *ix = reader_take(api);
+    kb_index_stats st;
+    int rc = kb_index_stats_get(ix, &st);
+    reader_give(api, ix);
+    if (rc) return srv_error_json(out, 503, "unhealthy", kb_strerror(rc));
+    srv_buf_printf(out, "{\"status\":\"ok\",\"docs\":%llu}", (unsigned long long)st.docs);
+    return 200;
+}
+
+/* ---- POST /api/documents, DELETE /api/documents/{id} ------------------------------------------
+ */
+
+/* The JSONL body goes through the same reader as `khabar index` (via a private temporary file,
+ * since the reader reads paths), then the cleaner, then the index; one commit at the end. */
+int srv_api_add(srv_api *api, const srv_request *rq, srv_buf *out)
+{
+    if (!api->writer) return srv_error_json(out, 403, "read_only", "the server is read-only");
+    if (rq->body_len == 0)
+        return srv_error_json(out, 400, "empty_body",
+                              "the body must hold JSON lines, one article per line");
+    char path[] = "/tmp/khabar-post-XXXXXX.jsonl";
+    int fd = mkstemps(path, 6);
+    if (fd < 0) return srv_error_json(out, 500, "internal", "cannot create a temporary file");
+    size_t off = 0;
+    while (off < rq->body_len) {
+        ssize_t k = write(fd, rq->body + off, rq->body_len - off);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
+        off += (size_t)k;
+    }
+    close(fd);
+    if (off != rq->body_len) {
+        unlink(path);
+        return srv_error_json(out, 507, "no_space", "cannot store the body for reading");
+    }
+
+    const char *paths[1] = {path};
+    kb_reader_options ro = {.format = KB_FORMAT_JSONL};
+    kb_reader *rd = kb_reader_open(paths, 1, &ro);
+    if (!rd) {
+        unlink(path);
+        return srv_error_json(out, 500, "internal", "out of memory");
+    }
+    uint64_t added = 0, replaced = 0, rejected = 0;
+    srv_buf errs;
+    srv_buf_init(&errs, 1 << 20);
+    size_t n_errs = 0;
+    pthread_mutex_lock(&api->wmu);
+    for (;;) {
+        kb_record rec;
+        int rc = kb_reader_next(rd, &rec);
+        if (rc == 0) break;
+        const char *why = NULL;
+        uint64_t line = 0;
+        char msg[512];
+        if (rc < 0) {
+            if (rc == KB_ENOMEM) {
+                rejected++;
+                why = "out of memory";
+                break;
+            }
+            /* "FILE:LINE: what": keep only what follows the temporary file's name */
+            const char *m = kb_reader_errmsg(rd);
+            size_t pl = strlen(path);
+            if (!strncmp(m, path, pl)) m += pl + (m[pl] == ':');
+            snprintf(msg, sizeof msg, "%s", m);
+            why = msg;
+        } else {
+            line = rec.line;
+            kb_article a;
+            rc = kb_cleaner_clean(api->cleaner, &rec, &a);
+            if (!rc) rc = kb_index_add(api->writer, &a);
+            if (rc == 0)
+                added++;
+            else if (rc == 1)
+                replaced++;
+            else {
+                snprintf(msg, sizeof msg, "%s%s%s", kb_strerror(rc),
+                         *kb_index_errmsg(api->writer) ? ": " : "", kb_index_errmsg(api->writer));
+                why = msg;
+            }
+        }
+        if (why) {
+            rejected++;
+            if (n_errs < SRV_MAX_REPORTED_ERRORS) {
+                srv_buf_puts(&errs, n_errs ? ",{" : "{");
+                if (line) srv_buf_printf(&errs, "\"line\":%llu,", (unsigned long long)line);
+                srv_buf_puts(&errs, "\"reason\":");
+                srv_buf_json_str(&errs, why, strlen(why));
+                srv_buf_putc(&errs, '}');
+                n_errs++;
+            }
+        }
+    }
+    int crc = kb_index_commit(api->writer);
+    char cmsg[512] = "";
+    if (crc) snprintf(cmsg, sizeof cmsg, "%s", kb_index_errmsg(api->writer));
+    pthread_mutex_unlock(&api->wmu);
+    kb_reader_close(rd);
+    unlink(path);
+    if (crc) {
+        srv_buf_free(&errs);
+        return lib_error(out, crc, cmsg);
+    }
+    srv_buf_printf(out, "{\"added\":%llu,\"replaced\":%llu,\"rejected\":%llu,\"errors\":[",
+                   (unsigned long long)added, (unsigned long long)replaced,
+                   (unsigned long long)rejected);
+    if (errs.n) srv_buf_add(out, errs.p, errs.n);
+    srv_buf_puts(out, "]}");
+    srv_buf_free(&errs);
+    return added + replaced == 0 && rejected ? 422 : 200;
+}
+
+int srv_api_delete(srv_api *api, const srv_request *rq, srv_buf *out)
+{
+    if (!api->writer) return srv_error_json(out, 403, "read_only", "the server is read-only");
+    pthread_mutex_lock(&api->wmu);
+    int rc = kb_index_delete(api->writer, rq->doc_id, strlen(rq->doc_id));
+    if (!rc) rc = kb_index_commit(api->writer);
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", kb_index_errmsg(api->writer));
+    pthread_mutex_unlock(&api->wmu);
+    if (rc == KB_ENOTFOUND) return srv_error_json(out, 404, "not_found", "no document has this id");
+    if (rc) return lib_error(out, rc, msg);
+    srv_buf_puts(out, "{\"deleted\":");
+    srv_buf_json_str(out, rq->doc_id, strlen(rq->doc_id));
+    srv_buf_puts(out, "}");
+    return 200;
+}

@@ -1,0 +1,102 @@
+// browser.mjs — the web page in headless Chromium (Debian's), driven by playwright-core.
+//
+// usage: node browser.mjs BASE_URL QUERY SCREENSHOT.png [ARTICLE_SCREENSHOT.png]
+//
+// Loads the page, types an Arabic query with the keyboard, checks that results come with
+// whole-word highlights, opens an article by keyboard, checks the article view, checks the page
+// at phone width, and saves screenshots. Prints "N passed, N failed".
+import { chromium } from 'playwright-core';
+
+const [base, query, shot, shotDoc] = process.argv.slice(2);
+let passed = 0, failed = 0;
+function check(ok, what, extra) {
+  if (ok) passed++;
+  else { failed++; console.error('FAIL ' + what + (extra !== undefined ? ': ' + JSON.stringify(extra) : '')); }
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 900 }, locale: 'ar' });
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  page.on('request', (r) => { if (!r.url().startsWith(base)) problems.push('external request ' + r.url()); });
+
+  await page.goto(base, { waitUntil: 'networkidle' });
+  check(await page.getAttribute('html', 'dir') === 'rtl', 'html dir=rtl');
+  check(await page.getAttribute('html', 'lang') === 'ar', 'html lang=ar');
+  check(await page.locator('label[for=q]').count() === 1, 'the search box has a label');
+  check(await page.locator('[role=search]').count() === 1, 'a search landmark');
+  const focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
+  check(focused === 'q', 'the search box has the focus on load', focused);
+
+  // type the query with the keyboard and press Enter
+  await page.keyboard.type(query);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('.hit', { timeout: 10000 });
+  const nHits = await page.locator('.hit').count();
+  check(nHits > 0, 'results appear', nHits);
+  const marks = await page.locator('.hit mark').count();
+  check(marks > 0, 'matched words are highlighted', marks);
+  // every mark is a whole word: no letter glued on either side
+  const split = await page.evaluate(() => {
+    const bad = [];
+    for (const m of document.querySelectorAll('.hit mark')) {
+      const prev = m.previousSibling, next = m.nextSibling;
+      const before = prev && prev.nodeType === 3 ? prev.textContent.slice(-1) : '';
+      const after = next && next.nodeType === 3 ? next.textContent.slice(0, 1) : '';
+      if (/[\p{L}\p{M}]/u.test(before) || /[\p{L}\p{M}]/u.test(after)) bad.push(before + '[' + m.textContent + ']' + after);
+    }
+    return bad;
+  });
+  check(split.length === 0, 'no highlight splits a word', split);
+  check(await page.locator('.hit .meta bdi').count() > 0, 'sources are isolated with <bdi>');
+  check(await page.locator('.hit .snippet[dir=auto]').count() > 0, 'snippets have dir=auto');
+  const status = await page.textContent('#status');
+  check(/النتائج/.test(status), 'the status line counts the results', status);
+  if (shot) await page.screenshot({ path: shot, fullPage: false });
+
+  // "N similar stories" expands, when there is one
+  const more = page.locator('.hit button.more').first();
+  if (await more.count()) {
+    await more.click();
+    check(await more.getAttribute('aria-expanded') === 'true', 'similar stories expand');
+  }
+
+  // open the first result with the keyboard
+  const title = (await page.textContent('.hit .title a')).trim();
+  await page.focus('.hit .title a');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#doc-view:not([hidden])', { timeout: 10000 });
+  await page.waitForFunction(() => document.querySelector('#doc-title').textContent.length > 0);
+  const docTitle = (await page.textContent('#doc-title')).trim();
+  check(docTitle === title, 'the article opens with its title', [docTitle, title]);
+  check(await page.locator('#doc-body p, #doc-body h3').count() > 0, 'the article has paragraphs');
+  const f2 = await page.evaluate(() => document.activeElement && document.activeElement.id);
+  check(f2 === 'doc-title', 'focus moves to the article title', f2);
+  if (await page.isVisible('#toggle-dropped')) {
+    await page.click('#toggle-dropped');
+    check(await page.isVisible('#doc-dropped li'), 'dropped lines show on request');
+  }
+  if (shotDoc) await page.screenshot({ path: shotDoc, fullPage: true });
+
+  // back to the results, with the browser's back button
+  await page.goBack();
+  await page.waitForSelector('#results-view:not([hidden]) .hit', { timeout: 10000 });
+  check(true, 'back returns to the results');
+
+  // phone width: nothing wider than the screen
+  await page.setViewportSize({ width: 360, height: 740 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 1, 'no horizontal scrolling at phone width', overflow);
+
+  check(problems.length === 0, 'no console errors, no external requests', problems);
+} finally {
+  await browser.close();
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

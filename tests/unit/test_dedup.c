@@ -1,0 +1,513 @@
+/*
+ * test_dedup.c — duplicate stories: the fold, signatures, verification, clusters.
+ *
+ *   - table tests of the fold: pairs of texts whose exact hashes must (or must not) be equal;
+ *   - generated copies of one story that differ only in diacritics, tatweel, presentation forms,
+ *     format controls, whitespace and a masthead line always land in one cluster;
+ *   - near copies (a sentence cut, a short excerpt) cluster; different stories do not;
+ *   - the stream filter keeps the first copy;
+ *   - a property test: random add / remove / re-add sequences keep the clusters equal to a
+ *     from-scratch recomputation over the live documents (exact and estimate-only modes).
+ *
+ * All texts are written here or generated from a small word list written here.
+ */
+#include "harness.h"
+#include "khabar_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+static kb__dedup_sig sig_of_text(const char *text)
+{
+    kb__dedup_work w;
+    kb__dedup_sig sig;
+    kb__dedup_work_init(&w);
+    kb__dedup_feed(&w, text, strlen(text));
+    kb__dedup_finish(&w, KB_DEDUP_SHINGLE, &sig);
+    kb__dedup_work_free(&w);
+    return sig;
+}
+
+static kb_slice S(const char *s)
+{
+    return (kb_slice){s, strlen(s)};
+}
+
+static int slice_eq(kb_slice a, kb_slice b)
+{
+    return a.n == b.n && (!a.n || !memcmp(a.p, b.p, a.n));
+}
+
+static uint64_t rng_state;
+static uint32_t rnd(void)
+{
+    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(rng_state >> 33);
+}
+
+/* ---- the fold ------------------------------------------------------------------------------- */
+
+static void test_fold_table(void)
+{
+    static const struct {
+        const char *a, *b;
+        int equal;
+        const char *why;
+    } rows[] = {
+        {"كتب الطالب الدرس", "كَتَبَ الطَّالِبُ الدَّرْسَ", 1, "harakat"},
+        {"كتب الطالب الدرس", "كتـــب الطـالب الدرس", 1, "tatweel"},
+        {"كتب الطالب", "\xef\xbb\x9b\xef\xba\x98\xef\xba\x90 الطالب", 1, "presentation forms"},
+        {"لا شيء", "\xef\xbb\xbb شيء", 1, "lam-alef ligature"},
+        {"كتب الطالب",
+         "كت\xe2\x80\x8d"
+         "ب\xe2\x80\x8f الطالب\xef\xbb\xbf",
+         1, "ZWJ, RLM, BOM"},
+        {"كتب الطالب", "  كتب\n\n\tالطالب  ", 1, "whitespace"},
+        {"كتب، الطالب.", "كتب الطالب", 1, "punctuation separates"},
+        {"أحمد إلى آخر", "احمد الي اخر", 1, "alef forms and final yeh"},
+        {"مدرسة جديدة", "مدرسه جديده", 1, "teh marbuta"},
+        {"سؤال مسائل", "سوال مسايل", 1, "hamza carriers"},
+        {"کتاب فی", "كتاب في", 1, "Persian kaf and yeh"},
+        {"عام ٢٠١٥ و۲۰۱۵", "عام 2015 و2015", 1, "Arabic-Indic and Eastern digits"},
+        {"Reuters NEWS", "reuters news", 1, "ASCII case"},
+        {"كتب الطالب", "كتاب الطالب", 0, "a different word"},
+        {"كتب الطالب", "كتبالطالب", 0, "a missing space joins words"},
+        {"كتب الطالب الدرس", "الدرس الطالب كتب", 0, "word order"},
+    };
+    for (size_t i = 0; i < KB_ARRAY_LEN(rows); i++) {
+        kb__dedup_sig a = sig_of_text(rows[i].a), b = sig_of_text(rows[i].b);
+        int eq = a.exact == b.exact && a.n_words == b.n_words;
+        if (!kbt_check(eq == rows[i].equal, __FILE__, __LINE__, rows[i].why))
+            fprintf(stderr, "     row %zu: \"%s\" vs \"%s\"\n", i, rows[i].a, rows[i].b);
+    }
+}
+
+static void test_counts(void)
+{
+    static const struct {
+        const char *text;
+        uint32_t words, shingles;
+    } rows[] = {
+        {"", 0, 0},
+        {" ،. \n", 0, 0},
+        {"واحد", 1, 1},
+        {"واحد اثنان ثلاثة", 3, 1}, /* shorter than a shingle: one shingle */
+        {"a b c d e", 5, 1},
+        {"a b c d e f g", 7, 3},
+        {"a b c d e a b c d e", 10, 5}, /* repeated shingles count once */
+        {"a\xcc\x81 b", 2, 1},          /* a combining mark joins its letter */
+    };
+    for (size_t i = 0; i < KB_ARRAY_LEN(rows); i++) {
+        kb__dedup_sig s = sig_of_text(rows[i].text);
+        CHECK_INT(s.n_words, rows[i].words);
+        CHECK_INT(s.n_shingles, rows[i].shingles);
+    }
+    CHECK(sizeof(kb__dedup_sig) <= 1024); /* the stored signature budget */
+}
+
+static void test_estimate_tracks_exact(void)
+{
+    /* Two texts sharing a known share of words: the MinHash estimate is within 4 standard
+     * errors of the exact Jaccard. */
+    static const char *w[] = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta"};
+    kb_buf a, b;
+    kb__buf_init(&a, 0);
+    kb__buf_init(&b, 0);
+    rng_state = 7;
+    for (int i = 0; i < 600; i++) {
+        char word[32];
+        snprintf(word, sizeof word, "%s%u ", w[rnd() % 7], rnd() % 1000);
+        kb__buf_puts(&a, word);
+        if (i % 16 == 0) snprintf(word, sizeof word, "other%u ", rnd());
+        kb__buf_puts(&b, word);
+    }
+    kb__dedup_work wa, wb;
+    kb__dedup_sig sa, sb;
+    kb__dedup_work_init(&wa);
+    kb__dedup_work_init(&wb);
+    kb__dedup_feed(&wa, a.p, a.n);
+    kb__dedup_finish(&wa, 5, &sa);
+    kb__dedup_feed(&wb, b.p, b.n);
+    kb__dedup_finish(&wb, 5, &sb);
+    double j = kb__dedup_jaccard_exact(wa.shingles, wa.n_shingles, wb.shingles, wb.n_shingles);
+    double e = kb__dedup_estimate(&sa, &sb);
+    CHECK(j > 0.05 && j < 0.6);
+    double se = sqrt(j * (1 - j) / KB_DEDUP_HASHES);
+    if (!CHECK(fabs(e - j) < 4 * se)) fprintf(stderr, "     exact %.3f estimate %.3f\n", j, e);
+    kb__dedup_work_free(&wa);
+    kb__dedup_work_free(&wb);
+    kb__buf_free(&a);
+    kb__buf_free(&b);
+}
+
+/* ---- generated stories ---------------------------------------------------------------------- */
+
+/* A word list written for these tests: ordinary news vocabulary. */
+static const char *const vocab[] = {
+    "أعلن",      "وزير",      "الخارجية", "اليوم",    "أن",          "المملكة", "ستعقد",
+    "اجتماعا",   "مع",        "ممثلي",    "الدول",    "المشاركة",    "في",      "المؤتمر",
+    "الاقتصادي", "الذي",      "يبدأ",     "أعماله",   "الأسبوع",     "المقبل",  "بمشاركة",
+    "عدد",       "من",        "رجال",     "الأعمال",  "والمستثمرين", "وقال",    "المتحدث",
+    "الرسمي",    "إن",        "الحكومة",  "تعمل",     "على",         "تطوير",   "البنية",
+    "التحتية",   "للمدن",     "الصغيرة",  "وتوفير",   "فرص",         "العمل",   "للشباب",
+    "وأضاف",     "البرنامج",  "يشمل",     "بناء",     "مدارس",       "جديدة",   "ومستشفيات",
+    "وطرق",      "تربط",      "القرى",    "بالمدن",   "الكبرى",      "وأكد",    "رئيس",
+    "اللجنة",    "أهمية",     "التعاون",  "بين",      "القطاعين",    "العام",   "والخاص",
+    "لتحقيق",    "أهداف",     "الخطة",    "الوطنية",  "خلال",        "السنوات", "الخمس",
+    "وأشار",     "إلى",       "ارتفاع",   "أسعار",    "النفط",       "ساعد",    "الميزانية",
+    "وتابع",     "المواطنين", "سيشعرون",  "بالتغيير", "قريبا",       "وفي",     "سياق",
+    "متصل",      "افتتح",     "أمير",     "المنطقة",  "معرضا",       "للكتاب",  "يضم",
+    "دور",       "نشر",       "عربية",    "وأجنبية",  "ويستمر",      "عشرة",    "أيام",
+    "الجامعة",   "الطلاب",    "الصحة",    "المرضى",   "الرياض",      "جدة",     "مكة",
+    "الشرطة",    "الحادث",    "الطريق",   "السيارة",  "المباراة",    "الفريق",  "الهلال",
+    "النصر",     "الدوري",    "الموسم",   "الأمطار",  "الطقس",       "درجات",   "الحرارة",
+};
+#define N_VOCAB KB_ARRAY_LEN(vocab)
+
+/* A story of n words drawn from the word list with a seed. */
+static void story(kb_buf *b, uint64_t seed, int n)
+{
+    uint64_t saved = rng_state;
+    rng_state = seed * 0x9e3779b97f4a7c15ull + 1;
+    for (int i = 0; i < n; i++) {
+        if (i) kb__buf_puts(b, i % 13 == 0 ? ".\n" : " ");
+        kb__buf_puts(b, vocab[rnd() % N_VOCAB]);
+    }
+    rng_state = saved;
+}
+
+/* Presentation (isolated) forms for some letters: ب ت ل م ن ر ع ا */
+static const struct {
+    const char *letter, *form;
+} pforms[] = {
+    {"ب", "\xef\xba\x8f"}, {"ت", "\xef\xba\x95"}, {"ل", "\xef\xbb\x9d"}, {"م", "\xef\xbb\xa1"},
+    {"ن", "\xef\xbb\xa5"}, {"ر", "\xef\xba\xad"}, {"ع", "\xef\xbb\x89"}, {"ا", "\xef\xba\x8d"},
+};
+
+/* Writes a copy of src with the debris of the bitmask kinds: 1 harakat, 2 tatweel,
+ * 4 presentation forms, 8 format controls, 16 whitespace, 32 a masthead line. */
+static void debris_copy(kb_buf *out, const char *src, unsigned kinds)
+{
+    if (kinds & 32) kb__buf_puts(out, "AHDATH.INFO – أحداث أنفو\n");
+    const unsigned char *s = (const unsigned char *)src;
+    size_t i = 0, n = strlen(src);
+    while (i < n) {
+        size_t k = 1;
+        if (s[i] >= 0xc0) k = s[i] >= 0xe0 ? 3 : 2;
+        int is_arabic_letter = k == 2 && (s[i] == 0xd8 || s[i] == 0xd9);
+        int done = 0;
+        if ((kinds & 4) && k == 2 && rnd() % 3 == 0) {
+            for (size_t f = 0; f < KB_ARRAY_LEN(pforms); f++)
+                if (!memcmp(s + i, pforms[f].letter, 2)) {
+                    kb__buf_puts(out, pforms[f].form);
+                    done = 1;
+                    break;
+                }
+        }
+        if (!done) {
+            if ((kinds & 16) && s[i] == ' ')
+                kb__buf_puts(out, rnd() % 2 ? "  " : "\n\t ");
+            else
+                kb__buf_append(out, s + i, k);
+        }
+        i += k;
+        int next_letter = i < n && (s[i] == 0xd8 || s[i] == 0xd9);
+        if (is_arabic_letter && next_letter) {
+            if ((kinds & 2) && rnd() % 4 == 0) kb__buf_puts(out, "ـ");
+            if ((kinds & 8) && rnd() % 6 == 0)
+                kb__buf_puts(out, rnd() % 2 ? "\xe2\x80\x8d" : "\xe2\x80\x8f");
+        }
+        if (is_arabic_letter && (kinds & 1) && rnd() % 2 == 0)
+            kb__buf_puts(out, rnd() % 2 ? "َ" : "ِ");
+    }
+}
+
+static void test_debris_copies_cluster(void)
+{
+    kb_dedup *d = kb_dedup_new(NULL);
+    kb_buf base, other;
+    kb__buf_init(&base, 0);
+    kb__buf_init(&other, 0);
+    story(&base, 1, 120);
+    story(&other, 2, 120);
+    uint32_t h0, h1, dup;
+    kb_dedup_doc doc = {S("base"), S("src0"), S("2015-07-21"), S("عنوان الخبر"), S(base.p)};
+    CHECK_INT(kb_dedup_add(d, &doc, &h0, &dup), 0);
+    CHECK_INT(dup, KB_DEDUP_NONE);
+    doc = (kb_dedup_doc){S("other"), S("src0"), S("2015-07-21"), S("عنوان آخر"), S(other.p)};
+    CHECK_INT(kb_dedup_add(d, &doc, &h1, &dup), 0);
+    CHECK_INT(dup, KB_DEDUP_NONE);
+    /* Every combination of debris, several random draws each: always the base's cluster. */
+    rng_state = 42;
+    int n_copies = 0, n_together = 0;
+    for (unsigned kinds = 1; kinds < 64; kinds++) {
+        for (int draw = 0; draw < 3; draw++) {
+            kb_buf c;
+            kb__buf_init(&c, 0);
+            debris_copy(&c, base.p, kinds);
+            char id[32];
+            snprintf(id, sizeof id, "copy-%u-%d", kinds, draw);
+            doc = (kb_dedup_doc){S(id), S("src1"), S("2015-07-22"), S("عنوان الخبر"), S(c.p)};
+            uint32_t h;
+            kb_dedup_add(d, &doc, &h, &dup);
+            n_copies++;
+            if (kb_dedup_cluster_of(d, h) == kb_dedup_cluster_of(d, h0))
+                n_together++;
+            else
+                fprintf(stderr, "     copy with debris %#x not clustered (sim %.3f)\n", kinds,
+                        kb_dedup_similarity(d, h, h0));
+            kb__buf_free(&c);
+        }
+    }
+    CHECK_INT(n_together, n_copies);
+    /* Copies without the masthead line are exact copies: similarity 1. */
+    kb_buf c;
+    kb__buf_init(&c, 0);
+    debris_copy(&c, base.p, 1 | 2 | 4 | 8 | 16);
+    doc = (kb_dedup_doc){S("exact"), S("src2"), S(""), S("عنوان الخبر"), S(c.p)};
+    uint32_t he;
+    kb_dedup_add(d, &doc, &he, &dup);
+    CHECK(kb_dedup_similarity(d, he, h0) == 1.0);
+    kb__buf_free(&c);
+    /* The representative is the earliest dated; the unrelated story stays alone. */
+    CHECK_INT(kb_dedup_cluster_of(d, he), h0);
+    CHECK_INT(kb_dedup_cluster_of(d, h1), h1);
+    kb_dedup_info info;
+    CHECK_INT(kb_dedup_info_get(d, h1, &info), 0);
+    CHECK_INT(info.cluster_size, 1);
+    CHECK_INT(kb_dedup_info_get(d, h0, &info), 0);
+    CHECK_INT(info.cluster_size, n_copies + 2);
+    kb__buf_free(&base);
+    kb__buf_free(&other);
+    kb_dedup_free(d);
+}
+
+static void test_near_copies(void)
+{
+    kb_buf longer, cut, excerpt, half, unrelated;
+    kb__buf_init(&half, 0);
+    kb__buf_init(&longer, 0);
+    kb__buf_init(&cut, 0);
+    kb__buf_init(&excerpt, 0);
+    kb__buf_init(&unrelated, 0);
+    story(&longer, 10, 400);
+    /* The same story with its last 30 words cut and a line added: J ≈ 0.88. */
+    story(&cut, 10, 370);
+    kb__buf_puts(&cut, "\nللمزيد من الأخبار تابعونا على حسابنا");
+    /* The story's first 60 words alone: J ≈ 0.14, containment ≈ 1. */
+    story(&excerpt, 10, 60);
+    /* The first half: J ≈ 0.5, containment ≈ 1. */
+    story(&half, 10, 200);
+    story(&unrelated, 11, 400);
+    const struct {
+        const kb_buf *text;
+        const char *id;
+        int with_containment, expect_dup, expect_dup_estimated; /* -1: the estimate is too rough */
+    } rows[] = {
+        {&cut, "cut", 1, 1, 1},
+        {&excerpt, "excerpt", 1, 1, -1},
+        {&half, "half", 1, 1, 1},
+        {&excerpt, "excerpt-no-containment", 0, 0, 0},
+        {&half, "half-no-containment", 0, 0, 0},
+        {&unrelated, "unrelated", 1, 0, 0},
+    };
+    for (size_t i = 0; i < KB_ARRAY_LEN(rows); i++) {
+        for (int est = 0; est < 2; est++) {
+            int expect = est ? rows[i].expect_dup_estimated : rows[i].expect_dup;
+            if (expect < 0) continue;
+            kb_dedup_options o = {0};
+            o.containment = rows[i].with_containment ? 0 : -1;
+            o.estimate_only = est;
+            kb_dedup *d = kb_dedup_new(&o);
+            kb_dedup_doc a = {S("long"), S(""), S(""), S(""), S(longer.p)};
+            kb_dedup_doc b = {S(rows[i].id), S(""), S(""), S(""), S(rows[i].text->p)};
+            uint32_t ha, hb, dup;
+            kb_dedup_add(d, &a, &ha, &dup);
+            kb_dedup_add(d, &b, &hb, &dup);
+            int together = kb_dedup_cluster_of(d, ha) == kb_dedup_cluster_of(d, hb);
+            if (!kbt_check(together == expect, __FILE__, __LINE__, rows[i].id))
+                fprintf(stderr, "     estimate_only=%d sim %.3f\n", est,
+                        kb_dedup_similarity(d, ha, hb));
+            kb_dedup_free(d);
+        }
+    }
+    kb__buf_free(&longer);
+    kb__buf_free(&cut);
+    kb__buf_free(&excerpt);
+    kb__buf_free(&half);
+    kb__buf_free(&unrelated);
+}
+
+static void test_filter(void)
+{
+    kb_buf a, b;
+    kb__buf_init(&a, 0);
+    kb__buf_init(&b, 0);
+    story(&a, 20, 150);
+    story(&b, 21, 150);
+    kb_dedup *d = kb_dedup_new(NULL);
+    static const struct {
+        int which;  /* 0: a, 1: b, 2: a with debris */
+        int expect; /* kb_dedup_filter's return */
+        uint32_t dup_of;
+    } rows[] = {{0, 0, KB_DEDUP_NONE}, {1, 0, KB_DEDUP_NONE}, {2, 1, 0}, {0, 1, 0}, {1, 1, 1}};
+    rng_state = 5;
+    for (size_t i = 0; i < KB_ARRAY_LEN(rows); i++) {
+        kb_buf c;
+        kb__buf_init(&c, 0);
+        if (rows[i].which == 2)
+            debris_copy(&c, a.p, 63);
+        else
+            kb__buf_puts(&c, rows[i].which ? b.p : a.p);
+        kb_dedup_doc doc = {S("x"), S(""), S(""), S(""), S(c.p)};
+        uint32_t dup = 12345;
+        double sim = -1;
+        CHECK_INT(kb_dedup_filter(d, &doc, &dup, &sim), rows[i].expect);
+        CHECK_INT(dup, rows[i].dup_of);
+        CHECK(rows[i].expect ? sim >= 0.7 : sim == 0);
+        kb__buf_free(&c);
+    }
+    CHECK_INT(kb_dedup_count(d), 2); /* only kept documents are added */
+    kb_dedup_free(d);
+    kb__buf_free(&a);
+    kb__buf_free(&b);
+}
+
+/* ---- property: incremental clusters equal a from-scratch recomputation --------------------- */
+
+#define P_DOCS 48
+
+/* Generates document i of the property test: 12 stories, each with variants at varied
+ * similarity (exact copies, copies with debris, cuts of 5–60 words, swapped sentences). */
+static void property_doc(kb_buf *b, int i)
+{
+    int storyno = i / 4, variant = i % 4;
+    int n = 80 + (storyno * 37) % 150;
+    uint64_t saved = rng_state;
+    rng_state = (uint64_t)i * 7919 + 3;
+    switch (variant) {
+    case 0:
+        story(b, 100 + storyno, n);
+        break;
+    case 1: /* exact copy with debris */
+    {
+        kb_buf t;
+        kb__buf_init(&t, 0);
+        story(&t, 100 + storyno, n);
+        debris_copy(b, t.p, rnd() % 64 & ~32u);
+        kb__buf_free(&t);
+        break;
+    }
+    case 2: /* a cut: similarity from ~0.4 to ~0.95, around the threshold */
+        story(b, 100 + storyno, n - 5 - (storyno * 11) % 55);
+        break;
+    default: /* a chained variant: the cut plus a different tail */
+        story(b, 100 + storyno, n - (storyno * 7) % 40);
+        kb__buf_puts(b, " ");
+        story(b, 500 + storyno, 10 + storyno);
+        break;
+    }
+    rng_state = saved;
+}
+
+static void property_run(int estimate_only, uint64_t seed)
+{
+    kb_buf texts[P_DOCS];
+    char ids[P_DOCS][16];
+    for (int i = 0; i < P_DOCS; i++) {
+        kb__buf_init(&texts[i], 0);
+        property_doc(&texts[i], i);
+        snprintf(ids[i], sizeof ids[i], "d%02d", i);
+    }
+    kb_dedup_options o = {0};
+    o.estimate_only = estimate_only;
+    kb_dedup *d = kb_dedup_new(&o);
+    uint32_t handle[P_DOCS];
+    for (int i = 0; i < P_DOCS; i++)
+        handle[i] = KB_DEDUP_NONE;
+    rng_state = seed;
+    int mismatches = 0, checks = 0, edges_seen = 0;
+    for (int step = 0; step < 400; step++) {
+        int i = (int)(rnd() % P_DOCS);
+        if (handle[i] == KB_DEDUP_NONE) {
+            char date[16];
+            snprintf(date, sizeof date, "2015-07-%02d", 1 + i % 28);
+            kb_dedup_doc doc = {S(ids[i]), S("s"), S(i % 5 ? date : ""), S(""), S(texts[i].p)};
+            kb_dedup_add(d, &doc, &handle[i], NULL);
+        } else if (rnd() % 3 == 0) {
+            CHECK_INT(kb_dedup_remove(d, handle[i]), 0);
+            CHECK_INT(kb_dedup_remove(d, handle[i]), KB_ENOTFOUND);
+            handle[i] = KB_DEDUP_NONE;
+        }
+        if (step % 20 != 19) continue;
+        /* From scratch: the live documents, added in a shuffled order. */
+        kb_dedup *f = kb_dedup_new(&o);
+        uint32_t fh[P_DOCS];
+        int order[P_DOCS];
+        for (int k = 0; k < P_DOCS; k++)
+            order[k] = k;
+        for (int k = P_DOCS - 1; k > 0; k--) {
+            int r = (int)(rnd() % (uint32_t)(k + 1)), t = order[k];
+            order[k] = order[r];
+            order[r] = t;
+        }
+        for (int k = 0; k < P_DOCS; k++) {
+            int j = order[k];
+            fh[j] = KB_DEDUP_NONE;
+            if (handle[j] == KB_DEDUP_NONE) continue;
+            char date[16];
+            snprintf(date, sizeof date, "2015-07-%02d", 1 + j % 28);
+            kb_dedup_doc doc = {S(ids[j]), S("s"), S(j % 5 ? date : ""), S(""), S(texts[j].p)};
+            kb_dedup_add(f, &doc, &fh[j], NULL);
+        }
+        for (int a = 0; a < P_DOCS; a++) {
+            if (handle[a] == KB_DEDUP_NONE) continue;
+            kb_dedup_info ia, fa;
+            kb_dedup_info_get(d, kb_dedup_cluster_of(d, handle[a]), &ia);
+            kb_dedup_info_get(f, kb_dedup_cluster_of(f, fh[a]), &fa);
+            checks++;
+            if (slice_eq(ia.id, fa.id) == 0) mismatches++;
+            for (int b = a + 1; b < P_DOCS; b++) {
+                if (handle[b] == KB_DEDUP_NONE) continue;
+                int t1 = kb_dedup_cluster_of(d, handle[a]) == kb_dedup_cluster_of(d, handle[b]);
+                int t2 = kb_dedup_cluster_of(f, fh[a]) == kb_dedup_cluster_of(f, fh[b]);
+                edges_seen += t1;
+                checks++;
+                mismatches += t1 != t2;
+            }
+        }
+        kb_dedup_free(f);
+    }
+    if (!CHECK(mismatches == 0)) fprintf(stderr, "     %d mismatches\n", mismatches);
+    if (mismatches)
+        fprintf(stderr, "     estimate_only=%d seed=%llu\n", estimate_only,
+                (unsigned long long)seed);
+    CHECK(checks > 1000);
+    CHECK(edges_seen > 50); /* the test meets clusters, not only singletons */
+    kb_dedup_free(d);
+    for (int i = 0; i < P_DOCS; i++)
+        kb__buf_free(&texts[i]);
+}
+
+static void test_property(void)
+{
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        property_run(0, seed);
+        property_run(1, seed);
+    }
+}
+
+int main(void)
+{
+    test_fold_table();
+    test_counts();
+    test_estimate_tracks_exact();
+    test_debris_copies_cluster();
+    test_near_copies();
+    test_filter();
+    test_property();
+    return kbt_summary();
+}

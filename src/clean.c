@@ -38,6 +38,10 @@
 #define COPYRIGHT_MAX_WORDS 30
 /* A Latin site-name line at the top (e.g. "EXAMPLE.INFO - staff") is short. */
 #define SITENAME_MAX_WORDS 8
+/* A repeated line is dropped as a duplicate when it is this long, or this close to its first
+ * copy; short lines further apart are kept. */
+#define DUP_MIN_WORDS 8
+#define DUP_NEAR_LINES 2
 /* Datelines are looked for in the first lines only. */
 #define DATELINE_MAX_LINES 6
 /* A line longer than this is cut into pieces for classification only: no sane paragraph is
@@ -67,6 +71,7 @@ struct kb_cleaner {
     kb_cleaner_options opts;
     kb__linestats *ls;
     kb__html_doc html;
+    kb_buf rep;  /* scratch: one line after display repair */
     kb_buf tidy; /* tidied lines, back to back */
     kb_buf fold; /* scratch: folded form of one line for phrase matching */
     kb_buf out;  /* the article text: blocks joined by "\n\n" */
@@ -131,11 +136,30 @@ static int is_digit_cp(int32_t cp)
            (cp >= 0x06F0 && cp <= 0x06F9);
 }
 
-/* Display repair is the analyzer module's job (kb__repair); here only whitespace is tidied:
- * every run of spaces (NBSP and the Unicode spaces included) becomes one ASCII space, and the
- * ends are trimmed. Control characters other than tab are dropped and counted as repaired. */
-static void tidy_append(kb_cleaner *c, const char *s, size_t n)
+/* Stand-in until the analyzer's kb__repair (src/khabar_int.h) is linked in: copies the text.
+ * Weak, so the real one replaces it. TODO(clean): delete once repair lands. */
+__attribute__((weak)) int kb__repair(const char *s, size_t n, kb_buf *out, size_t *n_repaired)
 {
+    if (n_repaired) *n_repaired = 0;
+    kb__buf_append(out, s, n);
+    return out->rc;
+}
+
+/* Appends s[0..n) to c->tidy repaired for display (kb__repair: presentation forms, controls,
+ * tatweel) and with its whitespace tidied: every run of spaces (NBSP and the Unicode spaces
+ * included) becomes one ASCII space, and the ends are trimmed. Control characters are dropped
+ * and counted as repaired. */
+static void tidy_append(kb_cleaner *c, const char *s0, size_t n0)
+{
+    size_t n_rep = 0;
+    kb__buf_reset(&c->rep);
+    if (kb__repair(s0, n0, &c->rep, &n_rep)) {
+        c->tidy.rc = c->rep.rc ? c->rep.rc : KB_ENOMEM;
+        return;
+    }
+    c->n_repaired += n_rep;
+    const char *s = c->rep.p ? c->rep.p : "";
+    size_t n = c->rep.n;
     const unsigned char *u = (const unsigned char *)s;
     int pending_space = 0;
     size_t start = c->tidy.n;
@@ -557,7 +581,9 @@ static void classify(kb_cleaner *c, const kb_record *rec, const char *title, siz
     for (size_t i = 0; i < n; i++) {
         line *l = &L[i];
         if (l->kind != K_NONE) continue;
-        if (l->first != i) {
+        /* a repeated paragraph, or a short line shown again right away (a caption twice); a short
+         * line that recurs further down is content (a schedule, a refrain) */
+        if (l->first != i && (l->words >= DUP_MIN_WORDS || i - l->first <= DUP_NEAR_LINES)) {
             drop(l, KB_DROP_DUPLICATE);
             continue;
         }
@@ -705,6 +731,7 @@ kb_cleaner *kb_cleaner_new(const kb_cleaner_options *opts)
     kb_cleaner *c = kb__calloc(1, sizeof *c);
     if (!c) return NULL;
     if (opts) c->opts = *opts;
+    kb__buf_init(&c->rep, 0);
     kb__buf_init(&c->tidy, 0);
     kb__buf_init(&c->fold, 0);
     kb__buf_init(&c->out, 0);
@@ -718,6 +745,7 @@ void kb_cleaner_free(kb_cleaner *c)
     if (!c) return;
     kb__linestats_free(c->ls);
     kb__html_doc_free(&c->html);
+    kb__buf_free(&c->rep);
     kb__buf_free(&c->tidy);
     kb__buf_free(&c->fold);
     kb__buf_free(&c->out);

@@ -327,6 +327,8 @@ typedef struct kb_block {
  *                         editor's name, a menu)
  *   "duplicate"           a line already seen in this document (a caption shown twice)
  *   "title"               the title repeated as the first body line
+ *   "dateline"            a short line before the headline that only gives place and date
+ *                         (the date becomes kb_article.date)
  *   "share"               share / follow / read-more / subscribe lines
  *   "copyright"           copyright and all-rights-reserved lines
  *   "agency-tag"          a line that is only a news-agency tag ("و م ع", "(واس)", "// انتهى //")
@@ -337,6 +339,7 @@ typedef struct kb_block {
 #define KB_DROP_MASTHEAD "masthead"
 #define KB_DROP_DUPLICATE "duplicate"
 #define KB_DROP_TITLE "title"
+#define KB_DROP_DATELINE "dateline"
 #define KB_DROP_SHARE "share"
 #define KB_DROP_COPYRIGHT "copyright"
 #define KB_DROP_AGENCY "agency-tag"

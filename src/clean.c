@@ -42,6 +42,8 @@
  * copy; short lines further apart are kept. */
 #define DUP_MIN_WORDS 8
 #define DUP_NEAR_LINES 2
+/* A dateline ("القاهرة في 12 يناير 2021 -") is short. */
+#define DATELINE_MAX_WORDS 8
 /* Datelines are looked for in the first lines only. */
 #define DATELINE_MAX_LINES 6
 /* A line longer than this is cut into pieces for classification only: no sane paragraph is
@@ -60,6 +62,7 @@ typedef struct line {
     uint8_t end_punct;  /* ends with any sentence or clause punctuation */
     uint8_t quoted;     /* the whole line is one quotation */
     uint8_t latin_site; /* starts with a Latin site-name-like word */
+    uint8_t dateline;   /* a short head line holding a date */
     int hint;           /* KB__HINT_* from HTML */
     int kind;           /* K_* below */
     const char *reason; /* when kind == K_DROP */
@@ -222,6 +225,7 @@ static void fold_line(kb_buf *out, const char *s, size_t n)
             cp = 0x0647;
         else if (cp >= 'A' && cp <= 'Z')
             cp += 32;
+        if (out->rc) return;
         if (is_letter(cp) || is_digit_cp(cp) || cp == 0xA9 /* © */) {
             char e[4];
             kb__buf_append(out, e, kb__utf8_encode(cp, e));
@@ -230,7 +234,7 @@ static void fold_line(kb_buf *out, const char *s, size_t n)
         }
         if (out->n > FOLD_MAX) break;
     }
-    if (out->p[out->n - 1] != ' ') kb__buf_putc(out, ' ');
+    if (!out->rc && out->p[out->n - 1] != ' ') kb__buf_putc(out, ' ');
 }
 
 /* True when the folded line f (" w1 w2 … ") starts with the folded phrase p (" p1 p2 "). */
@@ -538,19 +542,28 @@ static void classify(kb_cleaner *c, const kb_record *rec, const char *title, siz
         head_end++;
     if (head_end == n)
         head_end = n > 0 && n_title ? 0 : head_end; /* no prose at all: keep lines as they are */
+    /* a short head line that holds a date is a dateline: the date goes to the article's date */
+    for (size_t i = 0; i < head_end; i++) {
+        char iso[64];
+        L[i].dateline = L[i].kind != K_DROP && L[i].words <= DATELINE_MAX_WORDS &&
+                        kb_date_parse(c->tidy.p + L[i].off, L[i].len, iso, sizeof iso) > 0;
+    }
+    /* the headline: the longest head line that is not repeated, not a dateline, not a site
+     * name; the first of equals */
     size_t title_at = SIZE_MAX;
     if (!n_title) {
+        uint32_t best = 0;
         for (size_t i = 0; i < head_end; i++) {
             line *l = &L[i];
-            if (l->kind == K_DROP || l->occ > 1 || l->latin_site || l->words < TITLE_MIN_WORDS ||
-                l->hint == KB__HINT_CAPTION)
+            if (l->kind == K_DROP || l->occ > 1 || l->latin_site || l->dateline ||
+                l->words < TITLE_MIN_WORDS || l->hint == KB__HINT_CAPTION || l->words <= best)
                 continue;
             title_at = i;
-            break;
+            best = l->words;
         }
         if (title_at == SIZE_MAX && head_end == n) /* only short lines: take the first */
             for (size_t i = 0; i < n && title_at == SIZE_MAX; i++)
-                if (L[i].kind != K_DROP && L[i].occ == 1) title_at = i;
+                if (L[i].kind != K_DROP && L[i].occ == 1 && !L[i].dateline) title_at = i;
     }
     for (size_t i = 0; i < head_end; i++) {
         line *l = &L[i];
@@ -559,6 +572,8 @@ static void classify(kb_cleaner *c, const kb_record *rec, const char *title, siz
             l->kind = K_TITLE;
         } else if (n_title && same_text(c, l, title, n_title)) {
             drop(l, KB_DROP_TITLE);
+        } else if (l->dateline) {
+            drop(l, KB_DROP_DATELINE);
         } else if (title_at != SIZE_MAX && i < title_at) {
             drop(l, KB_DROP_MASTHEAD);
         } else if (l->latin_site || (title_at == SIZE_MAX && l->occ > 1 && l->first == i &&

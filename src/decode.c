@@ -209,26 +209,27 @@ void kb__decoder_start_mem(kb_decoder *d, const void *p, size_t n)
 
 /* ---- raw bytes and decompression ------------------------------------------------------------ */
 
-static int read_raw(kb_decoder *d)
+/* Reads up to one chunk of the input into w. */
+static int read_into(kb_decoder *d, win *w)
 {
     if (d->raw_eof) return 0;
-    int rc = win_reserve(&d->raw, KB_DECODE_CHUNK);
+    int rc = win_reserve(w, KB_DECODE_CHUNK);
     if (rc) return fail(d, rc, "out of memory%s", NULL);
     size_t got;
     if (d->fd < 0) {
         got = KB_MIN(KB_DECODE_CHUNK, d->mem_len - d->mem_pos);
-        if (got) memcpy(d->raw.p + d->raw.end, d->mem + d->mem_pos, got);
+        if (got) memcpy(w->p + w->end, d->mem + d->mem_pos, got);
         d->mem_pos += got;
     } else {
         ssize_t k;
         do
-            k = read(d->fd, d->raw.p + d->raw.end, KB_DECODE_CHUNK);
+            k = read(d->fd, w->p + w->end, KB_DECODE_CHUNK);
         while (k < 0 && errno == EINTR);
         if (k < 0) return fail(d, KB_EIO, "read error: %s", strerror(errno));
         got = (size_t)k;
     }
     if (!got) d->raw_eof = 1;
-    d->raw.end += got;
+    w->end += got;
     return 0;
 }
 
@@ -328,20 +329,21 @@ static int fill_dec(kb_decoder *d)
 {
     if (d->rc) return d->rc;
     if (d->dec_eof) return 0;
-    if (!d->comp_known || win_len(&d->raw) < KB_DECODE_CHUNK / 2) {
-        if (read_raw(d)) return d->rc;
+    if (!d->comp_known || (d->comp != COMP_NONE && win_len(&d->raw) < KB_DECODE_CHUNK / 2)) {
+        if (read_into(d, &d->raw)) return d->rc;
     }
     if (!d->comp_known) {
         while (win_len(&d->raw) < 6 && !d->raw_eof)
-            if (read_raw(d)) return d->rc;
+            if (read_into(d, &d->raw)) return d->rc;
         detect_compression(d);
         if (d->rc) return d->rc;
     }
     switch (d->comp) {
     case COMP_NONE: {
         size_t n = win_len(&d->raw);
-        if (!n && d->raw_eof) {
-            d->dec_eof = 1;
+        if (!n) { /* uncompressed input is read straight into the decoded window */
+            if (read_into(d, &d->dec)) return d->rc;
+            if (d->raw_eof) d->dec_eof = 1;
             return 0;
         }
         int rc = win_reserve(&d->dec, n);
@@ -501,10 +503,12 @@ static int detect_charset(kb_decoder *d)
     }
     if (ctrl * KB_DECODE_BINARY_CTRL_DIV > n)
         return fail(d, KB_EENCODING, "binary data (control bytes), not text%s", NULL);
-    /* 4. Valid UTF-8 (or nearly: a few broken bytes among many good sequences). */
+    /* 4. Valid UTF-8, or nearly: broken bytes among at least twice as many good multi-byte
+     * sequences. Single-byte Arabic text almost never forms valid UTF-8 by chance (its letters,
+     * 0xC1-0xFE, are rarely followed by a continuation byte), so this does not mistake it. */
     size_t valid_mb, invalid;
     utf8_census(p, n, final, &valid_mb, &invalid);
-    if (invalid == 0 || valid_mb >= 10 * invalid) {
+    if (invalid == 0 || valid_mb >= 2 * invalid) {
         d->cs = CS_UTF8;
         d->cs_name = "UTF-8";
         return 0;

@@ -153,6 +153,19 @@ int kb__tok_next(kb__tokenizer *t, kb__rawtok *tok);
  * returns its length. Words it cannot handle (mixed scripts) are copied unchanged. */
 size_t kb__stem_light(const char *w, size_t n, uint32_t hamza_mask, char *out);
 
+/* Hash sets of words for the analyzer's lists (stopwords.c). words[i * stride] is entry i
+ * (stride 2 keeps {form, value} pairs); n_slots is a power of two at least twice n. */
+typedef struct kb__wordset {
+    const char *const *words;
+    size_t stride;
+    uint32_t *slots;
+    uint32_t mask;
+} kb__wordset;
+void kb__wordset_build(kb__wordset *ws, const char *const *words, size_t n, size_t stride,
+                       uint32_t *slots, size_t n_slots);
+/* Index of w[0..n) in the set, or -1. */
+long kb__wordset_find(const kb__wordset *ws, const char *w, size_t n);
+
 /* The stop list: 1 when the normalized word w[0..n) is a stopword. */
 int kb__stopword(const char *w, size_t n);
 /* The stop list itself (normalized, sorted by bytes) for docs and tests. */
@@ -591,6 +604,10 @@ int kb__block_read_head(const unsigned char *b, size_t n, kb__block_head *h);
 int kb__block_decode(const unsigned char *b, size_t n, kb__block_head *h, uint32_t *docs,
                      uint32_t tfs[KB_N_FIELDS][KB_BLOCK_MAX], uint32_t **pos, uint32_t *cap_pos,
                      uint32_t *pos_start);
+/* Appends v as a LEB128 varint. */
+void kb__varint_put(kb_buf *b, uint64_t v);
+/* Grows *arr (elements of elem bytes, capacity *cap) to hold need: 0, KB_ENOMEM, KB_ETOOBIG. */
+int kb__grow(void **arr, uint32_t *cap, uint64_t need, size_t elem);
 /* Zero bytes every decode buffer carries past its data, so the bit reader may over-read. */
 #define KB_BLOCK_PAD 16
 /* A block larger than this is corrupt (128 postings with long position lists fit easily). */

@@ -1,0 +1,602 @@
+/*
+ * index.c — the crash-safe embedded index: SQLite (WAL) holding khabar's own postings.
+ *
+ * Data path: a prepared document (prepare.c) arrives at kb_index_add_prepared(); its row and its
+ * stored copy go to SQLite at once, inside the open write transaction; its terms go to an
+ * in-memory batch (term → encoded postings). kb_index_commit() merges the batch into the
+ * on-disk postings blocks (postings.c), term by term in key order, and commits the transaction:
+ * a crash at any moment leaves the last finished commit intact, and readers in other
+ * connections keep their snapshot (WAL) until their search ends.
+ *
+ * Tables (docs/format.md has every column): meta, sources, docs, store, terms, blocks.
+ * The reader side keeps per-document arrays (lengths, liveness, source, date) in memory,
+ * reloaded when the snapshot shows another commit; search reads them without SQL.
+ *
+ * Checking, compaction and fetching stored articles live in store.c.
+ */
+#include "khabar_int.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "index_int.h"
+
+/* The application_id stamped in the SQLite header: "khbr". Another file is refused early. */
+#define KB_APP_ID 0x6b686272
+/* The largest inline postings block kept in a terms row; larger ones get blocks rows. About the
+ * size where a separate row's key and cell overhead stops mattering. */
+#define KB_INLINE_MAX_BYTES 192
+/* SQLite page cache of a handle, in KiB: big enough for the term dictionary's inner pages and
+ * the tail blocks a commit touches. */
+#define KB_CACHE_KIB 65536
+/* Pooled block statements per handle: one per open postings cursor; a query has at most
+ * 2 × KB_QUERY_MAX_TERMS cursors, more than that are prepared on demand and finalized. */
+#define KB_STMT_POOL 160
+
+static const char *SCHEMA =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+    "CREATE TABLE sources(sid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE docs(docid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, sid INTEGER,"
+    " date TEXT, ymd INTEGER, url TEXT, lt INTEGER, lh INTEGER, lb INTEGER);"
+    "CREATE INDEX docs_ymd ON docs(ymd);"
+    "CREATE INDEX docs_sid ON docs(sid);"
+    "CREATE TABLE store(docid INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+    "CREATE TABLE terms(term BLOB PRIMARY KEY, df INTEGER NOT NULL, tid INTEGER, mtf INTEGER,"
+    " inl BLOB) WITHOUT ROWID;"
+    "CREATE TABLE blocks(k INTEGER PRIMARY KEY, data BLOB NOT NULL);";
+
+/* ---- errors ------------------------------------------------------------------------------------
+ */
+
+int kb__index_fail(kb_index *ix, int err, const char *fmt, ...)
+{
+    if (!ix) return err;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ix->errmsg, sizeof ix->errmsg, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+/* Maps an SQLite result to a KB_E* code and records SQLite's message. */
+int kb__index_sqlerr(kb_index *ix, int src, const char *what)
+{
+    int e = src & 0xff;
+    int err = e == SQLITE_CORRUPT || e == SQLITE_NOTADB ? KB_ECORRUPT
+              : e == SQLITE_NOMEM                       ? KB_ENOMEM
+              : e == SQLITE_FULL                        ? KB_ENOSPC
+              : e == SQLITE_BUSY || e == SQLITE_LOCKED  ? KB_EBUSY
+              : e == SQLITE_READONLY                    ? KB_EREADONLY
+                                                        : KB_EIO;
+    return kb__index_fail(ix, err, "%s: %s", what, ix->db ? sqlite3_errmsg(ix->db) : "sqlite");
+}
+
+KB_API const char *kb_index_errmsg(const kb_index *ix)
+{
+    return ix ? ix->errmsg : "";
+}
+
+struct sqlite3 *kb__index_db(kb_index *ix)
+{
+    return ix->db;
+}
+
+kb_analyzer *kb__index_analyzer(kb_index *ix)
+{
+    return ix->an;
+}
+
+/* ---- statements --------------------------------------------------------------------------------
+ */
+
+sqlite3_stmt *kb__index_stmt(kb_index *ix, int which)
+{
+    static const char *sql[KB_ST_N] = {
+        [KB_ST_TERM] = "SELECT df, tid, mtf, inl FROM terms WHERE term = ?1",
+        [KB_ST_DOCID] = "SELECT docid FROM docs WHERE id = ?1",
+        [KB_ST_SOURCE] = "SELECT sid FROM sources WHERE name = ?1",
+        [KB_ST_SOURCE_ADD] = "INSERT INTO sources(name) VALUES(?1)",
+        [KB_ST_DOC_ADD] = "INSERT INTO docs(docid, id, sid, date, ymd, url, lt, lh, lb)"
+                          " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        [KB_ST_STORE_ADD] = "INSERT INTO store(docid, data) VALUES(?1, ?2)",
+        [KB_ST_DOC_DEL] = "DELETE FROM docs WHERE docid = ?1",
+        [KB_ST_STORE_DEL] = "DELETE FROM store WHERE docid = ?1",
+        [KB_ST_TERM_PUT] = "INSERT OR REPLACE INTO terms(term, df, tid, mtf, inl)"
+                           " VALUES(?1, ?2, ?3, ?4, ?5)",
+        [KB_ST_BLOCK_PUT] = "INSERT OR REPLACE INTO blocks(k, data) VALUES(?1, ?2)",
+        [KB_ST_BLOCK_DEL] = "DELETE FROM blocks WHERE k = ?1",
+        [KB_ST_BLOCK_LAST] = "SELECT k, data FROM blocks WHERE k >= ?1 AND k <= ?2"
+                             " ORDER BY k DESC LIMIT 1",
+        [KB_ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+        [KB_ST_META_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
+        [KB_ST_DOC_GET] = "SELECT d.id, s.name, d.date, d.url, st.data FROM docs d"
+                          " LEFT JOIN sources s ON s.sid = d.sid"
+                          " LEFT JOIN store st ON st.docid = d.docid WHERE d.docid = ?1",
+    };
+    if (!ix->st[which]) {
+        int rc = sqlite3_prepare_v3(ix->db, sql[which], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &ix->st[which], NULL);
+        if (rc != SQLITE_OK) {
+            kb__index_sqlerr(ix, rc, "prepare");
+            return NULL;
+        }
+    }
+    sqlite3_reset(ix->st[which]);
+    sqlite3_clear_bindings(ix->st[which]);
+    return ix->st[which];
+}
+
+void *kb__index_stmt_blocks(kb_index *ix)
+{
+    if (ix->n_pool) return ix->pool[--ix->n_pool];
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v3(ix->db, "SELECT k, data FROM blocks WHERE k >= ?1 AND k <= ?2", -1,
+                                SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK) {
+        kb__index_sqlerr(ix, rc, "prepare");
+        return NULL;
+    }
+    return st;
+}
+
+void kb__index_stmt_release(kb_index *ix, void *stmt)
+{
+    sqlite3_stmt *st = stmt;
+    if (!st) return;
+    sqlite3_reset(st);
+    if (ix && ix->n_pool < KB_STMT_POOL)
+        ix->pool[ix->n_pool++] = st;
+    else
+        sqlite3_finalize(st);
+}
+
+int kb__index_exec(kb_index *ix, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(ix->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        int err = kb__index_sqlerr(ix, rc, sql);
+        if (msg) snprintf(ix->errmsg, sizeof ix->errmsg, "%.60s: %s", sql, msg);
+        sqlite3_free(msg);
+        return err;
+    }
+    return 0;
+}
+
+int64_t kb__index_meta_get(kb_index *ix, const char *key, int64_t dflt)
+{
+    sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_META_GET);
+    if (!st) return dflt;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int64_t v = dflt;
+    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return v;
+}
+
+int kb__index_meta_put(kb_index *ix, const char *key, int64_t v)
+{
+    sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_META_PUT);
+    if (!st) return KB_EIO;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, v);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : kb__index_sqlerr(ix, rc, "meta");
+}
+
+/* ---- open / close ------------------------------------------------------------------------------
+ */
+
+static int create_schema(kb_index *ix, kb_stemmer_mode stemmer)
+{
+    int rc = kb__index_exec(ix, "BEGIN IMMEDIATE");
+    if (rc) return rc;
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA application_id=%d", KB_APP_ID);
+    rc = kb__index_exec(ix, SCHEMA);
+    if (!rc) rc = kb__index_exec(ix, pragma);
+    if (!rc) rc = kb__index_meta_put(ix, "format", KB_INDEX_FORMAT_VERSION);
+    if (!rc) rc = kb__index_meta_put(ix, "stemmer", (int64_t)stemmer);
+    if (!rc) rc = kb__index_meta_put(ix, "next_docid", 1);
+    if (!rc) rc = kb__index_meta_put(ix, "next_tid", 1);
+    if (!rc) rc = kb__index_meta_put(ix, "commits", 0);
+    if (rc) {
+        sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    return kb__index_exec(ix, "COMMIT");
+}
+
+static int query_int(kb_index *ix, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) return kb__index_sqlerr(ix, rc, sql);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_OK ? 0 : kb__index_sqlerr(ix, rc, sql);
+}
+
+/* Checks that the database is a khabar index of our format version; creates the schema in an
+ * empty, writable database. */
+static int check_format(kb_index *ix, const kb_index_options *o)
+{
+    int64_t app = 0, tables = 0;
+    int rc = query_int(ix, "PRAGMA application_id", &app);
+    if (!rc) rc = query_int(ix, "SELECT count(*) FROM sqlite_schema", &tables);
+    if (rc) return rc;
+    if (tables == 0 && app == 0) {
+        if (ix->read_only)
+            return kb__index_fail(ix, KB_ENOTFOUND, "%s: empty database, not an index", ix->path);
+        rc = create_schema(ix, o->stemmer);
+        if (rc) return rc;
+        app = KB_APP_ID;
+    }
+    if (app != KB_APP_ID)
+        return kb__index_fail(ix, KB_ECORRUPT, "%s: not a khabar index (application_id %lld)",
+                              ix->path, (long long)app);
+    int64_t ver = kb__index_meta_get(ix, "format", -1);
+    if (ver != KB_INDEX_FORMAT_VERSION)
+        return kb__index_fail(ix, KB_EVERSION,
+                              "%s: index format version %lld, this khabar reads version %d",
+                              ix->path, (long long)ver, KB_INDEX_FORMAT_VERSION);
+    int64_t stem = kb__index_meta_get(ix, "stemmer", -1);
+    if (stem < 0 || stem > KB_STEM_NONE)
+        return kb__index_fail(ix, KB_ECORRUPT, "%s: unknown stemmer %lld in meta", ix->path,
+                              (long long)stem);
+    ix->stemmer = (kb_stemmer_mode)stem;
+    return 0;
+}
+
+KB_API int kb_index_open(const char *dir, const kb_index_options *opts, kb_index **out)
+{
+    kb_index_options o = {0};
+    if (opts) o = *opts;
+    if (!out || !dir) return KB_EINVAL;
+    *out = NULL;
+    kb_index *ix = kb__calloc(1, sizeof *ix);
+    if (!ix) return KB_ENOMEM;
+    ix->read_only = o.read_only;
+    size_t dl = strlen(dir);
+    ix->path = kb__malloc(dl + 16);
+    if (!ix->path) {
+        kb__free(ix);
+        return KB_ENOMEM;
+    }
+    snprintf(ix->path, dl + 16, "%s/khabar.db", dir);
+    int rc = 0;
+    struct stat sb;
+    if (o.read_only) {
+        if (stat(ix->path, &sb) != 0)
+            rc = kb__index_fail(ix, KB_ENOTFOUND, "%s: no index here", dir);
+    } else if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        rc = kb__index_fail(ix, KB_EIO, "%s: %s", dir, strerror(errno));
+    }
+    if (!rc) {
+        int flags =
+            (o.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+            SQLITE_OPEN_NOMUTEX;
+        int s = sqlite3_open_v2(ix->path, &ix->db, flags, NULL);
+        if (s != SQLITE_OK) rc = kb__index_sqlerr(ix, s, ix->path);
+    }
+    if (!rc) {
+        sqlite3_busy_timeout(ix->db, 10000);
+        sqlite3_extended_result_codes(ix->db, 1);
+        char pragma[96];
+        snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%d", KB_CACHE_KIB);
+        rc = kb__index_exec(ix, pragma);
+    }
+    if (!rc && !o.read_only) {
+        rc = kb__index_exec(ix, "PRAGMA journal_mode=WAL");
+        if (!rc)
+            rc = kb__index_exec(ix, o.sync_full ? "PRAGMA synchronous=FULL"
+                                                : "PRAGMA synchronous=NORMAL");
+    }
+    if (!rc) rc = check_format(ix, &o);
+    if (!rc) {
+        kb_analyzer_options ao = {ix->stemmer};
+        ix->an = kb_analyzer_new(&ao);
+        if (!ix->an) rc = kb__index_fail(ix, KB_ENOMEM, "cannot create the analyzer");
+    }
+    if (!rc && !o.read_only) {
+        ix->prep = kb_prepared_new();
+        if (!ix->prep) rc = KB_ENOMEM;
+    }
+    if (rc) {
+        /* Keep the message on stderr-less failure paths: the caller only gets a code. */
+        kb_index_close(ix);
+        return rc;
+    }
+    *out = ix;
+    return 0;
+}
+
+KB_API void kb_index_close(kb_index *ix)
+{
+    if (!ix) return;
+    if (ix->in_txn) sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+    if (ix->in_read) sqlite3_exec(ix->db, "COMMIT", NULL, NULL, NULL);
+    kb__batch_free(ix);
+    for (int i = 0; i < KB_ST_N; i++)
+        sqlite3_finalize(ix->st[i]);
+    for (uint32_t i = 0; i < ix->n_pool; i++)
+        sqlite3_finalize(ix->pool[i]);
+    if (ix->db) sqlite3_close_v2(ix->db);
+    kb_analyzer_free(ix->an);
+    kb_prepared_free(ix->prep);
+    kb__free(ix->lens);
+    kb__free(ix->src);
+    kb__free(ix->ymd);
+    kb__free(ix->src_names);
+    kb__buf_free(&ix->src_text);
+    kb__free(ix->path);
+    kb__free(ix);
+}
+
+/* ---- reader side: snapshots and per-document arrays
+ * ---------------------------------------------- */
+
+/* Reloads the per-document arrays from the docs and sources tables of the current snapshot. */
+static int reload_docs(kb_index *ix)
+{
+    int64_t maxd = 0;
+    int rc = query_int(ix, "SELECT max(docid) FROM docs", &maxd);
+    if (rc) return rc;
+    if (maxd < 0 || maxd >= (int64_t)KB_INDEX_MAX_DOCS)
+        return kb__index_fail(ix, KB_ECORRUPT, "docs: docid %lld out of range", (long long)maxd);
+    size_t n = (size_t)maxd + 1;
+    if (n > ix->cap_docs) {
+        uint32_t *l = kb__realloc(ix->lens, n * KB_N_FIELDS * sizeof *l);
+        if (l) ix->lens = l;
+        uint32_t *s = kb__realloc(ix->src, n * sizeof *s);
+        if (s) ix->src = s;
+        uint32_t *y = kb__realloc(ix->ymd, n * sizeof *y);
+        if (y) ix->ymd = y;
+        if (!l || !s || !y)
+            return kb__index_fail(ix, KB_ENOMEM, "out of memory loading document data");
+        ix->cap_docs = n;
+    }
+    memset(ix->lens, 0, n * KB_N_FIELDS * sizeof *ix->lens);
+    memset(ix->src, 0, n * sizeof *ix->src);
+    memset(ix->ymd, 0, n * sizeof *ix->ymd);
+    ix->max_docid = (uint32_t)maxd;
+    ix->coll_docs = 0;
+    memset(ix->total_len, 0, sizeof ix->total_len);
+
+    sqlite3_stmt *st;
+    int s =
+        sqlite3_prepare_v2(ix->db, "SELECT docid, sid, ymd, lt, lh, lb FROM docs", -1, &st, NULL);
+    if (s != SQLITE_OK) return kb__index_sqlerr(ix, s, "docs");
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t d = sqlite3_column_int64(st, 0);
+        if (d <= 0 || d > maxd) continue;
+        uint32_t *l = ix->lens + (size_t)d * KB_N_FIELDS;
+        for (int f = 0; f < KB_N_FIELDS; f++) {
+            l[f] = (uint32_t)sqlite3_column_int64(st, 3 + f);
+            ix->total_len[f] += l[f];
+        }
+        /* A live document has at least one word counted somewhere or is flagged by a 1 in
+         * the high bit of lens[BODY]: documents with no words stay searchable by metadata. */
+        l[KB_FIELD_BODY] |= 0x80000000u;
+        ix->src[d] = (uint32_t)sqlite3_column_int64(st, 1);
+        ix->ymd[d] = (uint32_t)sqlite3_column_int64(st, 2);
+        ix->coll_docs++;
+    }
+    sqlite3_finalize(st);
+    if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "docs");
+
+    /* Sources. */
+    int64_t nsrc = 0;
+    rc = query_int(ix, "SELECT max(sid) FROM sources", &nsrc);
+    if (rc) return rc;
+    if (nsrc < 0 || nsrc > 100000000)
+        return kb__index_fail(ix, KB_ECORRUPT, "sources: sid %lld out of range", (long long)nsrc);
+    kb__free(ix->src_names);
+    ix->src_names = kb__calloc((size_t)nsrc + 1, sizeof *ix->src_names);
+    if (!ix->src_names) return KB_ENOMEM;
+    ix->n_sources = (uint32_t)nsrc;
+    kb__buf_reset(&ix->src_text);
+    s = sqlite3_prepare_v2(ix->db, "SELECT sid, name FROM sources", -1, &st, NULL);
+    if (s != SQLITE_OK) return kb__index_sqlerr(ix, s, "sources");
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t sid = sqlite3_column_int64(st, 0);
+        if (sid <= 0 || sid > nsrc) continue;
+        ix->src_names[sid].off = (uint32_t)ix->src_text.n;
+        ix->src_names[sid].len = (uint32_t)sqlite3_column_bytes(st, 1);
+        kb__buf_append(&ix->src_text, sqlite3_column_text(st, 1), ix->src_names[sid].len);
+        kb__buf_putc(&ix->src_text, 0);
+    }
+    sqlite3_finalize(st);
+    if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "sources");
+    if (ix->src_text.rc) return ix->src_text.rc;
+    ix->docs_loaded = 1;
+    return 0;
+}
+
+int kb__index_read_begin(kb_index *ix)
+{
+    if (ix->in_read) return kb__index_fail(ix, KB_EINVAL, "read snapshot already open");
+    if (!ix->in_txn) {
+        int rc = kb__index_exec(ix, "BEGIN");
+        if (rc) return rc;
+    }
+    ix->in_read = 1;
+    /* The first read fixes the snapshot; the commit counter in it says whether ours is stale. */
+    int64_t gen = kb__index_meta_get(ix, "commits", -1);
+    if (gen < 0) {
+        kb__index_read_end(ix);
+        return kb__index_fail(ix, KB_ECORRUPT, "meta: commit counter missing");
+    }
+    if (!ix->docs_loaded || gen != ix->loaded_gen || ix->dirty) {
+        int rc = reload_docs(ix);
+        if (rc) {
+            kb__index_read_end(ix);
+            return rc;
+        }
+        ix->loaded_gen = gen;
+        ix->dirty = 0;
+    }
+    return 0;
+}
+
+void kb__index_read_end(kb_index *ix)
+{
+    if (!ix->in_read) return;
+    ix->in_read = 0;
+    for (int i = 0; i < KB_ST_N; i++)
+        if (ix->st[i]) sqlite3_reset(ix->st[i]);
+    if (!ix->in_txn) sqlite3_exec(ix->db, "COMMIT", NULL, NULL, NULL);
+}
+
+void kb__index_collection(const kb_index *ix, kb__collection *out)
+{
+    memset(out, 0, sizeof *out);
+    out->docs = ix->coll_docs;
+    out->max_docid = ix->max_docid;
+    for (int f = 0; f < KB_N_FIELDS; f++) {
+        out->total_len[f] = ix->total_len[f];
+        out->avg_len[f] = ix->coll_docs ? (double)ix->total_len[f] / ix->coll_docs : 0;
+    }
+}
+
+int kb__index_doc_live(const kb_index *ix, uint32_t docid)
+{
+    return docid && docid <= ix->max_docid &&
+           (ix->lens[(size_t)docid * KB_N_FIELDS + KB_FIELD_BODY] & 0x80000000u);
+}
+
+const uint32_t *kb__index_doc_lens(const kb_index *ix, uint32_t docid)
+{
+    if (!kb__index_doc_live(ix, docid)) return NULL;
+    /* Callers see the body length without the liveness bit: copy into a per-handle slot. */
+    kb_index *m = (kb_index *)ix;
+    const uint32_t *l = ix->lens + (size_t)docid * KB_N_FIELDS;
+    m->lens_out[0] = l[0];
+    m->lens_out[1] = l[1];
+    m->lens_out[2] = l[2] & 0x7fffffffu;
+    return m->lens_out;
+}
+
+uint32_t kb__index_doc_source(const kb_index *ix, uint32_t docid)
+{
+    return docid && docid <= ix->max_docid ? ix->src[docid] : 0;
+}
+
+uint32_t kb__index_doc_date(const kb_index *ix, uint32_t docid)
+{
+    return docid && docid <= ix->max_docid ? ix->ymd[docid] : 0;
+}
+
+uint32_t kb__index_n_sources(const kb_index *ix)
+{
+    return ix->n_sources;
+}
+
+kb_slice kb__index_source_name(const kb_index *ix, uint32_t sid)
+{
+    if (!sid || sid > ix->n_sources || !ix->src_names) return (kb_slice){"", 0};
+    return (kb_slice){ix->src_text.p + ix->src_names[sid].off, ix->src_names[sid].len};
+}
+
+uint32_t kb__index_source_id(const kb_index *ix, const char *name, size_t n)
+{
+    for (uint32_t s = 1; s <= ix->n_sources; s++)
+        if (ix->src_names[s].len == n && !memcmp(ix->src_text.p + ix->src_names[s].off, name, n))
+            return s;
+    return 0;
+}
+
+int kb__index_term_lookup(kb_index *ix, kb__term_kind kind, const char *term, size_t n,
+                          kb__term_row *row)
+{
+    memset(row, 0, sizeof *row);
+    char key[256];
+    if (n + 1 > sizeof key) return KB_ENOTFOUND; /* longer than any indexed term */
+    key[0] = kind == KB_TERM_FORM ? 'F' : 'S';
+    memcpy(key + 1, term, n);
+    sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_TERM);
+    if (!st) return KB_EIO;
+    sqlite3_bind_blob(st, 1, key, (int)n + 1, SQLITE_TRANSIENT);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_DONE) return KB_ENOTFOUND;
+    if (s != SQLITE_ROW) return kb__index_sqlerr(ix, s, "terms");
+    int64_t df = sqlite3_column_int64(st, 0);
+    if (df <= 0 || df > (int64_t)KB_INDEX_MAX_DOCS)
+        return kb__index_fail(ix, KB_ECORRUPT, "terms: bad df %lld", (long long)df);
+    row->df = (uint32_t)df;
+    row->tid = (uint64_t)sqlite3_column_int64(st, 1);
+    uint64_t mtf = (uint64_t)sqlite3_column_int64(st, 2);
+    row->max_tf[0] = (uint32_t)(mtf & 0xfffff);
+    row->max_tf[1] = (uint32_t)((mtf >> 20) & 0xfffff);
+    row->max_tf[2] = (uint32_t)((mtf >> 40) & 0xfffff);
+    if (sqlite3_column_type(st, 3) == SQLITE_BLOB) {
+        row->inl = sqlite3_column_blob(st, 3);
+        row->inl_n = (size_t)sqlite3_column_bytes(st, 3);
+        row->tid = 0;
+    } else if (row->tid == 0 || row->tid > 0x7fffffffu) {
+        return kb__index_fail(ix, KB_ECORRUPT, "terms: neither inline postings nor a term id");
+    }
+    return 0;
+}
+
+uint32_t kb__index_docid(kb_index *ix, const char *id, size_t n)
+{
+    sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_DOCID);
+    if (!st) return 0;
+    sqlite3_bind_text(st, 1, id, (int)n, SQLITE_STATIC);
+    uint32_t d = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) d = (uint32_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return d;
+}
+
+/* ---- stats -------------------------------------------------------------------------------------
+ */
+
+KB_API int kb_index_stats_get(kb_index *ix, kb_index_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    int64_t v = 0;
+    int rc = query_int(ix, "SELECT count(*) FROM docs", &v);
+    out->docs = (uint64_t)v;
+    if (!rc) rc = query_int(ix, "SELECT count(*) FROM terms", &v);
+    out->terms = (uint64_t)v;
+    if (rc) return rc;
+    int64_t next = kb__index_meta_get(ix, "next_docid", 1);
+    int64_t dead = kb__index_meta_get(ix, "dead", 0);
+    out->dead_docs = (uint64_t)(dead > 0 ? dead : 0);
+    (void)next;
+    out->commits = (uint64_t)kb__index_meta_get(ix, "commits", 0);
+    out->stemmer = ix->stemmer;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(ix->db, "SELECT name, sum(pgsize) FROM dbstat GROUP BY name", -1, &st,
+                           NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *name = (const char *)sqlite3_column_text(st, 0);
+            uint64_t sz = (uint64_t)sqlite3_column_int64(st, 1);
+            if (!name) continue;
+            if (!strcmp(name, "terms") || !strcmp(name, "blocks"))
+                out->postings_bytes += sz;
+            else if (!strcmp(name, "store"))
+                out->stored_bytes += sz;
+        }
+        sqlite3_finalize(st);
+    }
+    struct stat sb;
+    if (stat(ix->path, &sb) == 0) out->file_bytes += (uint64_t)sb.st_size;
+    char wal[4096];
+    snprintf(wal, sizeof wal, "%s-wal", ix->path);
+    if (stat(wal, &sb) == 0) out->file_bytes += (uint64_t)sb.st_size;
+    return 0;
+}

@@ -1,0 +1,103 @@
+/*
+ * index_int.h — the index module's own internals, shared by index.c (open, snapshots, reader
+ * arrays), write.c (adding, deleting, committing) and store.c (stored articles, check, compact).
+ * Other modules use the Index section of khabar_int.h instead.
+ */
+#ifndef KHABAR_INDEX_INT_H
+#define KHABAR_INDEX_INT_H
+
+#include "khabar_int.h"
+
+#include <sqlite3.h>
+
+enum {
+    KB_ST_TERM = 0,
+    KB_ST_DOCID,
+    KB_ST_SOURCE,
+    KB_ST_SOURCE_ADD,
+    KB_ST_DOC_ADD,
+    KB_ST_STORE_ADD,
+    KB_ST_DOC_DEL,
+    KB_ST_STORE_DEL,
+    KB_ST_TERM_PUT,
+    KB_ST_BLOCK_PUT,
+    KB_ST_BLOCK_DEL,
+    KB_ST_BLOCK_LAST,
+    KB_ST_META_GET,
+    KB_ST_META_PUT,
+    KB_ST_DOC_GET,
+    KB_ST_N
+};
+
+/* One term of the in-memory batch: its postings since the last commit, encoded as varints
+ * (docid gap, tf per field, then for forms the position gaps). */
+typedef struct kb__acc {
+    uint64_t hash;
+    uint32_t key_off, key_len; /* in kb_index.bkeys */
+    uint32_t df, last_doc;
+    uint32_t max_tf[KB_N_FIELDS];
+    uint8_t kind;
+    kb_buf post;
+} kb__acc;
+
+struct kb_index {
+    sqlite3 *db;
+    char *path;
+    int read_only;
+    kb_stemmer_mode stemmer;
+    kb_analyzer *an;
+    kb_prepared *prep; /* for kb_index_add */
+    char errmsg[512];
+    sqlite3_stmt *st[KB_ST_N];
+    sqlite3_stmt *pool[160];
+    uint32_t n_pool;
+
+    /* writer */
+    int in_txn;
+    uint32_t next_docid;
+    uint64_t next_tid;
+    uint32_t pending_dead; /* documents deleted or replaced in this batch */
+    uint32_t pending_docs; /* documents added in this batch */
+    kb__acc *acc;
+    uint32_t n_acc, cap_acc;
+    uint32_t *aht, aht_cap;
+    kb_buf bkeys;
+    uint32_t batch_first; /* first docid of the batch */
+    uint32_t *blens;      /* KB_N_FIELDS per batch document */
+    uint32_t n_blens, cap_blens;
+    /* commit scratch: one term's merged postings */
+    kb__posting_in *pin;
+    uint32_t *plen; /* sum of field lengths bound per posting (min_len source) */
+    uint32_t n_pin, cap_pin;
+    uint32_t *ppos, n_ppos, cap_ppos;
+    uint32_t *ppos_idx; /* per posting: index of its first position in ppos */
+    kb_buf enc;
+
+    /* reader arrays of the current snapshot */
+    int in_read, docs_loaded, dirty;
+    int64_t loaded_gen;
+    uint32_t max_docid, coll_docs;
+    size_t cap_docs;
+    uint64_t total_len[KB_N_FIELDS];
+    uint32_t *lens; /* KB_N_FIELDS per docid; high bit of BODY = live */
+    uint32_t *src, *ymd;
+    struct {
+        uint32_t off, len;
+    } * src_names;
+    uint32_t n_sources;
+    kb_buf src_text;
+    uint32_t lens_out[KB_N_FIELDS];
+};
+
+int kb__index_sqlerr(kb_index *ix, int src, const char *what);
+sqlite3_stmt *kb__index_stmt(kb_index *ix, int which);
+int kb__index_exec(kb_index *ix, const char *sql);
+int64_t kb__index_meta_get(kb_index *ix, const char *key, int64_t dflt);
+int kb__index_meta_put(kb_index *ix, const char *key, int64_t v);
+void kb__batch_free(kb_index *ix);
+/* Drops dead postings (write.c); kb_index_compact() then VACUUMs. */
+int kb__compact_postings(kb_index *ix);
+/* Decodes a stored record (zstd) into d. Returns 0 or KB_ECORRUPT / KB_ENOMEM. */
+int kb__store_decode(const void *z, size_t zn, kb__doc *d);
+
+#endif

@@ -1,0 +1,584 @@
+/*
+ * postings.c — khabar's postings blocks: the codec and the cursor search reads them with.
+ *
+ * A term's postings are cut into blocks of at most KB_BLOCK_MAX documents. A block is stored as
+ * one SQLite BLOB (in the terms row when it is the term's only, small block; else as a row of
+ * the blocks table keyed by term id and the block's last docid). docs/format.md describes the
+ * layout field by field; in short:
+ *
+ *   u32 LE   checksum: the low 32 bits of XXH3-64 over everything after it
+ *   varint   n (postings), flags (bit 0: positions present)
+ *   varint   first docid, last - first
+ *   varint   max tf per field (3), min field length per field (3)       — for dynamic pruning
+ *   bits     6-bit width w, then n-1 docid gaps minus one in w bits each  (delta + bit-packing)
+ *            per field: 6-bit width, then n tfs in that width
+ *            with positions: 5-bit Rice parameter k, then every position gap (the first of a
+ *            document from 0, the others minus one) Rice-coded with an escape for long gaps
+ *
+ * Decoding reads from bounded buffers with KB_BLOCK_PAD zero bytes after the data; the bit
+ * reader never reads past that padding and any inconsistency (checksum, an overrun, docids out
+ * of order, counts past their limits) is KB_ECORRUPT, never a crash.
+ */
+#include "khabar_int.h"
+
+#include <sqlite3.h>
+#include <xxhash.h>
+
+/* Rice codes: a quotient of this many one-bits means "escape: a raw 32-bit value follows", so a
+ * pathological gap costs 56 bits instead of thousands of unary bits. */
+#define RICE_ESCAPE 24
+
+/* ---- bit writer ------------------------------------------------------------------------------ */
+
+typedef struct bitw {
+    kb_buf *out;
+    uint64_t acc;
+    unsigned nacc; /* bits pending in acc (< 8 after each flush) */
+} bitw;
+
+static void bw_put(bitw *w, uint32_t v, unsigned bits)
+{
+    if (!bits) return;
+    if (bits < 32) v &= (1u << bits) - 1;
+    w->acc |= (uint64_t)v << w->nacc;
+    w->nacc += bits;
+    while (w->nacc >= 8) {
+        kb__buf_putc(w->out, (char)(w->acc & 0xff));
+        w->acc >>= 8;
+        w->nacc -= 8;
+    }
+}
+
+static void bw_flush(bitw *w)
+{
+    if (w->nacc) kb__buf_putc(w->out, (char)(w->acc & 0xff));
+    w->acc = 0;
+    w->nacc = 0;
+}
+
+static void bw_rice(bitw *w, uint32_t v, unsigned k)
+{
+    uint32_t q = v >> k;
+    if (q >= RICE_ESCAPE) {
+        for (int i = 0; i < RICE_ESCAPE; i++)
+            bw_put(w, 1, 1);
+        bw_put(w, v, 32);
+        return;
+    }
+    for (uint32_t i = 0; i < q; i++)
+        bw_put(w, 1, 1);
+    bw_put(w, 0, 1);
+    bw_put(w, v, k);
+}
+
+/* ---- bit reader over a zero-padded buffer ------------------------------------------------------
+ */
+
+typedef struct bitr {
+    const unsigned char *p;
+    size_t nbits; /* bits of real data */
+    size_t pos;   /* next bit */
+} bitr;
+
+static inline uint32_t br_get(bitr *r, unsigned bits)
+{
+    if (!bits) return 0;
+    if (r->pos + bits > r->nbits) {
+        r->pos = r->nbits + 1; /* overrun: sticky */
+        return 0;
+    }
+    uint64_t w;
+    memcpy(&w, r->p + (r->pos >> 3), 8); /* padding makes 8 bytes readable */
+    w >>= (r->pos & 7);
+    uint32_t v;
+    if (bits <= 56 - 7) {
+        v = (uint32_t)(w & ((bits == 32) ? 0xffffffffu : ((1ull << bits) - 1)));
+    } else {
+        v = (uint32_t)w; /* 32 bits can start at most 7 bits into w: fits 57 bits */
+    }
+    r->pos += bits;
+    return v;
+}
+
+static inline uint32_t br_rice(bitr *r, unsigned k)
+{
+    uint32_t q = 0;
+    while (q < RICE_ESCAPE && br_get(r, 1))
+        q++;
+    if (q == RICE_ESCAPE) return br_get(r, 32);
+    return (q << k) | br_get(r, k);
+}
+
+static inline int br_overrun(const bitr *r)
+{
+    return r->pos > r->nbits;
+}
+
+/* ---- varints -----------------------------------------------------------------------------------
+ */
+
+void kb__varint_put(kb_buf *b, uint64_t v)
+{
+    unsigned char t[10];
+    size_t n = 0;
+    while (v >= 0x80) {
+        t[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    t[n++] = (unsigned char)v;
+    kb__buf_append(b, t, n);
+}
+
+int kb__grow(void **arr, uint32_t *cap, uint64_t need, size_t elem)
+{
+    if (need <= *cap) return 0;
+    if (need > UINT32_MAX / 2) return KB_ETOOBIG;
+    uint32_t c = *cap ? *cap : 64;
+    while (c < need)
+        c *= 2;
+    void *q = kb__realloc(*arr, (size_t)c * elem);
+    if (!q) return KB_ENOMEM;
+    *arr = q;
+    *cap = c;
+    return 0;
+}
+
+/* Reads a varint of at most 32 bits from p[*i..n); sets *bad on overrun or overflow. */
+static uint32_t get_varint32(const unsigned char *p, size_t n, size_t *i, int *bad)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 35; shift += 7) {
+        if (*i >= n) {
+            *bad = 1;
+            return 0;
+        }
+        unsigned char c = p[(*i)++];
+        v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            if (v > UINT32_MAX) *bad = 1;
+            return (uint32_t)v;
+        }
+    }
+    *bad = 1;
+    return 0;
+}
+
+static unsigned bits_for(uint32_t v)
+{
+    return v ? 32u - (unsigned)__builtin_clz(v) : 0u;
+}
+
+static uint32_t block_checksum(const unsigned char *p, size_t n)
+{
+    return (uint32_t)XXH3_64bits(p, n);
+}
+
+/* ---- encoder -----------------------------------------------------------------------------------
+ */
+
+void kb__block_encode(kb_buf *out, const kb__posting_in *in, uint32_t n, int with_pos,
+                      const uint32_t min_len[KB_N_FIELDS])
+{
+    size_t start = out->n;
+    kb__buf_append(out, "\0\0\0\0", 4);
+    kb__varint_put(out, n);
+    kb__varint_put(out, with_pos ? 1 : 0);
+    kb__varint_put(out, in[0].doc);
+    kb__varint_put(out, in[n - 1].doc - in[0].doc);
+    uint32_t max_tf[KB_N_FIELDS] = {0};
+    for (uint32_t i = 0; i < n; i++)
+        for (int f = 0; f < KB_N_FIELDS; f++)
+            max_tf[f] = KB_MAX(max_tf[f], in[i].tf[f]);
+    for (int f = 0; f < KB_N_FIELDS; f++)
+        kb__varint_put(out, max_tf[f]);
+    for (int f = 0; f < KB_N_FIELDS; f++)
+        kb__varint_put(out, min_len[f]);
+
+    bitw w = {out, 0, 0};
+    uint32_t maxgap = 0;
+    for (uint32_t i = 1; i < n; i++)
+        maxgap = KB_MAX(maxgap, in[i].doc - in[i - 1].doc - 1);
+    unsigned wd = bits_for(maxgap);
+    bw_put(&w, wd, 6);
+    for (uint32_t i = 1; i < n; i++)
+        bw_put(&w, in[i].doc - in[i - 1].doc - 1, wd);
+    for (int f = 0; f < KB_N_FIELDS; f++) {
+        unsigned wf = bits_for(max_tf[f]);
+        bw_put(&w, wf, 6);
+        for (uint32_t i = 0; i < n; i++)
+            bw_put(&w, in[i].tf[f], wf);
+    }
+    if (with_pos) {
+        /* Rice parameter from the mean gap: k = floor(log2(mean)) is close to optimal for the
+         * roughly geometric gaps between a word's occurrences. */
+        uint64_t sum = 0, cnt = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t np = in[i].tf[0] + in[i].tf[1] + in[i].tf[2], prev = 0;
+            for (uint32_t j = 0; j < np; j++) {
+                uint32_t g = j ? in[i].pos[j] - prev - 1 : in[i].pos[j];
+                prev = in[i].pos[j];
+                sum += g;
+                cnt++;
+            }
+        }
+        uint64_t mean = cnt ? sum / cnt : 0;
+        unsigned k = mean ? bits_for((uint32_t)KB_MIN(mean, UINT32_MAX)) - 1 : 0;
+        if (k > 31) k = 31;
+        bw_put(&w, k, 5);
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t np = in[i].tf[0] + in[i].tf[1] + in[i].tf[2], prev = 0;
+            for (uint32_t j = 0; j < np; j++) {
+                bw_rice(&w, j ? in[i].pos[j] - prev - 1 : in[i].pos[j], k);
+                prev = in[i].pos[j];
+            }
+        }
+    }
+    bw_flush(&w);
+    if (out->rc) return;
+    unsigned char *b = (unsigned char *)out->p + start;
+    uint32_t c = block_checksum(b + 4, out->n - start - 4);
+    b[0] = (unsigned char)c;
+    b[1] = (unsigned char)(c >> 8);
+    b[2] = (unsigned char)(c >> 16);
+    b[3] = (unsigned char)(c >> 24);
+}
+
+/* ---- decoder -----------------------------------------------------------------------------------
+ */
+
+/* Reads the header; *hdr_end gets the offset of the bit stream. Checksum verified here. */
+static int read_head(const unsigned char *b, size_t n, kb__block_head *h, size_t *hdr_end)
+{
+    if (n < 4 + 10 || n > KB_BLOCK_MAX_BYTES) return KB_ECORRUPT;
+    uint32_t want =
+        (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    if (block_checksum(b + 4, n - 4) != want) return KB_ECORRUPT;
+    size_t i = 4;
+    int bad = 0;
+    h->n = get_varint32(b, n, &i, &bad);
+    uint32_t flags = get_varint32(b, n, &i, &bad);
+    h->first = get_varint32(b, n, &i, &bad);
+    uint32_t span = get_varint32(b, n, &i, &bad);
+    for (int f = 0; f < KB_N_FIELDS; f++)
+        h->max_tf[f] = get_varint32(b, n, &i, &bad);
+    for (int f = 0; f < KB_N_FIELDS; f++)
+        h->min_len[f] = get_varint32(b, n, &i, &bad);
+    if (bad || h->n == 0 || h->n > KB_BLOCK_MAX || flags > 1 || h->first == 0 ||
+        span > KB_DOC_END - 1 - h->first || (h->n == 1 && span != 0) || span < h->n - 1)
+        return KB_ECORRUPT;
+    h->last = h->first + span;
+    h->with_pos = (int)flags;
+    *hdr_end = i;
+    return 0;
+}
+
+int kb__block_read_head(const unsigned char *b, size_t n, kb__block_head *h)
+{
+    size_t e;
+    return read_head(b, n, h, &e);
+}
+
+int kb__block_decode(const unsigned char *b, size_t n, kb__block_head *h, uint32_t *docs,
+                     uint32_t tfs[KB_N_FIELDS][KB_BLOCK_MAX], uint32_t **pos, uint32_t *cap_pos,
+                     uint32_t *pos_start)
+{
+    size_t hdr;
+    int rc = read_head(b, n, h, &hdr);
+    if (rc) return rc;
+    bitr r = {b + hdr, (n - hdr) * 8, 0};
+    unsigned wd = br_get(&r, 6);
+    if (wd > 32) return KB_ECORRUPT;
+    docs[0] = h->first;
+    for (uint32_t i = 1; i < h->n; i++) {
+        uint64_t d = (uint64_t)docs[i - 1] + br_get(&r, wd) + 1;
+        if (d > h->last) return KB_ECORRUPT;
+        docs[i] = (uint32_t)d;
+    }
+    if (docs[h->n - 1] != h->last) return KB_ECORRUPT;
+    uint64_t total = 0;
+    for (int f = 0; f < KB_N_FIELDS; f++) {
+        unsigned wf = br_get(&r, 6);
+        if (wf > 32) return KB_ECORRUPT;
+        for (uint32_t i = 0; i < h->n; i++) {
+            tfs[f][i] = br_get(&r, wf);
+            if (tfs[f][i] > h->max_tf[f]) return KB_ECORRUPT;
+            total += tfs[f][i];
+        }
+    }
+    for (uint32_t i = 0; i < h->n; i++)
+        if (tfs[0][i] + (uint64_t)tfs[1][i] + tfs[2][i] == 0)
+            return KB_ECORRUPT; /* a posting says the term is in the document */
+    if (br_overrun(&r)) return KB_ECORRUPT;
+    if (!pos || !h->with_pos) return 0;
+    /* Every position costs at least one bit: a count past the bits left is corrupt, which also
+     * bounds the allocation below by the block's size. */
+    if (total > r.nbits - r.pos) return KB_ECORRUPT;
+    if (total + 1 > *cap_pos) {
+        uint32_t *np = kb__realloc(*pos, (size_t)(total + 1) * sizeof **pos);
+        if (!np) return KB_ENOMEM;
+        *pos = np;
+        *cap_pos = (uint32_t)(total + 1);
+    }
+    unsigned k = br_get(&r, 5);
+    uint32_t *out = *pos, at = 0;
+    for (uint32_t i = 0; i < h->n; i++) {
+        pos_start[i] = at;
+        uint32_t np = tfs[0][i] + tfs[1][i] + tfs[2][i];
+        uint64_t prev = 0;
+        for (uint32_t j = 0; j < np; j++) {
+            uint64_t g = br_rice(&r, k);
+            uint64_t p = j ? prev + g + 1 : g;
+            if (p > UINT32_MAX) return KB_ECORRUPT;
+            out[at++] = (uint32_t)p;
+            prev = p;
+        }
+    }
+    pos_start[h->n] = at;
+    if (br_overrun(&r)) return KB_ECORRUPT;
+    return 0;
+}
+
+/* ---- the cursor --------------------------------------------------------------------------------
+ */
+
+enum { ST_EMPTY = 0, ST_INLINE = 1, ST_ROWS = 2 };
+
+void kb__postings_init(kb__postings *p)
+{
+    memset(p, 0, sizeof *p);
+    p->doc = KB_DOC_END;
+    p->blk_last = KB_DOC_END;
+    kb__buf_init(&p->blk, KB_BLOCK_MAX_BYTES + KB_BLOCK_PAD + 1);
+    kb__buf_init(&p->next_blk, KB_BLOCK_MAX_BYTES + KB_BLOCK_PAD + 1);
+}
+
+void kb__postings_free(kb__postings *p)
+{
+    if (!p) return;
+    if (p->stmt) kb__index_stmt_release(p->ix, p->stmt);
+    p->stmt = NULL;
+    kb__buf_free(&p->blk);
+    kb__buf_free(&p->next_blk);
+    kb__free(p->pos);
+    p->pos = NULL;
+    p->cap_pos = 0;
+}
+
+/* Copies a block into a cursor buffer with zero padding after it. */
+static int load_raw(kb_buf *dst, const void *src, size_t n)
+{
+    kb__buf_reset(dst);
+    if (n > KB_BLOCK_MAX_BYTES) return KB_ECORRUPT;
+    kb__buf_append(dst, src, n);
+    if (kb__buf_reserve(dst, KB_BLOCK_PAD)) return dst->rc;
+    memset(dst->p + n, 0, KB_BLOCK_PAD);
+    return 0;
+}
+
+/* Fetches into next_blk the first block of the term whose last docid >= target and reads its
+ * header into the blk_* fields. Returns 1, 0 when there is none, or an error. */
+static int fetch_block(kb__postings *p, uint32_t target)
+{
+    p->have_next = 0;
+    if (p->state == ST_INLINE) {
+        kb__block_head h;
+        if (target > p->inl_last) return 0;
+        int rc = kb__block_read_head((const unsigned char *)p->next_blk.p, p->inl_n, &h);
+        if (rc) return rc;
+        p->next_head = h;
+        p->have_next = 1;
+        return 1;
+    }
+    if (p->state != ST_ROWS) return 0;
+    sqlite3_stmt *st = p->stmt;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)((p->tid << 32) | target));
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)((p->tid << 32) | 0xffffffffu));
+    int s = sqlite3_step(st);
+    if (s == SQLITE_DONE) return 0;
+    if (s != SQLITE_ROW) return KB_EIO;
+    uint32_t key_last = (uint32_t)((uint64_t)sqlite3_column_int64(st, 0) & 0xffffffffu);
+    int rc =
+        load_raw(&p->next_blk, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+    if (rc) return rc;
+    rc = kb__block_read_head((const unsigned char *)p->next_blk.p,
+                             (size_t)sqlite3_column_bytes(st, 1), &p->next_head);
+    if (rc) return rc;
+    if (p->next_head.last != key_last || p->next_head.with_pos != (p->kind == KB_TERM_FORM))
+        return KB_ECORRUPT;
+    p->next_len = (size_t)sqlite3_column_bytes(st, 1);
+    p->have_next = 1;
+    return 1;
+}
+
+static void set_blk_fields(kb__postings *p, const kb__block_head *h)
+{
+    p->blk_last = h->last;
+    for (int f = 0; f < KB_N_FIELDS; f++) {
+        p->blk_max_tf[f] = h->max_tf[f];
+        p->blk_min_len[f] = h->min_len[f];
+    }
+}
+
+int kb__postings_open(kb_index *ix, kb__term_kind kind, const char *term, size_t n, kb__postings *p)
+{
+    if (p->stmt) kb__index_stmt_release(p->ix, p->stmt);
+    p->stmt = NULL;
+    p->ix = ix;
+    p->kind = kind;
+    p->doc = KB_DOC_END;
+    p->df = 0;
+    p->state = ST_EMPTY;
+    p->n = p->i = 0;
+    p->cur_valid = 0;
+    p->have_next = 0;
+    p->blk_last = KB_DOC_END;
+    memset(p->max_tf, 0, sizeof p->max_tf);
+    kb__term_row row;
+    int rc = kb__index_term_lookup(ix, kind, term, n, &row);
+    if (rc) return rc;
+    p->df = row.df;
+    memcpy(p->max_tf, row.max_tf, sizeof p->max_tf);
+    if (row.inl) {
+        rc = load_raw(&p->next_blk, row.inl, row.inl_n);
+        if (rc) return rc;
+        kb__block_head h;
+        rc = kb__block_read_head((const unsigned char *)p->next_blk.p, row.inl_n, &h);
+        if (rc) return rc;
+        p->state = ST_INLINE;
+        p->inl_n = row.inl_n;
+        p->inl_last = h.last;
+        p->next_len = row.inl_n;
+        return 0;
+    }
+    p->tid = row.tid;
+    p->stmt = kb__index_stmt_blocks(ix);
+    if (!p->stmt) return KB_ENOMEM;
+    p->state = ST_ROWS;
+    return 0;
+}
+
+/* Makes the fetched block current: decodes its docs and tfs. */
+static int take_next(kb__postings *p)
+{
+    kb_buf t = p->blk;
+    p->blk = p->next_blk;
+    p->next_blk = t;
+    p->have_next = 0;
+    p->cur_len = p->next_len;
+    kb__block_head h;
+    int rc = kb__block_decode((const unsigned char *)p->blk.p, p->cur_len, &h, p->docs, p->tfs,
+                              NULL, NULL, NULL);
+    if (rc) return rc;
+    p->cur_head = h;
+    p->n = h.n;
+    p->i = 0;
+    p->cur_valid = 1;
+    p->pos_ready = 0;
+    if (p->state == ST_INLINE)
+        p->state = ST_EMPTY; /* its one block is now current: nothing left to fetch */
+    set_blk_fields(p, &h);
+    return 0;
+}
+
+static void set_current(kb__postings *p)
+{
+    p->doc = p->docs[p->i];
+    for (int f = 0; f < KB_N_FIELDS; f++)
+        p->tf[f] = p->tfs[f][p->i];
+}
+
+static int finish(kb__postings *p)
+{
+    p->doc = KB_DOC_END;
+    p->blk_last = KB_DOC_END;
+    p->cur_valid = 0;
+    memset(p->tf, 0, sizeof p->tf);
+    return 0;
+}
+
+/* Positions the cursor on the first posting >= target (live or not). */
+static int seek(kb__postings *p, uint32_t target)
+{
+    if (p->cur_valid && target <= p->cur_head.last) {
+        uint32_t i = p->i;
+        while (i < p->n && p->docs[i] < target)
+            i++;
+        p->i = i;
+        set_current(p);
+        return 1;
+    }
+    if (!(p->have_next && p->next_head.last >= target && p->next_seek <= target)) {
+        int rc = fetch_block(p, target);
+        if (rc <= 0) return rc < 0 ? rc : finish(p);
+        p->next_seek = target;
+    }
+    int rc = take_next(p);
+    if (rc) return rc;
+    uint32_t i = 0;
+    while (i < p->n && p->docs[i] < target)
+        i++;
+    if (i == p->n) return KB_ECORRUPT; /* the block's last docid said otherwise */
+    p->i = i;
+    set_current(p);
+    return 1;
+}
+
+int kb__postings_advance(kb__postings *p, uint32_t target)
+{
+    if (p->doc != KB_DOC_END && p->cur_valid && p->doc >= target) return 1;
+    if (target == KB_DOC_END) return finish(p);
+    for (;;) {
+        int rc = seek(p, target);
+        if (rc <= 0) return rc;
+        if (kb__index_doc_live(p->ix, p->doc)) return 1;
+        if (p->doc == KB_DOC_END - 1) return finish(p);
+        target = p->doc + 1;
+    }
+}
+
+int kb__postings_next(kb__postings *p)
+{
+    if (!p->cur_valid)
+        return p->state == ST_EMPTY && !p->have_next ? 0 : kb__postings_advance(p, 1);
+    if (p->doc == KB_DOC_END) return 0;
+    return kb__postings_advance(p, p->doc + 1);
+}
+
+int kb__postings_shallow(kb__postings *p, uint32_t target)
+{
+    if (p->cur_valid && target <= p->cur_head.last && (p->doc == KB_DOC_END || 1)) {
+        set_blk_fields(p, &p->cur_head);
+        return 1;
+    }
+    if (p->have_next && p->next_head.last >= target && p->next_seek <= target) {
+        set_blk_fields(p, &p->next_head);
+        return 1;
+    }
+    int rc = fetch_block(p, target);
+    if (rc <= 0) {
+        p->blk_last = KB_DOC_END;
+        return rc;
+    }
+    p->next_seek = target;
+    set_blk_fields(p, &p->next_head);
+    return 1;
+}
+
+int kb__postings_positions(kb__postings *p, const uint32_t **pos, uint32_t *n)
+{
+    *pos = NULL;
+    *n = 0;
+    if (p->kind != KB_TERM_FORM || !p->cur_valid || p->doc == KB_DOC_END) return 0;
+    if (!p->pos_ready) {
+        kb__block_head h;
+        uint32_t docs[KB_BLOCK_MAX];
+        int rc = kb__block_decode((const unsigned char *)p->blk.p, p->cur_len, &h, docs,
+                                  p->tfs_scratch, &p->pos, &p->cap_pos, p->pos_start);
+        if (rc) return rc;
+        p->pos_ready = 1;
+    }
+    *pos = p->pos + p->pos_start[p->i];
+    *n = p->pos_start[p->i + 1] - p->pos_start[p->i];
+    return 0;
+}

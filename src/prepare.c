@@ -1,0 +1,265 @@
+/*
+ * prepare.c — turns a clean article into a prepared document: the index's unit of work.
+ *
+ * Preparing is the expensive, parallel half of adding an article: it analyzes the title and
+ * body into terms (the normalized form and the stem of each word, at the same position), counts
+ * them per field, collects each form's positions, and compresses the stored copy of the article
+ * with zstd. It touches no index, so `khabar index` runs it in worker threads; the single writer
+ * then only merges the prepared terms into its batch (kb_index_add_prepared in index.c).
+ *
+ * Positions: the title's words are 0..t-1; the body's start at t + KB_FIELD_GAP. The body is the
+ * article's blocks in reading order joined by "\n\n", captions last: exactly the text stored, so
+ * the analyzer gives the same positions and offsets when search re-reads it for snippets.
+ */
+#include "khabar_int.h"
+
+#include <xxhash.h>
+#include <zstd.h>
+
+/* zstd level for stored articles: level 1 compresses news text to about a third at several
+ * hundred MB/s; higher levels gain a few percent for a large share of indexing time. */
+#define STORE_ZSTD_LEVEL 1
+/* Words longer than this (bytes of the normalized form) are not indexed: no Arabic or Latin word
+ * is near it; such tokens are URLs, base64 or glued garbage that nobody searches for. */
+#define KB_TERM_MAX_BYTES 96
+/* Text of one article (title + body) past this is refused with KB_ETOOBIG: the largest news
+ * article is a few hundred KB; 64 MB means the input is not an article. */
+#define KB_ARTICLE_MAX_BYTES (64u << 20)
+
+void kb__prepared_reset(kb_prepared *p)
+{
+    kb__buf_reset(&p->meta);
+    kb__buf_reset(&p->raw);
+    kb__buf_reset(&p->z);
+    kb__buf_reset(&p->keys);
+    if (p->ht && p->n_terms) memset(p->ht, 0xff, (size_t)p->ht_cap * sizeof *p->ht);
+    p->n_terms = 0;
+    p->n_pos = 0;
+    p->n_toks = 0;
+    p->n_blocks = 0;
+    p->text_bytes = 0;
+    memset(p->lens, 0, sizeof p->lens);
+}
+
+KB_API kb_prepared *kb_prepared_new(void)
+{
+    kb_prepared *p = kb__calloc(1, sizeof *p);
+    if (!p) return NULL;
+    kb__buf_init(&p->meta, 0);
+    kb__buf_init(&p->raw, 0);
+    kb__buf_init(&p->z, 0);
+    kb__buf_init(&p->keys, 0);
+    p->zc = ZSTD_createCCtx();
+    if (!p->zc) {
+        kb_prepared_free(p);
+        return NULL;
+    }
+    ZSTD_CCtx_setParameter(p->zc, ZSTD_c_compressionLevel, STORE_ZSTD_LEVEL);
+    ZSTD_CCtx_setParameter(p->zc, ZSTD_c_checksumFlag, 1);
+    return p;
+}
+
+KB_API void kb_prepared_free(kb_prepared *p)
+{
+    if (!p) return;
+    kb__buf_free(&p->meta);
+    kb__buf_free(&p->raw);
+    kb__buf_free(&p->z);
+    kb__buf_free(&p->keys);
+    kb__free(p->terms);
+    kb__free(p->pos);
+    kb__free(p->toks);
+    kb__free(p->ht);
+    kb__free(p->blocks);
+    ZSTD_freeCCtx(p->zc);
+    kb__free(p);
+}
+
+KB_API size_t kb_prepared_text_bytes(const kb_prepared *p)
+{
+    return p->text_bytes;
+}
+
+/* Finds or adds the term (kind, s[0..n)) in the document's table; returns its index or < 0. */
+static int64_t term_slot(kb_prepared *p, int kind, const char *s, size_t n)
+{
+    if (p->n_terms * 2 >= p->ht_cap) {
+        uint32_t cap = p->ht_cap ? p->ht_cap * 2 : 1024;
+        uint32_t *ht = kb__malloc((size_t)cap * sizeof *ht);
+        if (!ht) return KB_ENOMEM;
+        memset(ht, 0xff, (size_t)cap * sizeof *ht);
+        for (uint32_t i = 0; i < p->n_terms; i++) {
+            uint32_t h = (uint32_t)p->terms[i].hash & (cap - 1);
+            while (ht[h] != UINT32_MAX)
+                h = (h + 1) & (cap - 1);
+            ht[h] = i;
+        }
+        kb__free(p->ht);
+        p->ht = ht;
+        p->ht_cap = cap;
+    }
+    char kb[1 + KB_TERM_MAX_BYTES];
+    kb[0] = kind == KB_TERM_FORM ? 'F' : 'S';
+    memcpy(kb + 1, s, n);
+    uint64_t hash = XXH3_64bits(kb, n + 1);
+    uint32_t h = (uint32_t)hash & (p->ht_cap - 1);
+    while (p->ht[h] != UINT32_MAX) {
+        kb__pterm *t = &p->terms[p->ht[h]];
+        if (t->hash == hash && t->key_len == n + 1 && !memcmp(p->keys.p + t->key_off, kb, n + 1))
+            return p->ht[h];
+        h = (h + 1) & (p->ht_cap - 1);
+    }
+    if (kb__grow((void **)&p->terms, &p->cap_terms, p->n_terms + 1, sizeof *p->terms))
+        return KB_ENOMEM;
+    kb__pterm *t = &p->terms[p->n_terms];
+    memset(t, 0, sizeof *t);
+    t->hash = hash;
+    t->kind = (uint8_t)kind;
+    t->key_off = (uint32_t)p->keys.n;
+    t->key_len = (uint32_t)(n + 1);
+    kb__buf_append(&p->keys, kb, n + 1);
+    if (p->keys.rc) return p->keys.rc;
+    p->ht[h] = p->n_terms;
+    return p->n_terms++;
+}
+
+/* Analyzes text[0..n) as field `field` (or, for the body, by block) starting at position base.
+ * Returns the number of positions used (last position + 1) or < 0. */
+static int64_t analyze(kb_prepared *p, kb_analyzer *an, const char *text, size_t n, int is_body,
+                       uint32_t base)
+{
+    kb_token tok;
+    int rc;
+    uint32_t used = 0, blk = 0;
+    kb_analyzer_reset(an, text, n);
+    while ((rc = kb_analyzer_next(an, &tok)) > 0) {
+        int field = KB_FIELD_TITLE;
+        if (is_body) {
+            while (blk + 1 < p->n_blocks && tok.start >= p->blocks[blk + 1].off)
+                blk++;
+            field = p->n_blocks && p->blocks[blk].head ? KB_FIELD_HEAD : KB_FIELD_BODY;
+        }
+        uint32_t pos = base + tok.position;
+        used = tok.position + 1;
+        p->lens[field]++;
+        if (tok.norm_len == 0 || tok.norm_len > KB_TERM_MAX_BYTES ||
+            tok.stem_len > KB_TERM_MAX_BYTES)
+            continue;
+        int64_t f = term_slot(p, KB_TERM_FORM, tok.norm, tok.norm_len);
+        if (f < 0) return f;
+        p->terms[f].tf[field]++;
+        if (kb__grow((void **)&p->toks, &p->cap_toks, p->n_toks + 1, sizeof *p->toks))
+            return KB_ENOMEM;
+        p->toks[p->n_toks].term = (uint32_t)f;
+        p->toks[p->n_toks].pos = pos;
+        p->n_toks++;
+        if (tok.stem_len) {
+            int64_t s = term_slot(p, KB_TERM_STEM, tok.stem, tok.stem_len);
+            if (s < 0) return s;
+            p->terms[s].tf[field]++;
+        }
+    }
+    return rc < 0 ? rc : (int64_t)used;
+}
+
+/* Appends one piece of article text to the raw record's body. */
+static int add_block(kb_prepared *p, kb_buf *body, const kb_slice *s, int type, int head)
+{
+    if (body->n) kb__buf_append(body, "\n\n", 2);
+    if (kb__grow((void **)&p->blocks, &p->cap_blocks, p->n_blocks + 1, sizeof *p->blocks))
+        return KB_ENOMEM;
+    p->blocks[p->n_blocks].off = (uint32_t)body->n;
+    p->blocks[p->n_blocks].len = (uint32_t)s->n;
+    p->blocks[p->n_blocks].type = (uint8_t)type;
+    p->blocks[p->n_blocks].head = (uint8_t)head;
+    p->n_blocks++;
+    kb__buf_append(body, s->p, s->n);
+    return body->rc;
+}
+
+static void meta_put(kb_prepared *p, int which, kb_slice s)
+{
+    p->meta_off[which] = (uint32_t)p->meta.n;
+    p->meta_len[which] = (uint32_t)s.n;
+    kb__buf_append(&p->meta, s.p ? s.p : "", s.n);
+    kb__buf_putc(&p->meta, 0);
+}
+
+KB_API int kb_index_prepare(kb_analyzer *an, const kb_article *a, kb_prepared *p)
+{
+    kb__prepared_reset(p);
+    if (!a || !a->id.n) return KB_EINVAL;
+    size_t total = a->title.n;
+    for (size_t i = 0; i < a->n_blocks; i++)
+        total += a->blocks[i].text.n + 2;
+    for (size_t i = 0; i < a->n_captions; i++)
+        total += a->captions[i].n + 2;
+    if (total > KB_ARTICLE_MAX_BYTES) return KB_ETOOBIG;
+    meta_put(p, KB_PMETA_ID, a->id);
+    meta_put(p, KB_PMETA_SOURCE, a->source);
+    meta_put(p, KB_PMETA_DATE, a->date);
+    meta_put(p, KB_PMETA_URL, a->url);
+    meta_put(p, KB_PMETA_TITLE, a->title);
+
+    /* The body text, built in p->z (as scratch) before compressing. */
+    kb_buf *body = &p->z;
+    for (size_t i = 0; i < a->n_blocks; i++) {
+        int type = (int)a->blocks[i].type;
+        int rc = add_block(p, body, &a->blocks[i].text, type, type == KB_BLOCK_HEADING);
+        if (rc) return rc;
+    }
+    for (size_t i = 0; i < a->n_captions; i++) {
+        int rc = add_block(p, body, &a->captions[i], KB_PBLOCK_CAPTION, 1);
+        if (rc) return rc;
+    }
+    if (p->meta.rc || body->rc) return p->meta.rc ? p->meta.rc : body->rc;
+    p->text_bytes = a->title.n + body->n;
+
+    /* Raw stored record: title, body, block table (docs/format.md). */
+    kb__varint_put(&p->raw, a->title.n);
+    kb__buf_append(&p->raw, a->title.p, a->title.n);
+    kb__varint_put(&p->raw, body->n);
+    p->body_off = (uint32_t)p->raw.n;
+    kb__buf_append(&p->raw, body->p, body->n);
+    kb__varint_put(&p->raw, p->n_blocks);
+    for (uint32_t i = 0; i < p->n_blocks; i++) {
+        kb__buf_putc(&p->raw, (char)p->blocks[i].type);
+        kb__varint_put(&p->raw, p->blocks[i].len);
+    }
+    if (p->raw.rc) return p->raw.rc;
+
+    /* Terms. */
+    int64_t t = analyze(p, an, a->title.p, a->title.n, 0, 0);
+    if (t < 0) return (int)t;
+    int64_t b = analyze(p, an, p->raw.p + p->body_off, body->n, 1, (uint32_t)t + KB_FIELD_GAP);
+    if (b < 0) return (int)b;
+
+    /* Positions of each form, grouped by term in token order (so ascending): a counting sort. */
+    uint32_t total_pos = 0;
+    for (uint32_t i = 0; i < p->n_terms; i++) {
+        kb__pterm *e = &p->terms[i];
+        e->pos_off = total_pos;
+        e->n_pos = 0;
+        if (e->kind == KB_TERM_FORM) total_pos += e->tf[0] + e->tf[1] + e->tf[2];
+    }
+    if (kb__grow((void **)&p->pos, &p->cap_pos, total_pos + 1, sizeof *p->pos)) return KB_ENOMEM;
+    for (uint32_t i = 0; i < p->n_toks; i++) {
+        kb__pterm *e = &p->terms[p->toks[i].term];
+        p->pos[e->pos_off + e->n_pos++] = p->toks[i].pos;
+    }
+    p->n_pos = total_pos;
+
+    /* Compress the raw record (body scratch no longer needed). */
+    size_t bound = ZSTD_compressBound(p->raw.n);
+    kb__buf_reset(&p->z);
+    if (kb__buf_reserve(&p->z, bound)) return p->z.rc;
+    size_t zn = ZSTD_compress2(p->zc, p->z.p, bound, p->raw.p, p->raw.n);
+    if (ZSTD_isError(zn)) return KB_EINTERNAL;
+    p->z.n = zn;
+    return 0;
+}
+
+kb_slice kb__prepared_meta(const kb_prepared *p, int which)
+{
+    return (kb_slice){p->meta.p + p->meta_off[which], p->meta_len[which]};
+}

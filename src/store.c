@@ -1,0 +1,399 @@
+/*
+ * store.c — stored articles (zstd records), and the index's maintenance: check and compact.
+ *
+ * A stored record is the article as the user gave it after cleaning (docs/format.md):
+ *   varint title length, title bytes, varint body length, body bytes (blocks joined by "\n\n"),
+ *   varint block count, then per block a type byte and a varint length,
+ * compressed as one zstd frame with a content checksum. Search cuts snippets from the body.
+ */
+#include "index_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <zstd.h>
+
+/* A stored record never decompresses past this (the article limit in prepare.c plus room for
+ * the block table); a frame claiming more is corrupt. */
+#define KB_STORED_MAX ((size_t)80 << 20)
+
+void kb__doc_init(kb__doc *d)
+{
+    memset(d, 0, sizeof *d);
+    kb__buf_init(&d->raw, KB_STORED_MAX + 1);
+    kb__buf_init(&d->meta, 0);
+}
+
+void kb__doc_free(kb__doc *d)
+{
+    if (!d) return;
+    kb__buf_free(&d->raw);
+    kb__buf_free(&d->meta);
+}
+
+static int get_varint(const unsigned char *p, size_t n, size_t *i, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (*i >= n) return KB_ECORRUPT;
+        unsigned char c = p[(*i)++];
+        v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            *out = v;
+            return 0;
+        }
+    }
+    return KB_ECORRUPT;
+}
+
+int kb__store_decode(const void *z, size_t zn, kb__doc *d)
+{
+    unsigned long long size = ZSTD_getFrameContentSize(z, zn);
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > KB_STORED_MAX)
+        return KB_ECORRUPT;
+    kb__buf_reset(&d->raw);
+    if (kb__buf_reserve(&d->raw, (size_t)size + 1)) return d->raw.rc;
+    size_t got = ZSTD_decompress(d->raw.p, (size_t)size + 1, z, zn);
+    if (ZSTD_isError(got) || got != size) return KB_ECORRUPT;
+    d->raw.n = got;
+    d->raw.p[got] = 0;
+    const unsigned char *p = (const unsigned char *)d->raw.p;
+    size_t i = 0;
+    uint64_t tl, bl, nb;
+    if (get_varint(p, got, &i, &tl) || tl > got - i) return KB_ECORRUPT;
+    d->title = (kb_slice){d->raw.p + i, (size_t)tl};
+    i += tl;
+    if (get_varint(p, got, &i, &bl) || bl > got - i) return KB_ECORRUPT;
+    d->body = (kb_slice){d->raw.p + i, (size_t)bl};
+    i += bl;
+    if (get_varint(p, got, &i, &nb) || nb > got) return KB_ECORRUPT;
+    uint64_t sum = 0;
+    for (uint64_t b = 0; b < nb; b++) {
+        uint64_t len;
+        if (i >= got || p[i++] > KB_PBLOCK_CAPTION || get_varint(p, got, &i, &len))
+            return KB_ECORRUPT;
+        sum += len + (b ? 2 : 0);
+    }
+    if (i != got || sum != bl) return KB_ECORRUPT;
+    return 0;
+}
+
+static kb_slice meta_copy(kb__doc *d, sqlite3_stmt *st, int col, size_t *offs, int k)
+{
+    (void)d;
+    offs[k] = (size_t)sqlite3_column_bytes(st, col);
+    return (kb_slice){NULL, offs[k]};
+}
+
+int kb__index_doc_get(kb_index *ix, uint32_t docid, kb__doc *d)
+{
+    sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_DOC_GET);
+    if (!st) return KB_EIO;
+    sqlite3_bind_int64(st, 1, docid);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return KB_ENOTFOUND;
+    }
+    if (s != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return kb__index_sqlerr(ix, s, "docs");
+    }
+    if (sqlite3_column_type(st, 4) != SQLITE_BLOB) {
+        sqlite3_reset(st);
+        return kb__index_fail(ix, KB_ECORRUPT, "document %u has no stored copy", docid);
+    }
+    int rc = kb__store_decode(sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4), d);
+    if (rc) {
+        sqlite3_reset(st);
+        return rc == KB_ECORRUPT
+                   ? kb__index_fail(ix, rc, "stored copy of document %u is damaged", docid)
+                   : rc;
+    }
+    /* id, source, date, url: NUL-separated in d->meta. */
+    kb__buf_reset(&d->meta);
+    size_t off[4], len[4];
+    for (int c = 0; c < 4; c++) {
+        const unsigned char *t = sqlite3_column_text(st, c);
+        len[c] = (size_t)sqlite3_column_bytes(st, c);
+        off[c] = d->meta.n;
+        kb__buf_append(&d->meta, t ? (const char *)t : "", t ? len[c] : 0);
+        kb__buf_putc(&d->meta, 0);
+        if (!t) len[c] = 0;
+    }
+    sqlite3_reset(st);
+    (void)meta_copy;
+    if (d->meta.rc) return d->meta.rc;
+    d->docid = docid;
+    d->id = (kb_slice){d->meta.p + off[0], len[0]};
+    d->source = (kb_slice){d->meta.p + off[1], len[1]};
+    d->date = (kb_slice){d->meta.p + off[2], len[2]};
+    d->url = (kb_slice){d->meta.p + off[3], len[3]};
+    return 0;
+}
+
+KB_API int kb_index_get(kb_index *ix, const char *id, size_t n, kb_stored **out)
+{
+    if (!ix || !id || !out) return KB_EINVAL;
+    *out = NULL;
+    uint32_t d = kb__index_docid(ix, id, n);
+    if (!d)
+        return kb__index_fail(ix, KB_ENOTFOUND, "no article with id '%.*s'", (int)KB_MIN(n, 200),
+                              id);
+    kb__doc doc;
+    kb__doc_init(&doc);
+    int rc = kb__index_doc_get(ix, d, &doc);
+    if (rc) {
+        kb__doc_free(&doc);
+        return rc;
+    }
+    kb_slice parts[6] = {doc.id, doc.title, doc.source, doc.date, doc.url, doc.body};
+    size_t total = sizeof(kb_stored);
+    for (int i = 0; i < 6; i++)
+        total += parts[i].n + 1;
+    kb_stored *s = kb__malloc(total);
+    if (!s) {
+        kb__doc_free(&doc);
+        return KB_ENOMEM;
+    }
+    char *p = (char *)(s + 1);
+    kb_slice *dst[6] = {&s->id, &s->title, &s->source, &s->date, &s->url, &s->body};
+    for (int i = 0; i < 6; i++) {
+        if (parts[i].n) memcpy(p, parts[i].p, parts[i].n);
+        p[parts[i].n] = 0;
+        *dst[i] = (kb_slice){p, parts[i].n};
+        p += parts[i].n + 1;
+    }
+    kb__doc_free(&doc);
+    *out = s;
+    return 0;
+}
+
+KB_API void kb_stored_free(kb_stored *s)
+{
+    kb__free(s);
+}
+
+/* ---- check -------------------------------------------------------------------------------------
+ */
+
+typedef struct checker {
+    kb_index *ix;
+    kb_check_fn fn;
+    void *ctx;
+    uint64_t problems;
+} checker;
+
+static void problem(checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(checker *c, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    c->problems++;
+    /* A badly damaged index could yield millions of problems: the first thousand say enough. */
+    if (c->fn && c->problems <= 1000) c->fn(c->ctx, msg);
+}
+
+/* Printable form of a term key for messages. */
+static void key_str(const unsigned char *k, size_t n, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s \"%.*s\"",
+             n && k[0] == 'F'   ? "form"
+             : n && k[0] == 'S' ? "stem"
+                                : "?",
+             (int)KB_MIN(n ? n - 1 : 0, 80), n ? (const char *)k + 1 : "");
+}
+
+/* Verifies one block: checksum, decoding, order after prev_last. Returns postings or -1. */
+static int64_t check_block(checker *c, const void *blob, size_t n, int with_pos, uint32_t max_doc,
+                           uint32_t *prev_last, const char *what, kb_buf *tmp, uint32_t **pos,
+                           uint32_t *cap)
+{
+    static __thread uint32_t docs[KB_BLOCK_MAX], tfs[KB_N_FIELDS][KB_BLOCK_MAX],
+        pstart[KB_BLOCK_MAX + 1];
+    kb__buf_reset(tmp);
+    kb__buf_append(tmp, blob, n);
+    if (kb__buf_reserve(tmp, KB_BLOCK_PAD)) return -1;
+    memset(tmp->p + n, 0, KB_BLOCK_PAD);
+    kb__block_head h;
+    int rc = kb__block_decode((const unsigned char *)tmp->p, n, &h, docs, tfs,
+                              with_pos ? pos : NULL, cap, pstart);
+    if (rc) {
+        problem(c, "%s: block of %zu bytes does not decode (%s: bad checksum or damaged data)",
+                what, n, kb_err_name(rc));
+        return -1;
+    }
+    if (h.with_pos != with_pos) {
+        problem(c, "%s: block has%s positions, expected%s", what, h.with_pos ? "" : " no",
+                with_pos ? "" : " none");
+        return -1;
+    }
+    if (h.first <= *prev_last)
+        problem(c, "%s: block starts at docid %u, not after the previous block's %u", what, h.first,
+                *prev_last);
+    if (h.last > max_doc)
+        problem(c, "%s: block refers to docid %u, past the last assigned docid %u", what, h.last,
+                max_doc);
+    *prev_last = h.last;
+    return h.n;
+}
+
+KB_API int kb_index_check(kb_index *ix, kb_check_fn fn, void *ctx)
+{
+    if (!ix) return KB_EINVAL;
+    checker c = {ix, fn, ctx, 0};
+    int rc = kb__index_read_begin(ix);
+    if (rc) {
+        problem(&c, "cannot open a snapshot: %s", kb_index_errmsg(ix));
+        return rc == KB_ECORRUPT ? KB_ECORRUPT : rc;
+    }
+    /* 1. SQLite's own verification of pages, indexes and free lists. */
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(ix->db, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *m = (const char *)sqlite3_column_text(st, 0);
+            if (m && strcmp(m, "ok")) problem(&c, "sqlite: %s", m);
+        }
+        sqlite3_finalize(st);
+    } else {
+        problem(&c, "sqlite: integrity_check failed to run: %s", sqlite3_errmsg(ix->db));
+    }
+    int64_t next_docid = kb__index_meta_get(ix, "next_docid", -1);
+    int64_t next_tid = kb__index_meta_get(ix, "next_tid", -1);
+    if (next_docid < 1 || next_tid < 1) problem(&c, "meta: next_docid or next_tid missing");
+    uint32_t max_doc = next_docid > 1 ? (uint32_t)(next_docid - 1) : 0;
+    if (ix->max_docid > max_doc)
+        problem(&c, "docs: docid %u is past meta next_docid %lld", ix->max_docid,
+                (long long)next_docid);
+
+    /* 2. Every term and its postings: inline blocks here, rows of the blocks table below. */
+    kb_buf tmp;
+    kb__buf_init(&tmp, 0);
+    uint32_t *pos = NULL, cap = 0;
+    uint64_t n_terms = 0, n_rows_expected = 0;
+    sqlite3_stmt *blk = NULL;
+    sqlite3_prepare_v2(ix->db, "SELECT k, data FROM blocks WHERE k >= ?1 AND k <= ?2", -1, &blk,
+                       NULL);
+    if (sqlite3_prepare_v2(ix->db, "SELECT term, df, tid, mtf, inl FROM terms", -1, &st, NULL) ==
+        SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            n_terms++;
+            char what[200];
+            key_str(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), what,
+                    sizeof what);
+            const unsigned char *k = sqlite3_column_blob(st, 0);
+            int kn = sqlite3_column_bytes(st, 0);
+            if (kn < 2 || (k[0] != 'F' && k[0] != 'S')) {
+                problem(&c, "terms: malformed key %s", what);
+                continue;
+            }
+            int with_pos = k[0] == 'F';
+            int64_t df = sqlite3_column_int64(st, 1);
+            int64_t tid = sqlite3_column_int64(st, 2);
+            int64_t got = 0;
+            uint32_t prev = 0;
+            if (sqlite3_column_type(st, 4) == SQLITE_BLOB) {
+                got =
+                    check_block(&c, sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4),
+                                with_pos, max_doc, &prev, what, &tmp, &pos, &cap);
+            } else if (tid <= 0 || tid >= next_tid) {
+                problem(&c, "%s: term id %lld out of range and no inline postings", what,
+                        (long long)tid);
+                continue;
+            } else if (blk) {
+                sqlite3_reset(blk);
+                sqlite3_bind_int64(blk, 1, (sqlite3_int64)((uint64_t)tid << 32));
+                sqlite3_bind_int64(blk, 2, (sqlite3_int64)((uint64_t)tid << 32 | 0xffffffffu));
+                while (sqlite3_step(blk) == SQLITE_ROW) {
+                    n_rows_expected++;
+                    if (got < 0) continue; /* count the term's rows; one damage report per term */
+                    uint32_t key_last = (uint32_t)(sqlite3_column_int64(blk, 0) & 0xffffffff);
+                    int64_t g = check_block(&c, sqlite3_column_blob(blk, 1),
+                                            (size_t)sqlite3_column_bytes(blk, 1), with_pos, max_doc,
+                                            &prev, what, &tmp, &pos, &cap);
+                    if (g < 0) {
+                        got = -1;
+                        continue;
+                    }
+                    if (prev != key_last)
+                        problem(&c, "%s: block row key says last docid %u, block says %u", what,
+                                key_last, prev);
+                    got += g;
+                }
+            }
+            if (got >= 0 && got != df)
+                problem(&c, "%s: dictionary says %lld documents, postings hold %lld", what,
+                        (long long)df, (long long)got);
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_finalize(blk);
+    int64_t rows = 0;
+    if (sqlite3_prepare_v2(ix->db, "SELECT count(*) FROM blocks", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) rows = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    if ((uint64_t)rows != n_rows_expected)
+        problem(&c, "blocks: %lld rows, but the terms refer to %llu (orphaned blocks)",
+                (long long)rows, (unsigned long long)n_rows_expected);
+
+    /* 3. Every document: a stored copy that decompresses and parses. */
+    kb__doc d;
+    kb__doc_init(&d);
+    uint64_t n_docs = 0;
+    if (sqlite3_prepare_v2(ix->db,
+                           "SELECT d.docid, d.id, s.data FROM docs d LEFT JOIN store s"
+                           " ON s.docid = d.docid",
+                           -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            n_docs++;
+            int64_t docid = sqlite3_column_int64(st, 0);
+            const char *id = (const char *)sqlite3_column_text(st, 1);
+            if (sqlite3_column_type(st, 2) != SQLITE_BLOB) {
+                problem(&c, "document %lld (%s): no stored copy", (long long)docid, id ? id : "?");
+                continue;
+            }
+            if (kb__store_decode(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
+                                 &d))
+                problem(&c, "document %lld (%s): stored copy is damaged (zstd frame or record)",
+                        (long long)docid, id ? id : "?");
+        }
+        sqlite3_finalize(st);
+    }
+    int64_t stored = 0;
+    if (sqlite3_prepare_v2(ix->db, "SELECT count(*) FROM store", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) stored = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    if ((uint64_t)stored != n_docs)
+        problem(&c, "store: %lld stored copies for %llu documents", (long long)stored,
+                (unsigned long long)n_docs);
+    if (n_docs != ix->coll_docs)
+        problem(&c, "docs: %llu rows but %u live documents loaded", (unsigned long long)n_docs,
+                ix->coll_docs);
+    kb__doc_free(&d);
+    kb__buf_free(&tmp);
+    kb__free(pos);
+    kb__index_read_end(ix);
+    (void)n_terms;
+    return c.problems ? KB_ECORRUPT : 0;
+}
+
+/* ---- compact ------------------------------------------------------------------------------------
+ */
+
+KB_API int kb_index_compact(kb_index *ix)
+{
+    if (!ix) return KB_EINVAL;
+    if (ix->read_only) return kb__index_fail(ix, KB_EREADONLY, "index opened read-only");
+    int rc = kb_index_commit(ix);
+    if (rc) return rc;
+    rc = kb__compact_postings(ix);
+    if (rc) return rc;
+    /* VACUUM needs every statement of the connection reset. */
+    for (int i = 0; i < KB_ST_N; i++)
+        if (ix->st[i]) sqlite3_reset(ix->st[i]);
+    return kb__index_exec(ix, "VACUUM");
+}

@@ -1,0 +1,724 @@
+/*
+ * write.c — the index's single writer: adding and deleting articles, and committing.
+ *
+ * Between commits the writer holds one SQLite write transaction (BEGIN IMMEDIATE). Document rows
+ * and stored copies are inserted as articles arrive; terms are gathered in an in-memory batch,
+ * a hash table from term key to the postings added since the last commit. kb_index_commit()
+ * walks the batch in key order and, for each term, merges the new postings onto the term's
+ * on-disk list: the inline block in the terms row, or the last (partial) block row, is decoded,
+ * extended and rewritten, and full blocks of KB_BLOCK_MAX postings are appended. Docids only
+ * grow, so appending keeps every list sorted. Then the transaction commits: all or nothing.
+ */
+#include "index_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Weak references to the duplicates module's hooks: the index works (and its tests link)
+ * whether or not src/dedup.c is built in. */
+extern int kb__dedup_on_add(sqlite3 *db, int64_t docid, const kb_article *a) __attribute__((weak));
+extern int kb__dedup_on_delete(sqlite3 *db, int64_t docid) __attribute__((weak));
+
+/* Inline postings blocks larger than this go to rows of the blocks table. */
+#define KB_INLINE_MAX_BYTES 192
+
+static uint32_t get_varint(const unsigned char *p, size_t n, size_t *i)
+{
+    uint32_t v = 0;
+    for (unsigned shift = 0; *i < n && shift < 35; shift += 7) {
+        unsigned char c = p[(*i)++];
+        v |= (uint32_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) break;
+    }
+    return v;
+}
+
+void kb__batch_free(kb_index *ix)
+{
+    for (uint32_t i = 0; i < ix->n_acc; i++)
+        kb__buf_free(&ix->acc[i].post);
+    kb__free(ix->acc);
+    kb__free(ix->aht);
+    kb__buf_free(&ix->bkeys);
+    kb__free(ix->blens);
+    kb__free(ix->pin);
+    kb__free(ix->plen);
+    kb__free(ix->ppos);
+    kb__free(ix->ppos_idx);
+    kb__buf_free(&ix->enc);
+    ix->acc = NULL;
+    ix->aht = NULL;
+    ix->blens = NULL;
+    ix->pin = NULL;
+    ix->plen = NULL;
+    ix->ppos = NULL;
+    ix->ppos_idx = NULL;
+    ix->n_acc = ix->cap_acc = ix->aht_cap = ix->n_blens = ix->cap_blens = 0;
+    ix->n_pin = ix->cap_pin = ix->n_ppos = ix->cap_ppos = 0;
+}
+
+/* Empties the batch, keeping the hash table's and arrays' memory for the next one. */
+static void batch_reset(kb_index *ix)
+{
+    for (uint32_t i = 0; i < ix->n_acc; i++)
+        kb__buf_free(&ix->acc[i].post);
+    ix->n_acc = 0;
+    if (ix->aht) memset(ix->aht, 0xff, (size_t)ix->aht_cap * sizeof *ix->aht);
+    kb__buf_reset(&ix->bkeys);
+    ix->n_blens = 0;
+    ix->pending_dead = ix->pending_docs = 0;
+}
+
+static int begin_write(kb_index *ix)
+{
+    if (ix->read_only) return kb__index_fail(ix, KB_EREADONLY, "index opened read-only");
+    if (ix->in_read) return kb__index_fail(ix, KB_EINVAL, "a read snapshot is open on this handle");
+    if (ix->in_txn) return 0;
+    int rc = kb__index_exec(ix, "BEGIN IMMEDIATE");
+    if (rc) return rc;
+    ix->in_txn = 1;
+    int64_t nd = kb__index_meta_get(ix, "next_docid", -1);
+    int64_t nt = kb__index_meta_get(ix, "next_tid", -1);
+    if (nd < 1 || nt < 1 || nd > (int64_t)KB_INDEX_MAX_DOCS || nt > 0x7fffffff) {
+        sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+        ix->in_txn = 0;
+        return kb__index_fail(ix, KB_ECORRUPT, "meta: next_docid/next_tid missing or bad");
+    }
+    ix->next_docid = (uint32_t)nd;
+    ix->next_tid = (uint64_t)nt;
+    ix->batch_first = ix->next_docid;
+    batch_reset(ix);
+    return 0;
+}
+
+/* Deletes one document's rows (its postings stay until compaction; readers skip it). */
+static int delete_docid(kb_index *ix, uint32_t docid)
+{
+    sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_DOC_DEL);
+    if (!st) return KB_EIO;
+    sqlite3_bind_int64(st, 1, docid);
+    int s = sqlite3_step(st);
+    if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "delete");
+    st = kb__index_stmt(ix, KB_ST_STORE_DEL);
+    if (!st) return KB_EIO;
+    sqlite3_bind_int64(st, 1, docid);
+    s = sqlite3_step(st);
+    if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "delete");
+    if (kb__dedup_on_delete) {
+        int rc = kb__dedup_on_delete(ix->db, docid);
+        if (rc < 0) return kb__index_fail(ix, rc, "duplicates: delete hook failed");
+    }
+    ix->pending_dead++;
+    ix->dirty = 1;
+    return 0;
+}
+
+static int64_t source_id(kb_index *ix, kb_slice s)
+{
+    if (!s.n) return 0;
+    sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_SOURCE);
+    if (!st) return KB_EIO;
+    sqlite3_bind_text(st, 1, s.p, (int)s.n, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        int64_t sid = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        return sid;
+    }
+    sqlite3_reset(st);
+    st = kb__index_stmt(ix, KB_ST_SOURCE_ADD);
+    if (!st) return KB_EIO;
+    sqlite3_bind_text(st, 1, s.p, (int)s.n, SQLITE_STATIC);
+    r = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (r != SQLITE_DONE) return kb__index_sqlerr(ix, r, "sources");
+    return sqlite3_last_insert_rowid(ix->db);
+}
+
+/* YYYYMMDD from an ISO date's first 10 bytes, or 0. */
+static int64_t ymd_of(kb_slice d)
+{
+    if (d.n < 10) return 0;
+    const char *p = d.p;
+    for (int i = 0; i < 10; i++)
+        if (i == 4 || i == 7 ? p[i] != '-' : (p[i] < '0' || p[i] > '9')) return 0;
+    return (int64_t)atoi(p) * 10000 + atoi(p + 5) * 100 + atoi(p + 8);
+}
+
+/* Finds or adds a batch entry for the prepared term t. */
+static kb__acc *acc_slot(kb_index *ix, const kb_prepared *pp, const kb__pterm *t)
+{
+    if (ix->n_acc * 2 >= ix->aht_cap) {
+        uint32_t cap = ix->aht_cap ? ix->aht_cap * 2 : 1u << 16;
+        uint32_t *ht = kb__malloc((size_t)cap * sizeof *ht);
+        if (!ht) return NULL;
+        memset(ht, 0xff, (size_t)cap * sizeof *ht);
+        for (uint32_t i = 0; i < ix->n_acc; i++) {
+            uint32_t h = (uint32_t)ix->acc[i].hash & (cap - 1);
+            while (ht[h] != UINT32_MAX)
+                h = (h + 1) & (cap - 1);
+            ht[h] = i;
+        }
+        kb__free(ix->aht);
+        ix->aht = ht;
+        ix->aht_cap = cap;
+    }
+    const char *key = pp->keys.p + t->key_off;
+    uint32_t h = (uint32_t)t->hash & (ix->aht_cap - 1);
+    while (ix->aht[h] != UINT32_MAX) {
+        kb__acc *a = &ix->acc[ix->aht[h]];
+        if (a->hash == t->hash && a->key_len == t->key_len &&
+            !memcmp(ix->bkeys.p + a->key_off, key, t->key_len))
+            return a;
+        h = (h + 1) & (ix->aht_cap - 1);
+    }
+    if (kb__grow((void **)&ix->acc, &ix->cap_acc, (uint64_t)ix->n_acc + 1, sizeof *ix->acc))
+        return NULL;
+    kb__acc *a = &ix->acc[ix->n_acc];
+    memset(a, 0, sizeof *a);
+    a->hash = t->hash;
+    a->kind = t->kind;
+    a->key_off = (uint32_t)ix->bkeys.n;
+    a->key_len = t->key_len;
+    kb__buf_init(&a->post, 0);
+    kb__buf_append(&ix->bkeys, key, t->key_len);
+    if (ix->bkeys.rc) return NULL;
+    ix->aht[h] = ix->n_acc++;
+    return a;
+}
+
+KB_API int kb_index_add_prepared(kb_index *ix, kb_prepared *p)
+{
+    if (!ix || !p || !p->meta.n) return KB_EINVAL;
+    int rc = begin_write(ix);
+    if (rc) return rc;
+    if (ix->next_docid >= KB_INDEX_MAX_DOCS)
+        return kb__index_fail(ix, KB_ETOOBIG, "the index holds the maximum number of documents");
+    kb_slice id = kb__prepared_meta(p, KB_PMETA_ID);
+    int replaced = 0;
+    uint32_t old = kb__index_docid(ix, id.p, id.n);
+    if (old) {
+        rc = delete_docid(ix, old);
+        if (rc) return rc;
+        replaced = 1;
+    }
+    int64_t sid = source_id(ix, kb__prepared_meta(p, KB_PMETA_SOURCE));
+    if (sid < 0) return (int)sid;
+    uint32_t docid = ix->next_docid;
+    kb_slice date = kb__prepared_meta(p, KB_PMETA_DATE), url = kb__prepared_meta(p, KB_PMETA_URL);
+    sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_DOC_ADD);
+    if (!st) return KB_EIO;
+    sqlite3_bind_int64(st, 1, docid);
+    sqlite3_bind_text(st, 2, id.p, (int)id.n, SQLITE_STATIC);
+    if (sid) sqlite3_bind_int64(st, 3, sid);
+    if (date.n) sqlite3_bind_text(st, 4, date.p, (int)date.n, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, ymd_of(date));
+    if (url.n) sqlite3_bind_text(st, 6, url.p, (int)url.n, SQLITE_STATIC);
+    for (int f = 0; f < KB_N_FIELDS; f++)
+        sqlite3_bind_int64(st, 7 + f, p->lens[f]);
+    int s = sqlite3_step(st);
+    if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "docs");
+    st = kb__index_stmt(ix, KB_ST_STORE_ADD);
+    if (!st) return KB_EIO;
+    sqlite3_bind_int64(st, 1, docid);
+    sqlite3_bind_blob(st, 2, p->z.p, (int)p->z.n, SQLITE_STATIC);
+    s = sqlite3_step(st);
+    if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "store");
+    ix->next_docid++;
+    ix->pending_docs++;
+    ix->dirty = 1;
+
+    if (kb__dedup_on_add) {
+        /* The hook sees the article as stored: title, and the body's blocks. */
+        kb_block blocks[1];
+        kb_article a;
+        memset(&a, 0, sizeof a);
+        a.id = id;
+        a.source = kb__prepared_meta(p, KB_PMETA_SOURCE);
+        a.date = date;
+        a.url = url;
+        a.title = kb__prepared_meta(p, KB_PMETA_TITLE);
+        size_t bl = 0;
+        size_t i = 0;
+        /* the body length is the varint before body_off: recompute from the block table */
+        for (uint32_t b = 0; b < p->n_blocks; b++)
+            bl = p->blocks[b].off + p->blocks[b].len;
+        blocks[0].type = KB_BLOCK_PARAGRAPH;
+        blocks[0].text = (kb_slice){p->raw.p + p->body_off, bl};
+        a.blocks = blocks;
+        a.n_blocks = bl ? 1 : 0;
+        (void)i;
+        rc = kb__dedup_on_add(ix->db, docid, &a);
+        if (rc < 0) return kb__index_fail(ix, rc, "duplicates: add hook failed");
+    }
+
+    /* Document lengths of the batch (block min_len), then the terms. */
+    if (kb__grow((void **)&ix->blens, &ix->cap_blens, (uint64_t)(docid - ix->batch_first + 1) * 3,
+                 sizeof *ix->blens))
+        return KB_ENOMEM;
+    for (int f = 0; f < KB_N_FIELDS; f++)
+        ix->blens[(size_t)(docid - ix->batch_first) * 3 + f] = p->lens[f];
+    for (uint32_t i = 0; i < p->n_terms; i++) {
+        const kb__pterm *t = &p->terms[i];
+        kb__acc *a = acc_slot(ix, p, t);
+        if (!a) return kb__index_fail(ix, KB_ENOMEM, "out of memory in the batch");
+        kb__varint_put(&a->post, docid - a->last_doc);
+        for (int f = 0; f < KB_N_FIELDS; f++) {
+            kb__varint_put(&a->post, t->tf[f]);
+            a->max_tf[f] = KB_MAX(a->max_tf[f], t->tf[f]);
+        }
+        if (t->kind == KB_TERM_FORM) {
+            uint32_t prev = 0;
+            for (uint32_t j = 0; j < t->n_pos; j++) {
+                uint32_t ps = p->pos[t->pos_off + j];
+                kb__varint_put(&a->post, j ? ps - prev - 1 : ps);
+                prev = ps;
+            }
+        }
+        if (a->post.rc) return kb__index_fail(ix, a->post.rc, "batch postings");
+        a->last_doc = docid;
+        a->df++;
+    }
+    return replaced;
+}
+
+KB_API int kb_index_add(kb_index *ix, const kb_article *a)
+{
+    if (!ix || !a) return KB_EINVAL;
+    if (ix->read_only) return kb__index_fail(ix, KB_EREADONLY, "index opened read-only");
+    int rc = kb_index_prepare(ix->an, a, ix->prep);
+    if (rc) return kb__index_fail(ix, rc, "preparing the article: %s", kb_strerror(rc));
+    return kb_index_add_prepared(ix, ix->prep);
+}
+
+KB_API int kb_index_delete(kb_index *ix, const char *id, size_t n)
+{
+    if (!ix || !id) return KB_EINVAL;
+    int rc = begin_write(ix);
+    if (rc) return rc;
+    uint32_t d = kb__index_docid(ix, id, n);
+    if (!d)
+        return kb__index_fail(ix, KB_ENOTFOUND, "no article with id '%.*s'", (int)KB_MIN(n, 200),
+                              id);
+    return delete_docid(ix, d);
+}
+
+/* ---- commit: merging the batch into the on-disk postings ------------------------------------- */
+
+static int cmp_acc(const void *x, const void *y, void *ctx)
+{
+    const kb_index *ix = ctx;
+    const kb__acc *a = &ix->acc[*(const uint32_t *)x], *b = &ix->acc[*(const uint32_t *)y];
+    size_t n = KB_MIN(a->key_len, b->key_len);
+    int c = memcmp(ix->bkeys.p + a->key_off, ix->bkeys.p + b->key_off, n);
+    return c ? c : (a->key_len > b->key_len) - (a->key_len < b->key_len);
+}
+
+/* Makes room for one more posting and n_pos positions in the commit scratch arrays (pin, its
+ * field lengths plen and first-position index ppos_idx grow together). */
+static int pin_reserve(kb_index *ix, uint32_t n_pos)
+{
+    if (ix->n_pin + 1 > ix->cap_pin) {
+        uint32_t c = ix->cap_pin ? ix->cap_pin * 2 : 1024;
+        kb__posting_in *a = kb__realloc(ix->pin, (size_t)c * sizeof *a);
+        if (a) ix->pin = a;
+        uint32_t *l = kb__realloc(ix->plen, (size_t)c * KB_N_FIELDS * sizeof *l);
+        if (l) ix->plen = l;
+        uint32_t *q = kb__realloc(ix->ppos_idx, (size_t)c * sizeof *q);
+        if (q) ix->ppos_idx = q;
+        if (!a || !l || !q) return KB_ENOMEM;
+        ix->cap_pin = c;
+    }
+    return kb__grow((void **)&ix->ppos, &ix->cap_ppos, (uint64_t)ix->n_ppos + n_pos + 1,
+                    sizeof *ix->ppos);
+}
+
+static int pin_add(kb_index *ix, uint32_t doc, const uint32_t tf[KB_N_FIELDS], const uint32_t *pos,
+                   uint32_t n_pos, const uint32_t lens[KB_N_FIELDS])
+{
+    int rc = pin_reserve(ix, n_pos);
+    if (rc) return rc;
+    kb__posting_in *p = &ix->pin[ix->n_pin];
+    p->doc = doc;
+    memcpy(p->tf, tf, sizeof p->tf);
+    p->pos = NULL; /* set when encoding: ppos may move while it grows */
+    ix->ppos_idx[ix->n_pin] = ix->n_ppos;
+    memcpy(ix->plen + (size_t)ix->n_pin * KB_N_FIELDS, lens, KB_N_FIELDS * sizeof *lens);
+    if (n_pos && pos != ix->ppos + ix->n_ppos)
+        memcpy(ix->ppos + ix->n_ppos, pos, n_pos * sizeof *pos);
+    ix->n_ppos += n_pos;
+    ix->n_pin++;
+    return 0;
+}
+
+/* Decodes an existing block (inline, or a term's last row) into the scratch arrays; its
+ * postings take the block's minimum field lengths, which keeps the new block's bound valid. */
+static int pin_add_block(kb_index *ix, const void *blob, size_t n, int with_pos)
+{
+    kb_buf *b = &ix->enc;
+    kb__buf_reset(b);
+    kb__buf_append(b, blob, n);
+    if (kb__buf_reserve(b, KB_BLOCK_PAD)) return b->rc;
+    memset(b->p + n, 0, KB_BLOCK_PAD);
+    uint32_t docs[KB_BLOCK_MAX], tfs[KB_N_FIELDS][KB_BLOCK_MAX], pstart[KB_BLOCK_MAX + 1];
+    uint32_t *pos = NULL, cap = 0;
+    kb__block_head h;
+    int rc = kb__block_decode((const unsigned char *)b->p, n, &h, docs, tfs, with_pos ? &pos : NULL,
+                              &cap, pstart);
+    if (!rc && h.with_pos != with_pos) rc = KB_ECORRUPT;
+    if (rc) {
+        kb__free(pos);
+        return kb__index_fail(ix, rc, "a postings block on disk is damaged (run khabar check)");
+    }
+    for (uint32_t i = 0; i < h.n && !rc; i++) {
+        uint32_t tf[KB_N_FIELDS] = {tfs[0][i], tfs[1][i], tfs[2][i]};
+        uint32_t np = with_pos ? pstart[i + 1] - pstart[i] : 0;
+        rc = pin_add(ix, docs[i], tf, with_pos ? pos + pstart[i] : NULL, np, h.min_len);
+    }
+    kb__free(pos);
+    return rc;
+}
+
+/* Decodes the batch postings of entry a into the scratch arrays. */
+static int pin_add_batch(kb_index *ix, const kb__acc *a)
+{
+    const unsigned char *p = (const unsigned char *)a->post.p;
+    size_t n = a->post.n, i = 0;
+    uint32_t doc = 0;
+    while (i < n) {
+        doc += get_varint(p, n, &i);
+        uint32_t tf[KB_N_FIELDS];
+        for (int f = 0; f < KB_N_FIELDS; f++)
+            tf[f] = get_varint(p, n, &i);
+        uint32_t np = a->kind == KB_TERM_FORM ? tf[0] + tf[1] + tf[2] : 0;
+        int rc = pin_reserve(ix, np);
+        if (rc) return rc;
+        uint32_t *out = ix->ppos + ix->n_ppos, prev = 0;
+        for (uint32_t j = 0; j < np; j++) {
+            uint32_t g = get_varint(p, n, &i);
+            out[j] = j ? prev + g + 1 : g;
+            prev = out[j];
+        }
+        const uint32_t *l = ix->blens + (size_t)(doc - ix->batch_first) * KB_N_FIELDS;
+        /* positions are already in place: pin_add copies onto themselves harmlessly */
+        rc = pin_add(ix, doc, tf, out, np, l);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Encodes postings [from, to) of the scratch arrays as one block into ix->enc. */
+static int encode_range(kb_index *ix, uint32_t from, uint32_t to, int with_pos)
+{
+    uint32_t min_len[KB_N_FIELDS] = {UINT32_MAX, UINT32_MAX, UINT32_MAX};
+    for (uint32_t i = from; i < to; i++) {
+        ix->pin[i].pos = with_pos ? ix->ppos + ix->ppos_idx[i] : NULL;
+        for (int f = 0; f < KB_N_FIELDS; f++)
+            min_len[f] = KB_MIN(min_len[f], ix->plen[(size_t)i * KB_N_FIELDS + f]);
+    }
+    kb__buf_reset(&ix->enc);
+    kb__block_encode(&ix->enc, ix->pin + from, to - from, with_pos, min_len);
+    return ix->enc.rc;
+}
+
+static int put_block_row(kb_index *ix, uint64_t tid, uint32_t last)
+{
+    sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_BLOCK_PUT);
+    if (!st) return KB_EIO;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)(tid << 32 | last));
+    sqlite3_bind_blob(st, 2, ix->enc.p, (int)ix->enc.n, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    return s == SQLITE_DONE ? 0 : kb__index_sqlerr(ix, s, "blocks");
+}
+
+/* Merges batch entry a into the term's on-disk postings. */
+static int write_term(kb_index *ix, const kb__acc *a)
+{
+    const char *key = ix->bkeys.p + a->key_off;
+    int with_pos = a->kind == KB_TERM_FORM;
+    ix->n_pin = 0;
+    ix->n_ppos = 0;
+    uint64_t tid = 0;
+    uint32_t df = 0, mtf[KB_N_FIELDS] = {0};
+    int rc;
+
+    /* The term's current row, if any. */
+    kb__term_row row;
+    rc = kb__index_term_lookup(ix, (kb__term_kind)a->kind, key + 1, a->key_len - 1, &row);
+    if (rc && rc != KB_ENOTFOUND) return rc;
+    if (!rc) {
+        df = row.df;
+        memcpy(mtf, row.max_tf, sizeof mtf);
+        tid = row.tid;
+        if (row.inl) {
+            rc = pin_add_block(ix, row.inl, row.inl_n, with_pos);
+            if (rc) return rc;
+        } else {
+            /* The last block, when partial, is decoded and rewritten with the new postings. */
+            sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_BLOCK_LAST);
+            if (!st) return KB_EIO;
+            sqlite3_bind_int64(st, 1, (sqlite3_int64)(tid << 32));
+            sqlite3_bind_int64(st, 2, (sqlite3_int64)(tid << 32 | 0xffffffffu));
+            int s = sqlite3_step(st);
+            if (s == SQLITE_ROW) {
+                const unsigned char *b = sqlite3_column_blob(st, 1);
+                size_t bn = (size_t)sqlite3_column_bytes(st, 1);
+                sqlite3_int64 k = sqlite3_column_int64(st, 0);
+                kb__block_head h;
+                /* the header needs padding to be read safely: copy first */
+                kb__buf_reset(&ix->enc);
+                kb__buf_append(&ix->enc, b, bn);
+                if (kb__buf_reserve(&ix->enc, KB_BLOCK_PAD)) return ix->enc.rc;
+                memset(ix->enc.p + bn, 0, KB_BLOCK_PAD);
+                rc = kb__block_read_head((const unsigned char *)ix->enc.p, bn, &h);
+                if (rc) return kb__index_fail(ix, rc, "a postings block on disk is damaged");
+                if (h.n < KB_BLOCK_MAX) {
+                    kb_buf copy = ix->enc;
+                    ix->enc = (kb_buf){0};
+                    kb__buf_init(&ix->enc, 0);
+                    rc = pin_add_block(ix, copy.p, bn, with_pos);
+                    kb__buf_free(&copy);
+                    if (rc) return rc;
+                    sqlite3_reset(st);
+                    sqlite3_stmt *del = kb__index_stmt(ix, KB_ST_BLOCK_DEL);
+                    if (!del) return KB_EIO;
+                    sqlite3_bind_int64(del, 1, k);
+                    s = sqlite3_step(del);
+                    sqlite3_reset(del);
+                    if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "blocks");
+                }
+            } else if (s != SQLITE_DONE) {
+                return kb__index_sqlerr(ix, s, "blocks");
+            }
+            sqlite3_reset(st);
+        }
+    }
+    rc = pin_add_batch(ix, a);
+    if (rc) return rc;
+    df += a->df;
+    for (int f = 0; f < KB_N_FIELDS; f++)
+        mtf[f] = KB_MAX(mtf[f], a->max_tf[f]);
+
+    /* One small block stays inline in the terms row; otherwise blocks rows. */
+    int inl = 0;
+    if (ix->n_pin <= KB_BLOCK_MAX && !tid) {
+        rc = encode_range(ix, 0, ix->n_pin, with_pos);
+        if (rc) return rc;
+        inl = ix->enc.n <= KB_INLINE_MAX_BYTES;
+    }
+    if (!inl) {
+        if (!tid) {
+            if (ix->next_tid > 0x7fffffff) return kb__index_fail(ix, KB_ETOOBIG, "too many terms");
+            tid = ix->next_tid++;
+        }
+        for (uint32_t from = 0; from < ix->n_pin; from += KB_BLOCK_MAX) {
+            uint32_t to = KB_MIN(ix->n_pin, from + KB_BLOCK_MAX);
+            rc = encode_range(ix, from, to, with_pos);
+            if (!rc) rc = put_block_row(ix, tid, ix->pin[to - 1].doc);
+            if (rc) return rc;
+        }
+    }
+    sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_TERM_PUT);
+    if (!st) return KB_EIO;
+    sqlite3_bind_blob(st, 1, key, (int)a->key_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, df);
+    uint64_t m = (uint64_t)KB_MIN(mtf[0], 0xfffffu) | (uint64_t)KB_MIN(mtf[1], 0xfffffu) << 20 |
+                 (uint64_t)KB_MIN(mtf[2], 0xfffffu) << 40;
+    if (inl) {
+        sqlite3_bind_blob(st, 5, ix->enc.p, (int)ix->enc.n, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)tid);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)m);
+    }
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    return s == SQLITE_DONE ? 0 : kb__index_sqlerr(ix, s, "terms");
+}
+
+static void rollback(kb_index *ix)
+{
+    if (ix->in_txn) sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+    ix->in_txn = 0;
+    ix->dirty = 1;
+    batch_reset(ix);
+}
+
+KB_API int kb_index_commit(kb_index *ix)
+{
+    if (!ix) return KB_EINVAL;
+    if (!ix->in_txn) return 0;
+    int rc = 0;
+    uint32_t *order = kb__malloc((size_t)(ix->n_acc ? ix->n_acc : 1) * sizeof *order);
+    if (!order) {
+        rollback(ix);
+        return kb__index_fail(ix, KB_ENOMEM, "out of memory committing");
+    }
+    for (uint32_t i = 0; i < ix->n_acc; i++)
+        order[i] = i;
+    qsort_r(order, ix->n_acc, sizeof *order, cmp_acc, ix);
+    for (uint32_t i = 0; i < ix->n_acc && !rc; i++)
+        rc = write_term(ix, &ix->acc[order[i]]);
+    kb__free(order);
+    if (!rc) rc = kb__index_meta_put(ix, "next_docid", ix->next_docid);
+    if (!rc) rc = kb__index_meta_put(ix, "next_tid", (int64_t)ix->next_tid);
+    if (!rc) rc = kb__index_meta_put(ix, "commits", kb__index_meta_get(ix, "commits", 0) + 1);
+    if (!rc && ix->pending_dead)
+        rc = kb__index_meta_put(ix, "dead", kb__index_meta_get(ix, "dead", 0) + ix->pending_dead);
+    if (!rc) rc = kb__index_exec(ix, "COMMIT");
+    if (rc) {
+        int keep = rc;
+        char msg[sizeof ix->errmsg];
+        memcpy(msg, ix->errmsg, sizeof msg);
+        rollback(ix);
+        memcpy(ix->errmsg, msg, sizeof msg);
+        return keep;
+    }
+    ix->in_txn = 0;
+    ix->dirty = 1;
+    batch_reset(ix);
+    return 0;
+}
+
+/* ---- compaction: dropping the postings of deleted and replaced documents ----------------------
+ */
+
+/* Rewrites one term's postings without dead documents. */
+static int compact_term(kb_index *ix, const unsigned char *key, size_t kn, sqlite3_stmt *blk)
+{
+    int with_pos = key[0] == 'F';
+    kb__term_row row;
+    int rc = kb__index_term_lookup(ix, with_pos ? KB_TERM_FORM : KB_TERM_STEM,
+                                   (const char *)key + 1, kn - 1, &row);
+    if (rc) return rc == KB_ENOTFOUND ? 0 : rc;
+    ix->n_pin = ix->n_ppos = 0;
+    uint64_t tid = row.tid;
+    if (row.inl) {
+        rc = pin_add_block(ix, row.inl, row.inl_n, with_pos);
+    } else {
+        sqlite3_reset(blk);
+        sqlite3_bind_int64(blk, 1, (sqlite3_int64)(tid << 32));
+        sqlite3_bind_int64(blk, 2, (sqlite3_int64)(tid << 32 | 0xffffffffu));
+        int s;
+        while (!rc && (s = sqlite3_step(blk)) == SQLITE_ROW) {
+            kb_buf copy;
+            kb__buf_init(&copy, 0);
+            kb__buf_append(&copy, sqlite3_column_blob(blk, 1),
+                           (size_t)sqlite3_column_bytes(blk, 1));
+            rc = copy.rc ? copy.rc : pin_add_block(ix, copy.p, copy.n, with_pos);
+            kb__buf_free(&copy);
+        }
+        sqlite3_reset(blk);
+    }
+    if (rc) return rc;
+    /* Keep live postings only (in place). */
+    uint32_t w = 0, wpos = 0;
+    uint32_t mtf[KB_N_FIELDS] = {0};
+    for (uint32_t i = 0; i < ix->n_pin; i++) {
+        if (!kb__index_doc_live(ix, ix->pin[i].doc)) continue;
+        uint32_t np = with_pos ? ix->pin[i].tf[0] + ix->pin[i].tf[1] + ix->pin[i].tf[2] : 0;
+        memmove(ix->ppos + wpos, ix->ppos + ix->ppos_idx[i], np * sizeof *ix->ppos);
+        ix->pin[w] = ix->pin[i];
+        const uint32_t *l = kb__index_doc_lens(ix, ix->pin[i].doc);
+        memcpy(ix->plen + (size_t)w * KB_N_FIELDS, l, KB_N_FIELDS * sizeof *l);
+        ix->ppos_idx[w] = wpos;
+        for (int f = 0; f < KB_N_FIELDS; f++)
+            mtf[f] = KB_MAX(mtf[f], ix->pin[i].tf[f]);
+        wpos += np;
+        w++;
+    }
+    if (w == ix->n_pin) return 0; /* nothing dead here */
+    ix->n_pin = w;
+    ix->n_ppos = wpos;
+    if (tid) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "DELETE FROM blocks WHERE k >= %llu AND k <= %llu",
+                 (unsigned long long)(tid << 32), (unsigned long long)(tid << 32 | 0xffffffffu));
+        rc = kb__index_exec(ix, sql);
+        if (rc) return rc;
+    }
+    if (!w) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(ix->db, "DELETE FROM terms WHERE term = ?1", -1, &st, NULL) !=
+            SQLITE_OK)
+            return kb__index_sqlerr(ix, SQLITE_ERROR, "terms");
+        sqlite3_bind_blob(st, 1, key, (int)kn, SQLITE_STATIC);
+        int s = sqlite3_step(st);
+        sqlite3_finalize(st);
+        return s == SQLITE_DONE ? 0 : kb__index_sqlerr(ix, s, "terms");
+    }
+    int inl = 0;
+    if (w <= KB_BLOCK_MAX) {
+        rc = encode_range(ix, 0, w, with_pos);
+        if (rc) return rc;
+        inl = ix->enc.n <= KB_INLINE_MAX_BYTES;
+    }
+    if (!inl) {
+        if (!tid) tid = ix->next_tid++;
+        for (uint32_t from = 0; from < w; from += KB_BLOCK_MAX) {
+            uint32_t to = KB_MIN(w, from + KB_BLOCK_MAX);
+            rc = encode_range(ix, from, to, with_pos);
+            if (!rc) rc = put_block_row(ix, tid, ix->pin[to - 1].doc);
+            if (rc) return rc;
+        }
+    }
+    sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_TERM_PUT);
+    if (!st) return KB_EIO;
+    sqlite3_bind_blob(st, 1, key, (int)kn, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, w);
+    if (inl) {
+        sqlite3_bind_blob(st, 5, ix->enc.p, (int)ix->enc.n, SQLITE_STATIC);
+    } else {
+        uint64_t m = (uint64_t)KB_MIN(mtf[0], 0xfffffu) | (uint64_t)KB_MIN(mtf[1], 0xfffffu) << 20 |
+                     (uint64_t)KB_MIN(mtf[2], 0xfffffu) << 40;
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)tid);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)m);
+    }
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    return s == SQLITE_DONE ? 0 : kb__index_sqlerr(ix, s, "terms");
+}
+
+int kb__compact_postings(kb_index *ix)
+{
+    int rc = begin_write(ix);
+    if (rc) return rc;
+    /* The live-document arrays of this transaction. */
+    rc = kb__index_read_begin(ix);
+    if (rc) {
+        rollback(ix);
+        return rc;
+    }
+    kb__index_read_end(ix);
+    kb_buf keys;
+    kb__buf_init(&keys, 0);
+    sqlite3_stmt *st = NULL, *blk = NULL;
+    if (sqlite3_prepare_v2(ix->db, "SELECT term FROM terms", -1, &st, NULL) != SQLITE_OK) {
+        rollback(ix);
+        return kb__index_sqlerr(ix, SQLITE_ERROR, "terms");
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        uint32_t n = (uint32_t)sqlite3_column_bytes(st, 0);
+        kb__buf_append(&keys, &n, sizeof n);
+        kb__buf_append(&keys, sqlite3_column_blob(st, 0), n);
+    }
+    sqlite3_finalize(st);
+    rc = keys.rc;
+    if (!rc && sqlite3_prepare_v2(ix->db, "SELECT k, data FROM blocks WHERE k >= ?1 AND k <= ?2",
+                                  -1, &blk, NULL) != SQLITE_OK)
+        rc = kb__index_sqlerr(ix, SQLITE_ERROR, "blocks");
+    for (size_t i = 0; !rc && i + 4 <= keys.n;) {
+        uint32_t n;
+        memcpy(&n, keys.p + i, 4);
+        rc = compact_term(ix, (const unsigned char *)keys.p + i + 4, n, blk);
+        i += 4 + n;
+    }
+    sqlite3_finalize(blk);
+    kb__buf_free(&keys);
+    if (!rc) rc = kb__index_meta_put(ix, "dead", 0);
+    if (rc) {
+        rollback(ix);
+        return rc;
+    }
+    return kb_index_commit(ix);
+}

@@ -1,0 +1,313 @@
+/*
+ * test_index.c — the index: add/commit/replace/delete, postings cursors (next, advance, shallow,
+ * positions) against a brute-force model, snapshots, stored articles, check on damage, format
+ * version refusal, compaction.
+ */
+#include "harness.h"
+#include "khabar_int.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static char dir[256];
+
+static kb_article article(const char *id, const char *title, const char *body, kb_block *blk)
+{
+    kb_article a;
+    memset(&a, 0, sizeof a);
+    a.id = (kb_slice){id, strlen(id)};
+    a.title = (kb_slice){title, strlen(title)};
+    a.source = (kb_slice){"src-a", 5};
+    a.date = (kb_slice){"2015-07-14", 10};
+    blk->type = KB_BLOCK_PARAGRAPH;
+    blk->text = (kb_slice){body, strlen(body)};
+    a.blocks = blk;
+    a.n_blocks = 1;
+    return a;
+}
+
+/* The normalized form and stem the index's analyzer gives a word. */
+static void word_terms(kb_index *ix, const char *w, char *norm, char *stem)
+{
+    kb_analyzer *an = kb__index_analyzer(ix);
+    kb_token t;
+    kb_analyzer_reset(an, w, strlen(w));
+    norm[0] = stem[0] = 0;
+    if (kb_analyzer_next(an, &t) > 0) {
+        snprintf(norm, 128, "%.*s", (int)t.norm_len, t.norm);
+        snprintf(stem, 128, "%.*s", (int)t.stem_len, t.stem);
+    }
+}
+
+/* Docids of a term's live postings, via next(). */
+static int list_docs(kb_index *ix, kb__term_kind kind, const char *w, uint32_t *out, int max)
+{
+    char norm[128], stem[128];
+    word_terms(ix, w, norm, stem);
+    const char *t = kind == KB_TERM_FORM ? norm : stem;
+    kb__postings p;
+    kb__postings_init(&p);
+    int n = 0;
+    int rc = kb__postings_open(ix, kind, t, strlen(t), &p), r = 0;
+    if (rc == 0)
+        while (n < max && (r = kb__postings_next(&p)) == 1)
+            out[n++] = p.doc;
+    if (r < 0) rc = r;
+    kb__postings_free(&p);
+    return rc == KB_ENOTFOUND ? 0 : rc < 0 ? rc : n;
+}
+
+static void test_basic(void)
+{
+    kb_index *ix = NULL;
+    CHECK_INT(kb_index_open(dir, NULL, &ix), 0);
+    kb_block b;
+    kb_article a1 = article("a1", "alpha beta", "gamma alpha delta alpha", &b);
+    CHECK_INT(kb_index_add(ix, &a1), 0);
+    kb_article a2 = article("a2", "beta", "gamma gamma", &b);
+    CHECK_INT(kb_index_add(ix, &a2), 0);
+    kb_article bad = article("", "x", "y", &b);
+    CHECK_INT(kb_index_add(ix, &bad), KB_EINVAL);
+
+    /* Another handle sees nothing before the commit (snapshot isolation). */
+    kb_index *rd = NULL;
+    kb_index_options ro = {.read_only = 1};
+    CHECK_INT(kb_index_open(dir, &ro, &rd), 0);
+    uint32_t d[16];
+    CHECK_INT(kb__index_read_begin(rd), 0);
+    CHECK_INT(list_docs(rd, KB_TERM_FORM, "alpha", d, 16), 0);
+    kb__index_read_end(rd);
+
+    CHECK_INT(kb_index_commit(ix), 0);
+    CHECK_INT(kb__index_read_begin(rd), 0);
+    CHECK_INT(list_docs(rd, KB_TERM_FORM, "alpha", d, 16), 1);
+    CHECK_INT(list_docs(rd, KB_TERM_STEM, "gamma", d, 16), 2);
+    kb__collection c;
+    kb__index_collection(rd, &c);
+    CHECK_INT(c.docs, 2);
+    CHECK_INT(c.total_len[KB_FIELD_TITLE], 3);
+    CHECK_INT(c.total_len[KB_FIELD_BODY], 6);
+
+    /* tf per field and positions: alpha in a1 is title position 0, body positions 1 and 3. */
+    char norm[128], stem[128];
+    word_terms(rd, "alpha", norm, stem);
+    kb__postings p;
+    kb__postings_init(&p);
+    CHECK_INT(kb__postings_open(rd, KB_TERM_FORM, norm, strlen(norm), &p), 0);
+    CHECK_INT(p.df, 1);
+    CHECK_INT(kb__postings_next(&p), 1);
+    CHECK_INT(p.tf[KB_FIELD_TITLE], 1);
+    CHECK_INT(p.tf[KB_FIELD_BODY], 2);
+    const uint32_t *pos;
+    uint32_t np;
+    CHECK_INT(kb__postings_positions(&p, &pos, &np), 0);
+    CHECK_INT(np, 3);
+    if (np == 3) {
+        CHECK_INT(pos[0], 0);
+        CHECK_INT(pos[1], 2 + KB_FIELD_GAP + 1);
+        CHECK_INT(pos[2], 2 + KB_FIELD_GAP + 3);
+    }
+    CHECK_INT(kb__postings_next(&p), 0);
+    CHECK_INT(p.doc, KB_DOC_END);
+    CHECK_INT(kb__postings_open(rd, KB_TERM_FORM, "nosuchword", 10, &p), KB_ENOTFOUND);
+    CHECK_INT(kb__postings_next(&p), 0);
+    kb__postings_free(&p);
+    CHECK(kb__index_doc_source(rd, 1) != 0);
+    kb_slice sn = kb__index_source_name(rd, kb__index_doc_source(rd, 1));
+    CHECK(sn.n == 5 && !memcmp(sn.p, "src-a", 5));
+    CHECK_INT(kb__index_doc_date(rd, 1), 20150714);
+    kb__index_read_end(rd);
+
+    /* Replace a1, delete a2. */
+    kb_article a1b = article("a1", "omega", "alpha", &b);
+    CHECK_INT(kb_index_add(ix, &a1b), 1);
+    CHECK_INT(kb_index_delete(ix, "a2", 2), 0);
+    CHECK_INT(kb_index_delete(ix, "zz", 2), KB_ENOTFOUND);
+    CHECK_INT(kb_index_commit(ix), 0);
+    CHECK_INT(kb__index_read_begin(rd), 0);
+    CHECK_INT(list_docs(rd, KB_TERM_FORM, "gamma", d, 16), 0);
+    CHECK_INT(list_docs(rd, KB_TERM_FORM, "alpha", d, 16), 1);
+    CHECK_INT(d[0], 3);
+    kb__index_read_end(rd);
+
+    kb_stored *s = NULL;
+    CHECK_INT(kb_index_get(rd, "a1", 2, &s), 0);
+    if (s) {
+        CHECK_STR(s->title.p, "omega");
+        CHECK_STR(s->body.p, "alpha");
+        CHECK_STR(s->date.p, "2015-07-14");
+    }
+    kb_stored_free(s);
+    CHECK_INT(kb_index_get(rd, "a2", 2, &s), KB_ENOTFOUND);
+
+    kb_index_stats st;
+    CHECK_INT(kb_index_stats_get(ix, &st), 0);
+    CHECK_INT(st.docs, 1);
+    CHECK_INT(st.dead_docs, 2);
+    CHECK_INT(kb_index_check(ix, NULL, NULL), 0);
+    if (!CHECK(kb_index_compact(ix) == 0)) fprintf(stderr, "     %s\n", kb_index_errmsg(ix));
+    CHECK_INT(kb_index_check(ix, NULL, NULL), 0);
+    CHECK_INT(kb_index_stats_get(ix, &st), 0);
+    CHECK_INT(st.dead_docs, 0);
+    kb_index_close(rd);
+    kb_index_close(ix);
+}
+
+/* Many documents over several commits: lists long enough for block rows, compared with a model
+ * through next(), advance() and shallow(). */
+static void test_long_lists(void)
+{
+    char sub[300];
+    snprintf(sub, sizeof sub, "%s/long", dir);
+    kb_index *ix = NULL;
+    CHECK_INT(kb_index_open(sub, NULL, &ix), 0);
+    enum { N = 1000 };
+    static uint8_t has_x[N + 1], has_y[N + 1];
+    char id[32], body[256];
+    kb_block b;
+    for (int i = 1; i <= N; i++) {
+        snprintf(id, sizeof id, "d%d", i);
+        has_x[i] = (i % 3 == 0) || (i % 7 == 0);
+        has_y[i] = i % 2 == 0;
+        snprintf(body, sizeof body, "filler %s words %s here", has_x[i] ? "xword" : "nothing",
+                 has_y[i] ? "yword yword" : "other");
+        kb_article a = article(id, "title", body, &b);
+        CHECK_INT(kb_index_add(ix, &a), 0);
+        if (i % 250 == 0 || i == 77) CHECK_INT(kb_index_commit(ix), 0);
+    }
+    CHECK_INT(kb_index_commit(ix), 0);
+    CHECK_INT(kb__index_read_begin(ix), 0);
+    static uint32_t got[N];
+    int n = list_docs(ix, KB_TERM_FORM, "xword", got, N);
+    int want = 0, ok = 1;
+    for (int i = 1; i <= N; i++)
+        if (has_x[i]) {
+            ok &= want < n && got[want] == (uint32_t)i;
+            want++;
+        }
+    CHECK_INT(n, want);
+    CHECK(ok);
+
+    /* advance to every target: the first doc >= target that has y. */
+    char norm[128], stem[128];
+    word_terms(ix, "yword", norm, stem);
+    kb__postings p;
+    kb__postings_init(&p);
+    int adv_ok = 1, shallow_ok = 1;
+    for (uint32_t t = 1; t <= N + 1; t += 37) {
+        CHECK_INT(kb__postings_open(ix, KB_TERM_FORM, norm, strlen(norm), &p), 0);
+        CHECK_INT(p.df, N / 2);
+        int r = kb__postings_shallow(&p, t);
+        uint32_t expect = t;
+        while (expect <= N && !has_y[expect])
+            expect++;
+        if (expect > N) {
+            shallow_ok &= r == 0 && p.blk_last == KB_DOC_END;
+        } else {
+            shallow_ok &= r == 1 && p.blk_last >= expect && p.blk_max_tf[KB_FIELD_BODY] >= 2;
+        }
+        r = kb__postings_advance(&p, t);
+        adv_ok &= expect > N ? (r == 0 && p.doc == KB_DOC_END)
+                             : (r == 1 && p.doc == expect && p.tf[KB_FIELD_BODY] == 2);
+        if (r == 1) {
+            const uint32_t *pos;
+            uint32_t np;
+            adv_ok &= kb__postings_positions(&p, &pos, &np) == 0 && np == 2 && pos[1] == pos[0] + 1;
+        }
+    }
+    CHECK(adv_ok);
+    CHECK(shallow_ok);
+    kb__postings_free(&p);
+    kb__index_read_end(ix);
+    CHECK_INT(kb_index_check(ix, NULL, NULL), 0);
+    kb_index_close(ix);
+}
+
+static int n_problems;
+static void count_problem(void *ctx, const char *msg)
+{
+    (void)ctx;
+    n_problems++;
+    fprintf(stderr, "  (expected) check: %s\n", msg);
+}
+
+/* Damage a block row behind the index's back: check and the cursor must say KB_ECORRUPT. */
+static void test_damage(void)
+{
+    char sub[300], db[400];
+    snprintf(sub, sizeof sub, "%s/long", dir);
+    snprintf(db, sizeof db, "%s/khabar.db", sub);
+    sqlite3 *h;
+    CHECK_INT(sqlite3_open(db, &h), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(h,
+                           "UPDATE blocks SET data = substr(data,1,8) || x'00' ||"
+                           " substr(data,10) WHERE k = (SELECT min(k) FROM blocks)",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    sqlite3_close(h);
+    kb_index *ix = NULL;
+    CHECK_INT(kb_index_open(sub, NULL, &ix), 0);
+    n_problems = 0;
+    CHECK_INT(kb_index_check(ix, count_problem, NULL), KB_ECORRUPT);
+    CHECK(n_problems >= 1);
+    /* Every cursor over every term either works or reports KB_ECORRUPT. */
+    const char *words[] = {"xword", "yword", "filler", "words", "here", "title"};
+    int any_corrupt = 0, only_clean_errors = 1;
+    CHECK_INT(kb__index_read_begin(ix), 0);
+    for (size_t i = 0; i < KB_ARRAY_LEN(words); i++) {
+        uint32_t d[1200];
+        int r = list_docs(ix, KB_TERM_FORM, words[i], d, 1200);
+        any_corrupt |= r == KB_ECORRUPT;
+        only_clean_errors &= r >= 0 || r == KB_ECORRUPT;
+    }
+    kb__index_read_end(ix);
+    CHECK(any_corrupt);
+    CHECK(only_clean_errors);
+    kb_index_close(ix);
+}
+
+static void test_version(void)
+{
+    char sub[300], db[700];
+    snprintf(sub, sizeof sub, "%s/ver", dir);
+    kb_index *ix = NULL;
+    CHECK_INT(kb_index_open(sub, NULL, &ix), 0);
+    kb_index_close(ix);
+    snprintf(db, sizeof db, "%s/khabar.db", sub);
+    sqlite3 *h;
+    CHECK_INT(sqlite3_open(db, &h), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(h, "UPDATE meta SET value = 99 WHERE key = 'format'", NULL, NULL, NULL),
+              SQLITE_OK);
+    sqlite3_close(h);
+    CHECK_INT(kb_index_open(sub, NULL, &ix), KB_EVERSION);
+    CHECK(ix == NULL);
+    kb_index_options ro = {.read_only = 1};
+    snprintf(sub, sizeof sub, "%s/absent", dir);
+    CHECK_INT(kb_index_open(sub, &ro, &ix), KB_ENOTFOUND);
+    /* A file that is not SQLite at all. */
+    snprintf(sub, sizeof sub, "%s/junk", dir);
+    snprintf(db, sizeof db, "mkdir -p %s && printf 'not a database at all, no' > %s/khabar.db", sub,
+             sub);
+    CHECK_INT(system(db), 0);
+    int r = kb_index_open(sub, NULL, &ix);
+    CHECK(r == KB_ECORRUPT);
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/kb_test_index_XXXXXX");
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_basic();
+    test_long_lists();
+    test_damage();
+    test_version();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    return kbt_summary();
+}

@@ -1,75 +1,155 @@
 /*
- * analyze.c — PLACEHOLDER analyzer (whitespace tokens, no normalization) so the tree builds.
- * The real analyzer replaces this file.
+ * analyze.c — the analyzer: text in, tokens out (the public kb_analyzer_* API).
+ *
+ * Ties the parts of the module together for one token at a time: the tokenizer (tokenize.c)
+ * finds the token and its kind, normalize.c gives its normalized form, the stemmer of the chosen
+ * mode gives its stem (stem.c for "light", libstemmer's Arabic algorithm for "snowball", the
+ * normalized form itself for "none"), stopwords.c flags it. The analyzer owns two reusable
+ * buffers (normalized form, stem) and never allocates per token once they have grown to the
+ * longest token met. The index and the query side both call this, so they always agree.
  */
 #include "khabar_int.h"
 
+#include <libstemmer.h>
+
 struct kb_analyzer {
     kb_stemmer_mode mode;
+    struct sb_stemmer *sb;
+    kb__tokenizer tok;
     const char *text;
-    size_t len, pos;
-    uint32_t position;
-    kb_buf norm;
+    uint32_t position, sentence;
+    kb_buf norm, stem;
 };
+
+/* The normalized form and the stem of one token never exceed this: a token is at most
+ * KB_URL_MAX_BYTES of input and NFKC grows a code point at most 18-fold (U+FDFA). */
+#define NORM_MAX (KB_URL_MAX_BYTES * 18 + 64)
 
 KB_API kb_analyzer *kb_analyzer_new(const kb_analyzer_options *opts)
 {
+    kb__chars_init();
     kb_analyzer *a = kb__calloc(1, sizeof *a);
-    if (!a)
-        return NULL;
+    if (!a) return NULL;
     a->mode = opts ? opts->stemmer : KB_STEM_LIGHT;
-    kb__buf_init(&a->norm, 0);
+    if ((unsigned)a->mode > KB_STEM_NONE) {
+        kb__free(a);
+        return NULL;
+    }
+    if (a->mode == KB_STEM_SNOWBALL) {
+        a->sb = sb_stemmer_new("arabic", NULL);
+        if (!a->sb) {
+            kb__free(a);
+            return NULL;
+        }
+    }
+    kb__buf_init(&a->norm, NORM_MAX);
+    kb__buf_init(&a->stem, NORM_MAX);
+    kb_analyzer_reset(a, "", 0);
     return a;
 }
 
 KB_API void kb_analyzer_free(kb_analyzer *a)
 {
-    if (!a)
-        return;
+    if (!a) return;
+    if (a->sb) sb_stemmer_delete(a->sb);
     kb__buf_free(&a->norm);
+    kb__buf_free(&a->stem);
     kb__free(a);
 }
 
 KB_API void kb_analyzer_reset(kb_analyzer *a, const char *text, size_t len)
 {
-    a->text = text;
-    a->len = len;
-    a->pos = 0;
+    a->text = text ? text : "";
+    kb__tok_init(&a->tok, a->text, text ? len : 0);
     a->position = 0;
+    a->sentence = 0;
+}
+
+/* URLs, emails and mentions: ASCII case folded, everything else kept byte for byte. */
+static void fold_ascii(kb_buf *out, const char *s, size_t n)
+{
+    if (kb__buf_reserve(out, n)) return;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out->p[out->n + i] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+    }
+    out->n += n;
+    out->p[out->n] = 0;
+}
+
+static int stem_token(kb_analyzer *a, kb_token *tok, uint32_t hamza_mask)
+{
+    kb__buf_reset(&a->stem);
+    int arabic = (tok->flags & (KB_TOK_ARABIC | KB_TOK_LATIN | KB_TOK_HASHTAG)) == KB_TOK_ARABIC;
+    if (!arabic || a->mode == KB_STEM_NONE) {
+        tok->stem = tok->norm;
+        tok->stem_len = tok->norm_len;
+        return 0;
+    }
+    if (a->mode == KB_STEM_SNOWBALL) {
+        const sb_symbol *s =
+            sb_stemmer_stem(a->sb, (const sb_symbol *)tok->norm, (int)tok->norm_len);
+        if (!s) return KB_ENOMEM;
+        kb__buf_append(&a->stem, s, (size_t)sb_stemmer_length(a->sb));
+    } else {
+        if (kb__buf_reserve(&a->stem, tok->norm_len + 1)) return a->stem.rc;
+        a->stem.n = kb__stem_light(tok->norm, tok->norm_len, hamza_mask, a->stem.p);
+    }
+    if (a->stem.rc) return a->stem.rc;
+    tok->stem = a->stem.p;
+    tok->stem_len = a->stem.n;
+    return 0;
 }
 
 KB_API int kb_analyzer_next(kb_analyzer *a, kb_token *tok)
 {
-    while (a->pos < a->len && (unsigned char)a->text[a->pos] <= ' ')
-        a->pos++;
-    if (a->pos >= a->len)
-        return 0;
-    size_t s = a->pos;
-    while (a->pos < a->len && (unsigned char)a->text[a->pos] > ' ')
-        a->pos++;
-    kb__buf_reset(&a->norm);
-    kb__buf_append(&a->norm, a->text + s, a->pos - s);
-    if (a->norm.rc)
-        return a->norm.rc;
-    *tok = (kb_token){s, a->pos, a->norm.p, a->norm.n, a->norm.p, a->norm.n, 0, a->position++, 0};
-    return 1;
+    kb__rawtok r;
+    for (;;) {
+        if (!kb__tok_next(&a->tok, &r)) return 0;
+        kb__buf_reset(&a->norm);
+        const char *s = a->text + r.start;
+        size_t n = r.end - r.start;
+        uint32_t mask = 0;
+        if (r.flags & (KB_TOK_URL | KB_TOK_EMAIL | KB_TOK_MENTION))
+            fold_ascii(&a->norm, s, n);
+        else
+            kb__normalize_token(s, n, (r.flags & KB_TOK_NUMBER) != 0, &a->norm, &mask);
+        if (a->norm.rc) return a->norm.rc;
+        if (r.flags & KB_TOK_SENTENCE && a->position > 0) a->sentence++;
+        if (a->norm.n == 0)
+            continue; /* nothing left to match (a damaged or invisible-only token) */
+        tok->start = r.start;
+        tok->end = r.end;
+        tok->norm = a->norm.p;
+        tok->norm_len = a->norm.n;
+        tok->flags = r.flags;
+        tok->position = a->position++;
+        tok->sentence = a->sentence;
+        if ((r.flags & (KB_TOK_ARABIC | KB_TOK_HASHTAG)) == KB_TOK_ARABIC &&
+            kb__stopword(tok->norm, tok->norm_len))
+            tok->flags |= KB_TOK_STOP;
+        int rc = stem_token(a, tok, mask);
+        return rc ? rc : 1;
+    }
 }
 
 KB_API size_t kb_analyzer_invalid_count(const kb_analyzer *a)
 {
-    KB_UNUSED(a);
-    return 0;
+    return a ? a->tok.invalid : 0;
 }
 
 KB_API int kb_analyzer_stem_word(kb_analyzer *a, const char *text, size_t len, char *out,
                                  size_t out_size)
 {
+    if (!a || (!out && out_size)) return KB_EINVAL;
     kb_token t;
     kb_analyzer_reset(a, text, len);
     int rc = kb_analyzer_next(a, &t);
-    if (rc <= 0 || out_size == 0)
-        return rc < 0 ? rc : 0;
+    if (out_size) out[0] = 0;
+    if (rc <= 0 || out_size == 0) return rc < 0 ? rc : 0;
     size_t n = KB_MIN(t.stem_len, out_size - 1);
+    while (n > 0 && n < t.stem_len && ((unsigned char)t.stem[n] & 0xC0) == 0x80)
+        n--; /* cut on a character boundary */
     memcpy(out, t.stem, n);
     out[n] = 0;
     return (int)n;
@@ -77,12 +157,13 @@ KB_API int kb_analyzer_stem_word(kb_analyzer *a, const char *text, size_t len, c
 
 KB_API const char *kb_stemmer_name(kb_stemmer_mode m)
 {
-    static const char *names[] = {"light", "snowball", "none"};
-    return (unsigned)m < 3 ? names[m] : NULL;
+    static const char *const names[] = {"light", "snowball", "none"};
+    return (unsigned)m < KB_ARRAY_LEN(names) ? names[m] : NULL;
 }
 
 KB_API int kb_stemmer_parse(const char *name, kb_stemmer_mode *m)
 {
+    if (!name || !m) return KB_EINVAL;
     for (int i = 0; i < 3; i++)
         if (!strcmp(name, kb_stemmer_name((kb_stemmer_mode)i))) {
             *m = (kb_stemmer_mode)i;

@@ -25,10 +25,11 @@ LOG_DIR="$ROOT/${KB_BUILD:-build}/test-logs"
 
 setup() { # dir, extra meson args...
     dir=$1; shift
+    mkdir -p "$dir"
     if [ ! -f "$dir/build.ninja" ]; then
-        meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; return 1; }
+        meson setup "$dir" "$@" >"$dir/setup.log" 2>&1 || { cat "$dir/setup.log"; return 1; }
     fi
-    ninja -C "$dir" >"$dir.ninja.log" 2>&1 || { tail -50 "$dir.ninja.log"; return 1; }
+    ninja -C "$dir" >"$dir/ninja.log" 2>&1 || { tail -50 "$dir/ninja.log"; return 1; }
 }
 
 run_suite() { # name, command...

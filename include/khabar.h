@@ -801,9 +801,16 @@ KB_API double kb_dedup_similarity(const kb_dedup *d, uint32_t a, uint32_t b);
 /** Verified duplicate pairs recorded so far (removed ones included, see kb_dedup_pair_get). */
 KB_API size_t kb_dedup_pair_count(const kb_dedup *d);
 
-/** Pair i: its two handles and similarity. Returns 1 if live, 0 if one side was removed, or
- * KB_ENOTFOUND past the end. */
-KB_API int kb_dedup_pair_get(const kb_dedup *d, size_t i, uint32_t *a, uint32_t *b, double *sim);
+/** A verified duplicate pair. */
+typedef struct kb_dedup_pair {
+    uint32_t a, b;       /* handles, a < b */
+    double similarity;   /* Jaccard: exact when both shingle sets were kept, else estimated */
+    int by_containment;  /* linked because the shorter text lies inside the longer */
+    int live;            /* 0 once either side was removed */
+} kb_dedup_pair;
+
+/** Fills *out with pair i (0 .. kb_dedup_pair_count()-1). 0, or KB_ENOTFOUND past the end. */
+KB_API int kb_dedup_pair_get(const kb_dedup *d, size_t i, kb_dedup_pair *out);
 
 #ifdef __cplusplus
 }

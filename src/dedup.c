@@ -156,6 +156,11 @@ static inline void word_put(char *word, size_t *n, int32_t cp)
 {
     if (cp < 0x80) {
         if (*n < KB_DEDUP_MAX_WORD) word[(*n)++] = (char)cp;
+    } else if (cp < 0x800) { /* Arabic: the common case, inline */
+        if (*n + 2 <= KB_DEDUP_MAX_WORD) {
+            word[(*n)++] = (char)(0xC0 | (cp >> 6));
+            word[(*n)++] = (char)(0x80 | (cp & 0x3F));
+        }
     } else if (*n + 4 <= KB_DEDUP_MAX_WORD) {
         *n += kb__utf8_encode(cp, word + *n);
     }
@@ -178,6 +183,11 @@ static int fold_words(kb__dedup_work *w, const char *text, size_t len)
         } else if (s[i] < 0x80) {
             f = fold_table[s[i]];
             i++;
+        } else if (s[i] >= 0xC2 && s[i] < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+            /* Two-byte sequences (Arabic) decoded inline: no call per letter. */
+            int32_t cp = ((int32_t)(s[i] & 0x1F) << 6) | (s[i + 1] & 0x3F);
+            f = cp < FOLD_TABLE_SIZE ? fold_table[cp] : fold_by_category(cp);
+            i += 2;
         } else {
             int32_t cp;
             int invalid;
@@ -213,9 +223,14 @@ static int fold_words(kb__dedup_work *w, const char *text, size_t len)
     return 0;
 }
 
-/* The MinHash family: h_j(x) = (a_j * x + b_j) >> 32 over 64-bit x, a_j odd. Multiply-add-shift
- * is universal, and x is already a well-mixed 64-bit shingle hash. */
-static uint64_t mh_a[KB_DEDUP_HASHES], mh_b[KB_DEDUP_HASHES];
+/*
+ * The MinHash family: KB_DEDUP_HASHES permutations of the 32-bit shingle hash x, each
+ * h_j(x) = xorshift(m_j * xorshift((x * C) ^ s_j)): xor, multiplication by an odd number and
+ * xorshift are bijections on 32 bits, so each h_j is a permutation (no ties), and s_j, m_j are
+ * drawn independently per j. Everything is 32-bit lanes so the loop vectorizes (AVX2 when the
+ * CPU has it, chosen at load time; SSE2 otherwise).
+ */
+static uint32_t mh_s[KB_DEDUP_HASHES], mh_m[KB_DEDUP_HASHES];
 static int mh_ready;
 
 static uint64_t splitmix64(uint64_t *s)
@@ -231,13 +246,34 @@ static void mh_init(void)
     if (__atomic_load_n(&mh_ready, __ATOMIC_ACQUIRE)) return;
     uint64_t s = 0x4b48414241520001ull; /* fixed: signatures are stored */
     for (int j = 0; j < KB_DEDUP_HASHES; j++) {
-        mh_a[j] = splitmix64(&s) | 1;
-        mh_b[j] = splitmix64(&s);
+        uint64_t r = splitmix64(&s);
+        mh_s[j] = (uint32_t)r;
+        mh_m[j] = (uint32_t)(r >> 32) | 1;
     }
     __atomic_store_n(&mh_ready, 1, __ATOMIC_RELEASE);
 }
 
-/* Sorts and de-duplicates v[0..n) (LSD radix on 32-bit keys, 2 passes of 16 bits); tmp has n
+/* Folds the shingle hashes x[0..n) into the running minimums mh[]. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                             \
+    !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void
+minhash_update(uint32_t *restrict mh, const uint32_t *restrict x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t a = x[i] * 0x9e3779b1u;
+        for (int j = 0; j < KB_DEDUP_HASHES; j++) {
+            uint32_t v = a ^ mh_s[j];
+            v ^= v >> 16;
+            v *= mh_m[j];
+            v ^= v >> 13;
+            mh[j] = v < mh[j] ? v : mh[j];
+        }
+    }
+}
+
+/* Sorts and de-duplicates v[0..n) (LSD radix on 32-bit keys, 4 passes of 8 bits); tmp has n
  * slots. Returns the number of distinct values. */
 static size_t sort_unique_u32(uint32_t *v, uint32_t *tmp, size_t n)
 {
@@ -252,21 +288,21 @@ static size_t sort_unique_u32(uint32_t *v, uint32_t *tmp, size_t n)
             v[j] = x;
         }
     } else {
-        static _Thread_local uint32_t count[1 << 16];
-        for (int pass = 0; pass < 2; pass++) {
-            int shift = pass * 16;
+        uint32_t count[256];
+        for (int pass = 0; pass < 4; pass++) {
+            int shift = pass * 8;
+            uint32_t *from = pass % 2 ? tmp : v, *to = pass % 2 ? v : tmp;
             memset(count, 0, sizeof count);
             for (size_t i = 0; i < n; i++)
-                count[(v[i] >> shift) & 0xffff]++;
+                count[(from[i] >> shift) & 0xff]++;
             uint32_t sum = 0;
-            for (size_t k = 0; k < (1 << 16); k++) {
+            for (size_t k = 0; k < 256; k++) {
                 uint32_t c = count[k];
                 count[k] = sum;
                 sum += c;
             }
             for (size_t i = 0; i < n; i++)
-                tmp[count[(v[i] >> shift) & 0xffff]++] = v[i];
-            memcpy(v, tmp, n * sizeof *v);
+                to[count[(from[i] >> shift) & 0xff]++] = from[i];
         }
     }
     size_t m = 0;
@@ -333,14 +369,11 @@ int kb__dedup_finish(kb__dedup_work *w, int shingle_words, kb__dedup_sig *sig)
     uint32_t mh[KB_DEDUP_HASHES];
     for (int j = 0; j < KB_DEDUP_HASHES; j++)
         mh[j] = UINT32_MAX;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t x = XXH3_64bits_withSeed(w->words + i, k * sizeof(uint64_t), SEED_SHINGLE);
-        w->shingles[i] = (uint32_t)(x >> 32);
-        for (int j = 0; j < KB_DEDUP_HASHES; j++) {
-            uint32_t v = (uint32_t)((mh_a[j] * x + mh_b[j]) >> 32);
-            mh[j] = v < mh[j] ? v : mh[j];
-        }
-    }
+    for (size_t i = 0; i < n; i++)
+        w->shingles[i] =
+            (uint32_t)(XXH3_64bits_withSeed(w->words + i, k * sizeof(uint64_t), SEED_SHINGLE) >>
+                       32);
+    minhash_update(mh, w->shingles, n);
     memcpy(sig->mh, mh, sizeof mh);
     w->n_shingles = sort_unique_u32(w->shingles, w->tmp, n);
     sig->n_shingles = (uint32_t)w->n_shingles;
@@ -389,7 +422,8 @@ double kb__dedup_jaccard_exact(const uint32_t *a, size_t na, const uint32_t *b, 
  * The verification rule, shared by the in-memory deduplicator and the index. Exact copies are
  * similar 1.0. Otherwise Jaccard j (exact when both shingle sets are given, else estimated);
  * containment of the smaller in the larger follows from j and the sizes:
- * |A∩B| = j(|A|+|B|)/(1+j). Returns 1 when the pair is a duplicate, with *sim its Jaccard.
+ * |A∩B| = j(|A|+|B|)/(1+j). Returns 1 when the pair is a duplicate by Jaccard (or an exact
+ * copy), 2 when by containment, 0 when not; *sim is the Jaccard either way.
  */
 int kb__dedup_verify(const kb__dedup_params *p, const kb__dedup_sig *a, const uint32_t *sa,
                      const kb__dedup_sig *b, const uint32_t *sb, double *sim)
@@ -407,7 +441,7 @@ int kb__dedup_verify(const kb__dedup_params *p, const kb__dedup_sig *a, const ui
     uint32_t small = KB_MIN(a->n_shingles, b->n_shingles);
     if (p->containment > 0 && small >= KB_DEDUP_MIN_CONTAINED && j > 0) {
         double inter = j * (double)(a->n_shingles + b->n_shingles) / (1.0 + j);
-        if (inter / (double)small >= p->containment) return 1;
+        if (inter / (double)small >= p->containment) return 2;
     }
     return 0;
 }
@@ -440,7 +474,7 @@ void kb__dedup_params_default(kb__dedup_params *p)
  * is verified. Samples shared by more than KB_DEDUP_SAMPLE_MAX_DF documents are boilerplate (an
  * SMS footer, a byline) and are not followed.
  */
-#define KB_DEDUP_SAMPLE 8
+#define KB_DEDUP_SAMPLE 16
 #define KB_DEDUP_SAMPLE_MAX_DF 256
 #define SEED_SAMPLE 0x73616d70u
 
@@ -460,7 +494,7 @@ typedef struct dedge {
     uint32_t a, b;
     uint32_t next_a, next_b; /* next edge of a, of b */
     float sim;
-    uint8_t live;
+    uint8_t live, by_containment;
 } dedge;
 
 typedef struct bslot {
@@ -487,6 +521,8 @@ struct kb_dedup {
     bpost *posts;
     uint32_t n_posts, cap_posts;
     uint32_t stamp, hit_stamp;
+    uint64_t *keys; /* the current document's band keys, exact key, then sample keys */
+    uint32_t n_keys, cap_keys, n_band_keys;
     kb_buf strings;  /* id, source and date of every document */
     uint32_t *stack; /* scratch for re-clustering after a removal */
     uint32_t n_stack, cap_stack;
@@ -540,6 +576,7 @@ KB_API void kb_dedup_free(kb_dedup *d)
     kb__free(d->table);
     kb__free(d->posts);
     kb__free(d->stack);
+    kb__free(d->keys);
     kb__buf_free(&d->strings);
     kb__dedup_work_free(&d->work);
     kb__free(d);
@@ -640,13 +677,16 @@ static void uf_union(kb_dedup *d, uint32_t x, uint32_t y)
     if (better_rep(d, d->docs[y].rep, d->docs[x].rep)) d->docs[x].rep = d->docs[y].rep;
 }
 
-static int edge_add(kb_dedup *d, uint32_t a, uint32_t b, double sim)
+static int edge_add(kb_dedup *d, uint32_t a, uint32_t b, double sim, int kind)
 {
     if (grow((void **)&d->edges, &d->cap_edges, d->n_edges + 1, sizeof *d->edges)) return KB_ENOMEM;
-    d->edges[d->n_edges] = (dedge){a, b, d->docs[a].edge_head, d->docs[b].edge_head, (float)sim, 1};
+    d->edges[d->n_edges] =
+        (dedge){a, b, d->docs[a].edge_head, d->docs[b].edge_head, (float)sim, 1, kind == 2};
     d->docs[a].edge_head = d->docs[b].edge_head = d->n_edges++;
     return 0;
 }
+
+static int compute_keys(kb_dedup *d);
 
 static int sig_of(kb_dedup *d, const kb_dedup_doc *doc)
 {
@@ -655,6 +695,7 @@ static int sig_of(kb_dedup *d, const kb_dedup_doc *doc)
     if (doc->title.n) rc = kb__dedup_feed(&d->work, doc->title.p, doc->title.n);
     if (!rc && doc->text.n) rc = kb__dedup_feed(&d->work, doc->text.p, doc->text.n);
     if (!rc) rc = kb__dedup_finish(&d->work, d->p.shingle, &d->sig);
+    if (!rc) rc = compute_keys(d);
     return rc;
 }
 
@@ -674,10 +715,11 @@ static int candidates(kb_dedup *d, int (*fn)(kb_dedup *, uint32_t, void *), void
 {
     if (!d->table_cap || !d->sig.n_words) return 0;
     next_stamp(d);
-    for (int band = 0; band <= d->p.bands; band++) {
-        uint64_t key = band < d->p.bands ? kb__dedup_band_key(&d->sig, band, d->p.rows)
-                                         : kb__dedup_exact_key(&d->sig);
-        bslot *s = table_slot(d, key);
+    /* The table is large and probed at random: start every load before the first is needed. */
+    for (uint32_t k = 0; k < d->n_keys; k++)
+        __builtin_prefetch(&d->table[(size_t)(d->keys[k] ? d->keys[k] : 1) & (d->table_cap - 1)]);
+    for (uint32_t k = 0; k < d->n_band_keys; k++) {
+        bslot *s = table_slot(d, d->keys[k]);
         if (!s->key) continue;
         for (uint32_t p = s->head; p != NIL; p = d->posts[p].next) {
             ddoc *c = &d->docs[d->posts[p].doc];
@@ -687,19 +729,15 @@ static int candidates(kb_dedup *d, int (*fn)(kb_dedup *, uint32_t, void *), void
             if (rc) return rc;
         }
     }
-    if (d->p.containment <= 0 || d->work.n_shingles < KB_DEDUP_MIN_CONTAINED) return 0;
-    uint32_t n_samples = 0;
-    for (size_t i = 0; i < d->work.n_shingles; i++)
-        n_samples += d->work.shingles[i] % KB_DEDUP_SAMPLE == 0;
+    uint32_t n_samples = d->n_keys - d->n_band_keys;
+    if (!n_samples) return 0;
     if (++d->hit_stamp == 0) {
         for (uint32_t i = 0; i < d->n_docs; i++)
             d->docs[i].hit_stamp = 0;
         d->hit_stamp = 1;
     }
-    for (size_t i = 0; i < d->work.n_shingles; i++) {
-        uint32_t x = d->work.shingles[i];
-        if (x % KB_DEDUP_SAMPLE) continue;
-        bslot *s = table_slot(d, XXH3_64bits_withSeed(&x, sizeof x, SEED_SAMPLE));
+    for (uint32_t k = d->n_band_keys; k < d->n_keys; k++) {
+        bslot *s = table_slot(d, d->keys[k]);
         if (!s->key || s->count > KB_DEDUP_SAMPLE_MAX_DF) continue;
         for (uint32_t p = s->head; p != NIL; p = d->posts[p].next) {
             ddoc *c = &d->docs[d->posts[p].doc];
@@ -719,6 +757,27 @@ static int candidates(kb_dedup *d, int (*fn)(kb_dedup *, uint32_t, void *), void
     return 0;
 }
 
+/* Computes the current document's table keys (d->sig, d->work) into d->keys. */
+static int compute_keys(kb_dedup *d)
+{
+    d->n_keys = d->n_band_keys = 0;
+    if (!d->sig.n_words) return 0;
+    uint32_t most = (uint32_t)d->p.bands + 1;
+    int sampled = d->p.containment > 0 && d->work.n_shingles >= KB_DEDUP_MIN_CONTAINED;
+    if (sampled) most += (uint32_t)d->work.n_shingles;
+    if (grow((void **)&d->keys, &d->cap_keys, most, sizeof *d->keys)) return KB_ENOMEM;
+    for (int band = 0; band < d->p.bands; band++)
+        d->keys[d->n_keys++] = kb__dedup_band_key(&d->sig, band, d->p.rows);
+    d->keys[d->n_keys++] = kb__dedup_exact_key(&d->sig);
+    d->n_band_keys = d->n_keys;
+    for (size_t i = 0; sampled && i < d->work.n_shingles; i++) {
+        uint32_t x = d->work.shingles[i];
+        if (x % KB_DEDUP_SAMPLE == 0)
+            d->keys[d->n_keys++] = XXH3_64bits_withSeed(&x, sizeof x, SEED_SAMPLE);
+    }
+    return 0;
+}
+
 struct match_ctx {
     uint32_t self; /* the new document when adding, NIL when only matching */
     uint32_t best; /* smallest matching handle */
@@ -733,14 +792,14 @@ static int on_candidate(kb_dedup *d, uint32_t c, void *vctx)
     const uint32_t *self_set =
         m->self != NIL ? d->docs[m->self].set : (d->exact_budget ? d->work.shingles : NULL);
     double sim;
-    if (!kb__dedup_verify(&d->p, &d->sig, self_set, &d->docs[c].sig, d->docs[c].set, &sim))
-        return 0;
+    int kind = kb__dedup_verify(&d->p, &d->sig, self_set, &d->docs[c].sig, d->docs[c].set, &sim);
+    if (!kind) return 0;
     if (m->best == NIL || c < m->best) {
         m->best = c;
         m->best_sim = sim;
     }
     if (m->self != NIL) {
-        int rc = edge_add(d, m->self, c, sim);
+        int rc = edge_add(d, m->self, c, sim, kind);
         if (rc) return rc;
         uf_union(d, m->self, c);
     }
@@ -783,20 +842,12 @@ static int add_doc(kb_dedup *d, const kb_dedup_doc *doc, uint32_t *handle)
     return 0;
 }
 
-/* Indexes document h's bands, exact hash and samples; d->work still holds its shingles. */
+/* Indexes document h under the keys in d->keys. */
 static int index_doc(kb_dedup *d, uint32_t h)
 {
-    if (!d->docs[h].sig.n_words) return 0;
-    for (int band = 0; band < d->p.bands; band++)
-        if (table_add(d, kb__dedup_band_key(&d->docs[h].sig, band, d->p.rows), h)) return KB_ENOMEM;
-    if (table_add(d, kb__dedup_exact_key(&d->docs[h].sig), h)) return KB_ENOMEM;
-    if (d->p.containment <= 0 || d->work.n_shingles < KB_DEDUP_MIN_CONTAINED) return 0;
-    for (size_t i = 0; i < d->work.n_shingles; i++) {
-        uint32_t x = d->work.shingles[i];
-        if (x % KB_DEDUP_SAMPLE) continue;
-        if (table_add(d, XXH3_64bits_withSeed(&x, sizeof x, SEED_SAMPLE), h)) return KB_ENOMEM;
-        d->docs[h].n_samples++;
-    }
+    for (uint32_t k = 0; k < d->n_keys; k++)
+        if (table_add(d, d->keys[k], h)) return KB_ENOMEM;
+    d->docs[h].n_samples = d->n_keys - d->n_band_keys;
     return 0;
 }
 
@@ -849,6 +900,7 @@ KB_API int kb_dedup_add_article(kb_dedup *d, const kb_article *a, uint32_t *hand
     kb__dedup_work_reset(&d->work);
     int rc = kb__dedup_feed_article(&d->work, a);
     if (!rc) rc = kb__dedup_finish(&d->work, d->p.shingle, &d->sig);
+    if (!rc) rc = compute_keys(d);
     kb_dedup_doc doc = {a->id, a->source, a->date, {NULL, 0}, {NULL, 0}};
     return rc ? rc : add_signed(d, &doc, handle, dup_of);
 }
@@ -966,12 +1018,14 @@ KB_API size_t kb_dedup_pair_count(const kb_dedup *d)
     return d ? d->n_edges : 0;
 }
 
-KB_API int kb_dedup_pair_get(const kb_dedup *d, size_t i, uint32_t *a, uint32_t *b, double *sim)
+KB_API int kb_dedup_pair_get(const kb_dedup *d, size_t i, kb_dedup_pair *out)
 {
-    if (!d || i >= d->n_edges) return KB_ENOTFOUND;
+    if (!d || i >= d->n_edges || !out) return KB_ENOTFOUND;
     const dedge *e = &d->edges[i];
-    *a = e->a;
-    *b = e->b;
-    *sim = e->sim;
-    return e->live;
+    out->a = KB_MIN(e->a, e->b);
+    out->b = KB_MAX(e->a, e->b);
+    out->similarity = e->sim;
+    out->by_containment = e->by_containment;
+    out->live = e->live;
+    return 0;
 }

@@ -29,6 +29,8 @@
 #define BODY_MIN_WORDS 25
 /* ...or at least this many words and a final full stop (headlines rarely end with one). */
 #define BODY_MIN_WORDS_DOT 6
+/* A masthead line (site name, editor, section) is this short unless it repeats. */
+#define MASTHEAD_MAX_WORDS 4
 /* Captions and headings are short: longer lines are prose. */
 #define CAPTION_MAX_WORDS 12
 #define HEADING_MAX_WORDS 12
@@ -36,6 +38,9 @@
 #define SHARE_MAX_WORDS 12
 #define AGENCY_MAX_WORDS 6
 #define COPYRIGHT_MAX_WORDS 30
+/* A site name glued to a paragraph is split off when the rest is at least this long (bytes): a
+ * short rest is a byline, dropped with the site name. */
+#define SITE_SPLIT_MIN_BYTES 200
 /* A Latin site-name line at the top (e.g. "EXAMPLE.INFO - staff") is short. */
 #define SITENAME_MAX_WORDS 8
 /* A repeated line is dropped as a duplicate when it is this long, or this close to its first
@@ -113,8 +118,8 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 static int is_space_cp(int32_t cp)
 {
     return cp == ' ' || cp == '\t' || cp == '\r' || cp == '\f' || cp == '\v' || cp == 0xA0 ||
-           cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F || cp == 0x205F ||
-           cp == 0x3000;
+           cp == 0x85 || cp == 0x2028 || cp == 0x2029 || cp == 0x1680 ||
+           (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
 static int is_arabic_letter(int32_t cp)
@@ -137,15 +142,6 @@ static int is_digit_cp(int32_t cp)
 {
     return (cp >= '0' && cp <= '9') || (cp >= 0x0660 && cp <= 0x0669) ||
            (cp >= 0x06F0 && cp <= 0x06F9);
-}
-
-/* Stand-in until the analyzer's kb__repair (src/khabar_int.h) is linked in: copies the text.
- * Weak, so the real one replaces it. TODO(clean): delete once repair lands. */
-__attribute__((weak)) int kb__repair(const char *s, size_t n, kb_buf *out, size_t *n_repaired)
-{
-    if (n_repaired) *n_repaired = 0;
-    kb__buf_append(out, s, n);
-    return out->rc;
 }
 
 /* Appends s[0..n) to c->tidy repaired for display (kb__repair: presentation forms, controls,
@@ -399,9 +395,11 @@ static void measure(const char *s, line *l)
     l->latin_site = 0;
     if (n && u[0] < 0x80 && ((u[0] | 32) >= 'a' && (u[0] | 32) <= 'z')) {
         /* the first word: all upper case (3+ letters), or a domain (letters.letters) */
-        size_t e = 0, upper = 0, lower = 0, dots = 0;
+        size_t e = 0, upper = 0, lower = 0, dots = 0, url = 0;
         while (e < n && u[e] != ' ' && u[e] != '-' && u[e] < 0x80) {
-            if (u[e] >= 'A' && u[e] <= 'Z')
+            if (u[e] == '/' || u[e] == ':' || u[e] == '@')
+                url++; /* a URL or an address is content, not a site name */
+            else if (u[e] >= 'A' && u[e] <= 'Z')
                 upper++;
             else if (u[e] >= 'a' && u[e] <= 'z')
                 lower++;
@@ -409,8 +407,38 @@ static void measure(const char *s, line *l)
                 dots++;
             e++;
         }
-        l->latin_site = words <= SITENAME_MAX_WORDS && ((upper >= 3 && !lower) || dots > 0);
+        l->latin_site = !url && words <= SITENAME_MAX_WORDS && ((upper >= 3 && !lower) || dots > 0);
     }
+}
+
+/* Words a headline does not end with: a line ending with one is a piece of a sentence that a
+ * scraper cut (at a link, say), not a headline. Folded forms. */
+static const char *const continuation_words[] = {
+    " و ",   " في ",   " من ",  " الي ", " علي ", " عن ",  " ان ",  " التي ", " الذي ", " الذين ",
+    " منذ ", " ومنذ ", " مع ",  " ثم ",  " او ",  " بين ", " حول ", " ضد ",   " لدي ",  " عند ",
+    " حتي ", " بعد ",  " قبل ", " وفي ", " ومن ", " بان ", " لان ", " كما ",  " ما ",   " لا ",
+};
+
+/* True when the line looks like a cut piece of a sentence: it starts with punctuation, or it
+ * ends with a word that needs a continuation. */
+static int fragment(kb_cleaner *c, const line *l)
+{
+    const unsigned char *s = (const unsigned char *)c->tidy.p + l->off;
+    if (s[0] == ',' || s[0] == '.' || s[0] == '-' || (s[0] == 0xD8 && s[1] == 0x8C)) return 1;
+    fold_line(&c->fold, (const char *)s, l->len);
+    if (c->fold.rc || c->fold.n < 2) return 0;
+    /* the last folded word, with its surrounding spaces */
+    const char *f = c->fold.p;
+    size_t e = c->fold.n - 1, b = e;
+    while (b > 0 && f[b - 1] != ' ')
+        b--;
+    if (b == 0) return 0;
+    b--;
+    for (size_t i = 0; i < KB_ARRAY_LEN(continuation_words); i++)
+        if (strlen(continuation_words[i]) == e - b + 1 &&
+            !memcmp(f + b, continuation_words[i], e - b + 1))
+            return 1;
+    return 0;
 }
 
 static int paragraph_like(const line *l)
@@ -421,13 +449,8 @@ static int paragraph_like(const line *l)
 /* ---- splitting and duplicate detection --------------------------------------------------------
  */
 
-static int add_line(kb_cleaner *c, const char *s, size_t n, int hint)
+static int push_line(kb_cleaner *c, size_t off, size_t len, int hint)
 {
-    size_t off = c->tidy.n;
-    tidy_append(c, s, n);
-    if (c->tidy.rc) return c->tidy.rc;
-    size_t len = c->tidy.n - off;
-    if (!len) return 0; /* blank lines only separate */
     if (grow((void **)&c->lines, &c->cap_lines, c->n_lines + 1, sizeof(line))) return KB_ENOMEM;
     line *l = &c->lines[c->n_lines++];
     memset(l, 0, sizeof *l);
@@ -437,6 +460,53 @@ static int add_line(kb_cleaner *c, const char *s, size_t n, int hint)
     measure(c->tidy.p + off, l);
     l->hash = kb__line_hash(c->tidy.p + off, len);
     return 0;
+}
+
+/* "EXAMPLE.INFO - الرباط … " glued to a paragraph: the length of the site-name prefix with its
+ * dash (and the space after it), or 0. The site name is a Latin word in capitals or a domain. */
+static size_t site_prefix(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, upper = 0, lower = 0, dots = 0;
+    while (i < n && u[i] < 0x80 && (((u[i] | 32) >= 'a' && (u[i] | 32) <= 'z') || u[i] == '.')) {
+        upper += u[i] >= 'A' && u[i] <= 'Z';
+        lower += u[i] >= 'a' && u[i] <= 'z';
+        dots += u[i] == '.';
+        i++;
+    }
+    if (!((upper >= 3 && !lower) || (dots && upper + lower >= 4))) return 0;
+    while (i < n && u[i] == ' ')
+        i++;
+    if (i < n && u[i] == '-')
+        i++;
+    else if (i + 2 < n && u[i] == 0xE2 && u[i + 1] == 0x80 &&
+             (u[i + 2] == 0x93 || u[i + 2] == 0x94))
+        i += 3;
+    else
+        return 0;
+    while (i < n && u[i] == ' ')
+        i++;
+    return i;
+}
+
+static int add_line(kb_cleaner *c, const char *s, size_t n, int hint)
+{
+    size_t off = c->tidy.n;
+    tidy_append(c, s, n);
+    if (c->tidy.rc) return c->tidy.rc;
+    size_t len = c->tidy.n - off;
+    if (!len) return 0; /* blank lines only separate */
+    /* a site name glued to a paragraph becomes a line of its own (dropped as masthead) */
+    size_t k = site_prefix(c->tidy.p + off, len);
+    if (k && len - k >= SITE_SPLIT_MIN_BYTES) {
+        size_t kk = k;
+        while (kk > 0 && c->tidy.p[off + kk - 1] == ' ')
+            kk--;
+        int rc = push_line(c, off, kk, hint);
+        if (rc) return rc;
+        return push_line(c, off + k, len - k, hint);
+    }
+    return push_line(c, off, len, hint);
 }
 
 /* Splits body[0..n) on line ends into c->lines. */
@@ -556,15 +626,18 @@ static void classify(kb_cleaner *c, const kb_record *rec, const char *title, siz
         for (size_t i = 0; i < head_end; i++) {
             line *l = &L[i];
             if (l->kind == K_DROP || l->occ > 1 || l->latin_site || l->dateline ||
-                l->words < TITLE_MIN_WORDS || l->hint == KB__HINT_CAPTION || l->words <= best)
+                l->words < TITLE_MIN_WORDS || l->hint == KB__HINT_CAPTION || l->words <= best ||
+                fragment(c, l))
                 continue;
             title_at = i;
             best = l->words;
         }
         if (title_at == SIZE_MAX && head_end == n) /* only short lines: take the first */
             for (size_t i = 0; i < n && title_at == SIZE_MAX; i++)
-                if (L[i].kind != K_DROP && L[i].occ == 1 && !L[i].dateline) title_at = i;
+                if (L[i].kind != K_DROP && L[i].occ == 1 && !L[i].dateline && !L[i].latin_site)
+                    title_at = i;
     }
+    int kept_before = 0;
     for (size_t i = 0; i < head_end; i++) {
         line *l = &L[i];
         if (l->kind == K_DROP) continue;
@@ -574,7 +647,8 @@ static void classify(kb_cleaner *c, const kb_record *rec, const char *title, siz
             drop(l, KB_DROP_TITLE);
         } else if (l->dateline) {
             drop(l, KB_DROP_DATELINE);
-        } else if (title_at != SIZE_MAX && i < title_at) {
+        } else if (title_at != SIZE_MAX && i < title_at &&
+                   (l->occ > 1 || (l->words <= MASTHEAD_MAX_WORDS && !kept_before))) {
             drop(l, KB_DROP_MASTHEAD);
         } else if (l->latin_site || (title_at == SIZE_MAX && l->occ > 1 && l->first == i &&
                                      l->words < TITLE_MIN_WORDS && !n_title)) {
@@ -588,6 +662,7 @@ static void classify(kb_cleaner *c, const kb_record *rec, const char *title, siz
             l->kind = K_CAPTION;
         } else {
             l->kind = K_NONE; /* decided with the body */
+            kept_before = 1;  /* the masthead is over: short lines after this are text */
         }
     }
     /* 3. the body */

@@ -10,6 +10,12 @@ libmicrohttpd-dev libjansson-dev libxml2-dev zlib1g-dev libuchardet-dev
 libstemmer-dev python3"
 # Peers and tools for tests and benchmarks.
 PKGS="$PKGS ${KB_EXTRA_PKGS:-}"
+# Server (owner: server): wrk drives bench/load_serve.sh; curl for the README's quick check.
+PKGS="$PKGS wrk curl"
+# Browser test (tests/http/browser.sh), optional because chromium is large: `--browser` adds it
+# (make test passes it). playwright-core comes from tests/http/package-lock.json via npm.
+BROWSER_PKGS="chromium nodejs"
+for a in "$@"; do [ "$a" = --browser ] && PKGS="$PKGS $BROWSER_PKGS"; done
 
 missing=""
 for p in $PKGS; do

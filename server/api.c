@@ -11,12 +11,10 @@
  */
 #include "server.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Errors listed one by one in a POST answer; the counts cover the rest. */
 #define SRV_MAX_REPORTED_ERRORS 100
@@ -216,6 +214,22 @@ static void json_ranges(srv_buf *b, const kb_highlight *h, size_t n)
     srv_buf_putc(b, ']');
 }
 
+/* Opens an object with the fields every article answer starts with. */
+static void json_meta(srv_buf *b, kb_slice id, kb_slice title, kb_slice source, kb_slice date,
+                      kb_slice url)
+{
+    srv_buf_puts(b, "{\"id\":");
+    srv_buf_json_slice(b, id);
+    srv_buf_puts(b, ",\"title\":");
+    srv_buf_json_slice(b, title);
+    srv_buf_puts(b, ",\"source\":");
+    srv_buf_json_slice(b, source);
+    srv_buf_puts(b, ",\"date\":");
+    srv_buf_json_slice(b, date);
+    srv_buf_puts(b, ",\"url\":");
+    srv_buf_json_slice(b, url);
+}
+
 /* ---- GET /api/search ------------------------------------------------------------------------ */
 
 int srv_api_search(srv_api *api, const srv_request *rq, srv_buf *out)
@@ -295,16 +309,8 @@ int srv_api_search(srv_api *api, const srv_request *rq, srv_buf *out)
     srv_buf_puts(out, ",\"hits\":[");
     for (size_t i = 0; i < r->n_hits; i++) {
         const kb_hit *h = &r->hits[i];
-        srv_buf_puts(out, i ? ",{\"id\":" : "{\"id\":");
-        srv_buf_json_slice(out, h->id);
-        srv_buf_puts(out, ",\"title\":");
-        srv_buf_json_slice(out, h->title);
-        srv_buf_puts(out, ",\"source\":");
-        srv_buf_json_slice(out, h->source);
-        srv_buf_puts(out, ",\"date\":");
-        srv_buf_json_slice(out, h->date);
-        srv_buf_puts(out, ",\"url\":");
-        srv_buf_json_slice(out, h->url);
+        if (i) srv_buf_putc(out, ',');
+        json_meta(out, h->id, h->title, h->source, h->date, h->url);
         srv_buf_printf(out, ",\"score\":%.4f,\"snippet\":{\"text\":", h->score);
         srv_buf_json_slice(out, h->snippet);
         srv_buf_puts(out, ",\"highlights\":");
@@ -333,29 +339,26 @@ int srv_api_search(srv_api *api, const srv_request *rq, srv_buf *out)
 
 /* ---- GET /api/documents/{id} ---------------------------------------------------------------- */
 
-int srv_api_document(srv_api *api, const srv_request *rq, srv_buf *out)
+/* Fetches the stored article rq->doc_id into *d; returns 0, or an error status written to out. */
+static int get_stored(srv_api *api, const srv_request *rq, kb_stored **d, srv_buf *out)
 {
     kb_index *ix = reader_take(api);
-    kb_stored *d = NULL;
-    int rc = kb_index_get(ix, rq->doc_id, strlen(rq->doc_id), &d);
-    if (rc) {
-        int st = rc == KB_ENOTFOUND
-                     ? srv_error_json(out, 404, "not_found", "no document has this id")
-                     : lib_error(out, rc, kb_index_errmsg(ix));
-        reader_give(api, ix);
-        return st;
-    }
+    int rc = kb_index_get(ix, rq->doc_id, strlen(rq->doc_id), d);
+    int st = 0;
+    if (rc == KB_ENOTFOUND)
+        st = srv_error_json(out, 404, "not_found", "no document has this id");
+    else if (rc)
+        st = lib_error(out, rc, kb_index_errmsg(ix));
     reader_give(api, ix);
-    srv_buf_puts(out, "{\"id\":");
-    srv_buf_json_slice(out, d->id);
-    srv_buf_puts(out, ",\"title\":");
-    srv_buf_json_slice(out, d->title);
-    srv_buf_puts(out, ",\"source\":");
-    srv_buf_json_slice(out, d->source);
-    srv_buf_puts(out, ",\"date\":");
-    srv_buf_json_slice(out, d->date);
-    srv_buf_puts(out, ",\"url\":");
-    srv_buf_json_slice(out, d->url);
+    return st;
+}
+
+int srv_api_document(srv_api *api, const srv_request *rq, srv_buf *out)
+{
+    kb_stored *d = NULL;
+    int st = get_stored(api, rq, &d, out);
+    if (st) return st;
+    json_meta(out, d->id, d->title, d->source, d->date, d->url);
     /* The stored body is the article's blocks joined by a blank line. */
     srv_buf_puts(out, ",\"captions\":[],\"blocks\":[");
     const char *p = d->body.p, *end = d->body.p + d->body.n;
@@ -381,13 +384,9 @@ int srv_api_document(srv_api *api, const srv_request *rq, srv_buf *out)
 
 int srv_api_similar(srv_api *api, const srv_request *rq, srv_buf *out)
 {
-    kb_index *ix = reader_take(api);
     kb_stored *d = NULL;
-    int rc = kb_index_get(ix, rq->doc_id, strlen(rq->doc_id), &d);
-    reader_give(api, ix);
-    if (rc)
-        return rc == KB_ENOTFOUND ? srv_error_json(out, 404, "not_found", "no document has this id")
-                                  : lib_error(out, rc, NULL);
+    int st = get_stored(api, rq, &d, out);
+    if (st) return st;
     kb_stored_free(d);
     /* TODO(dedup): the duplicates API lists the members of the document's cluster. */
     srv_buf_puts(out, "{\"id\":");
@@ -398,18 +397,20 @@ int srv_api_similar(srv_api *api, const srv_request *rq, srv_buf *out)
 
 /* ---- GET /api/stats, /healthz ---------------------------------------------------------------- */
 
+static int get_stats(srv_api *api, kb_index_stats *st)
+{
+    kb_index *ix = reader_take(api);
+    int rc = kb_index_stats_get(ix, st);
+    reader_give(api, ix);
+    return rc;
+}
+
 int srv_api_stats(srv_api *api, const srv_request *rq, srv_buf *out)
 {
     (void)rq;
-    kb_index *ix = reader_take(api);
     kb_index_stats st;
-    int rc = kb_index_stats_get(ix, &st);
-    if (rc) {
-        int s = lib_error(out, rc, kb_index_errmsg(ix));
-        reader_give(api, ix);
-        return s;
-    }
-    reader_give(api, ix);
+    int rc = get_stats(api, &st);
+    if (rc) return lib_error(out, rc, NULL);
     const char *stem = kb_stemmer_name(st.stemmer);
     srv_buf_printf(out,
                    "{\"docs\":%llu,\"terms\":%llu,\"postings_bytes\":%llu,\"stored_bytes\":%llu,"
@@ -430,10 +431,8 @@ int srv_api_stats(srv_api *api, const srv_request *rq, srv_buf *out)
 int srv_api_health(srv_api *api, const srv_request *rq, srv_buf *out)
 {
     (void)rq;
-    kb_index *ix = reader_take(api);
     kb_index_stats st;
-    int rc = kb_index_stats_get(ix, &st);
-    reader_give(api, ix);
+    int rc = get_stats(api, &st);
     if (rc) return srv_error_json(out, 503, "unhealthy", kb_strerror(rc));
     srv_buf_printf(out, "{\"status\":\"ok\",\"docs\":%llu}", (unsigned long long)st.docs);
     return 200;
@@ -442,37 +441,17 @@ int srv_api_health(srv_api *api, const srv_request *rq, srv_buf *out)
 /* ---- POST /api/documents, DELETE /api/documents/{id} ------------------------------------------
  */
 
-/* The JSONL body goes through the same reader as `khabar index` (via a private temporary file,
- * since the reader reads paths), then the cleaner, then the index; one commit at the end. */
+/* The JSONL body goes through the same reader as `khabar index` (kb_reader_open_mem), then the
+ * cleaner, then the index; one commit at the end, before the answer. */
 int srv_api_add(srv_api *api, const srv_request *rq, srv_buf *out)
 {
     if (!api->writer) return srv_error_json(out, 403, "read_only", "the server is read-only");
     if (rq->body_len == 0)
         return srv_error_json(out, 400, "empty_body",
                               "the body must hold JSON lines, one article per line");
-    char path[] = "/tmp/khabar-post-XXXXXX.jsonl";
-    int fd = mkstemps(path, 6);
-    if (fd < 0) return srv_error_json(out, 500, "internal", "cannot create a temporary file");
-    size_t off = 0;
-    while (off < rq->body_len) {
-        ssize_t k = write(fd, rq->body + off, rq->body_len - off);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) break;
-        off += (size_t)k;
-    }
-    close(fd);
-    if (off != rq->body_len) {
-        unlink(path);
-        return srv_error_json(out, 507, "no_space", "cannot store the body for reading");
-    }
-
-    const char *paths[1] = {path};
     kb_reader_options ro = {.format = KB_FORMAT_JSONL};
-    kb_reader *rd = kb_reader_open(paths, 1, &ro);
-    if (!rd) {
-        unlink(path);
-        return srv_error_json(out, 500, "internal", "out of memory");
-    }
+    kb_reader *rd = kb_reader_open_mem(rq->body, rq->body_len, "body", &ro);
+    if (!rd) return srv_error_json(out, 500, "internal", "out of memory");
     uint64_t added = 0, replaced = 0, rejected = 0;
     srv_buf errs;
     srv_buf_init(&errs, 1 << 20);
@@ -491,11 +470,7 @@ int srv_api_add(srv_api *api, const srv_request *rq, srv_buf *out)
                 why = "out of memory";
                 break;
             }
-            /* "FILE:LINE: what": keep only what follows the temporary file's name */
-            const char *m = kb_reader_errmsg(rd);
-            size_t pl = strlen(path);
-            if (!strncmp(m, path, pl)) m += pl + (m[pl] == ':');
-            snprintf(msg, sizeof msg, "%s", m);
+            snprintf(msg, sizeof msg, "%s", kb_reader_errmsg(rd)); /* "body:LINE: what" */
             why = msg;
         } else {
             line = rec.line;
@@ -529,7 +504,6 @@ int srv_api_add(srv_api *api, const srv_request *rq, srv_buf *out)
     if (crc) snprintf(cmsg, sizeof cmsg, "%s", kb_index_errmsg(api->writer));
     pthread_mutex_unlock(&api->wmu);
     kb_reader_close(rd);
-    unlink(path);
     if (crc) {
         srv_buf_free(&errs);
         return lib_error(out, crc, cmsg);

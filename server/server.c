@@ -43,6 +43,9 @@
 /* Largest JSON answer the server builds (a page of 100 hits with snippets is ~0.5 MB; a long
  * article with all its dropped lines a few MB). */
 #define SRV_MAX_ANSWER_BYTES ((size_t)64 << 20)
+/* Connections libmicrohttpd accepts beyond max_connections, only to answer them 503 at once; past
+ * this hard cap further clients wait in the kernel's listen queue. */
+#define SRV_CONNECTION_SLACK(n) ((n) / 4 + 16)
 
 enum route {
     R_NONE = 0,
@@ -70,9 +73,10 @@ typedef struct server {
     size_t token_len;
     pthread_mutex_t mu; /* guards the connection list */
     conn head;          /* sentinel of a circular list */
+    int n_conns;        /* connections open (in the list) */
     pthread_cond_t stop_cv;
     int stopping;
-    atomic_ulong n_requests, n_cut;
+    atomic_ulong n_requests, n_cut, n_refused;
 } server;
 
 /* One request: created by the URI log callback, freed by the completion callback. */
@@ -373,6 +377,20 @@ static void notify_connection(void *cls, struct MHD_Connection *c, void **socket
         t->fd = ci ? ci->connect_fd : -1;
         t->deadline = now_s() + s->cfg->request_timeout;
         pthread_mutex_lock(&s->mu);
+        if (++s->n_conns > s->cfg->max_connections && t->fd >= 0) {
+            /* Past the limit: answer 503 at once and end the connection, rather than leave the
+             * client waiting in the listen queue. libmicrohttpd has written nothing yet on this
+             * fresh socket, so the canned answer cannot interleave with its output. */
+            static const char busy[] =
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; "
+                "charset=utf-8\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 69\r\n\r\n"
+                "{\"error\":{\"code\":\"busy\",\"message\":\"too many connections; try again\"}}";
+            ssize_t w = send(t->fd, busy, sizeof busy - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+            (void)w;
+            shutdown(t->fd, SHUT_RDWR);
+            t->fd = -1;
+            atomic_fetch_add(&s->n_refused, 1);
+        }
         t->next = s->head.next;
         t->prev = &s->head;
         s->head.next->prev = t;
@@ -385,6 +403,7 @@ static void notify_connection(void *cls, struct MHD_Connection *c, void **socket
         /* libmicrohttpd closes the socket after this notification: while t is listed under the
          * lock, the watchdog's shutdown() cannot reach a recycled descriptor. */
         pthread_mutex_lock(&s->mu);
+        s->n_conns--;
         t->prev->next = t->next;
         t->next->prev = t->prev;
         pthread_mutex_unlock(&s->mu);
@@ -687,7 +706,7 @@ int srv_run(const srv_config *cfg_in)
     s.daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, handler, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg.threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg.idle_timeout,
+        (unsigned)(cfg.max_connections + SRV_CONNECTION_SLACK(cfg.max_connections)), MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg.idle_timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SRV_CONNECTION_MEMORY,
         MHD_OPTION_URI_LOG_CALLBACK, uri_log, &s, MHD_OPTION_NOTIFY_COMPLETED, request_completed,
         &s, MHD_OPTION_NOTIFY_CONNECTION, notify_connection, &s, MHD_OPTION_END);
@@ -725,8 +744,11 @@ int srv_run(const srv_config *cfg_in)
     pthread_mutex_unlock(&s.mu);
     if (have_wd) pthread_join(wd, NULL);
     srv_api_close(s.api);
-    fprintf(stderr, "khabar: stopped after %lu requests (%lu slow connections cut)\n",
-            (unsigned long)atomic_load(&s.n_requests), (unsigned long)atomic_load(&s.n_cut));
+    fprintf(stderr,
+            "khabar: stopped after %lu requests (%lu slow connections cut, %lu refused as over "
+            "the limit)\n",
+            (unsigned long)atomic_load(&s.n_requests), (unsigned long)atomic_load(&s.n_cut),
+            (unsigned long)atomic_load(&s.n_refused));
     pthread_mutex_destroy(&s.mu);
     pthread_cond_destroy(&s.stop_cv);
     return 0;

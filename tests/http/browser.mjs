@@ -95,6 +95,8 @@ try {
   check(overflow <= 1, 'no horizontal scrolling at phone width', overflow);
 
   check(problems.length === 0, 'no console errors, no external requests', problems);
+} catch (e) {
+  check(false, 'the browser test ran to the end', String(e));
 } finally {
   await browser.close();
 }

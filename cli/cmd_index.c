@@ -1,9 +1,539 @@
-/* cmd_index.c — `khabar index`: not written yet (placeholder so the command dispatches). */
+/*
+ * cmd_index.c — `khabar index --index DIR [FILE|DIR...]`: read, clean, analyze and index in one
+ * streaming pass.
+ *
+ * Three kinds of work share the pass. The main thread reads records (kb_reader) and is the one
+ * writer (kb_index_add_prepared, kb_index_commit every --batch documents). Worker threads clean
+ * each record (kb_cleaner) and prepare it (kb_index_prepare: analysis, term counting, zstd of the
+ * stored copy) — the expensive part. Records travel through a ring of job slots in input order,
+ * so a later record with the same id always replaces an earlier one.
+ *
+ * On a terminal, a progress line on stderr shows documents/s, MB/s and (for uncompressed inputs)
+ * an ETA; piped, the command is quiet until its summary. With --log-commits, a line
+ * "committed: batch=K docs=N last=ID" goes to stderr after each commit returns: everything up
+ * to ID in input order is durable (the crash test relies on it).
+ */
 #include "cli.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Documents per commit by default: large enough that commit overhead (merging each term's tail
+ * block) stays small, small enough that a crash loses little and memory stays bounded. */
+#define DEFAULT_BATCH 10000
+/* Job slots per worker: keeps workers busy while the writer waits on the slowest in-order job. */
+#define SLOTS_PER_WORKER 16
+/* At most this many worker threads (more gains nothing on the machines we target). */
+#define MAX_WORKERS 64
+/* Rejection reasons kept apart in the summary. */
+#define MAX_REASONS 16
+/* Rejections printed one by one on stderr before only counting them. */
+#define MAX_REJECT_LINES 20
+
+typedef struct strbuf {
+    char *p;
+    size_t n, cap;
+} strbuf;
+
+static int sb_add(strbuf *b, const char *s, size_t n, kb_slice *out)
+{
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) return -1;
+        b->p = p;
+        b->cap = cap;
+    }
+    out->p = (const char *)(uintptr_t)b->n; /* offset until fixed up */
+    out->n = n;
+    if (n) memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n++] = 0;
+    return 0;
+}
+
+enum { SLOT_FREE = 0, SLOT_FILLED, SLOT_DONE };
+
+typedef struct job {
+    int state;
+    kb_record rec; /* slices point into buf */
+    strbuf buf;
+    char *file;
+    kb_prepared *prep;
+    int rc;             /* 0 ok, else rejected */
+    const char *reason; /* static, for rejections */
+    char detail[160];
+} job;
+
+typedef struct pipeline {
+    pthread_mutex_t mu;
+    pthread_cond_t cv_work, cv_done;
+    job *jobs;
+    uint64_t n_jobs, seq_read, seq_prep, seq_write;
+    int stop;
+    kb_stemmer_mode stemmer;
+} pipeline;
+
+static void fix_slices(job *j)
+{
+    kb_slice *s[] = {&j->rec.id,  &j->rec.title,  &j->rec.body,
+                     &j->rec.url, &j->rec.source, &j->rec.date};
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+        s[i]->p = j->buf.p + (uintptr_t)s[i]->p;
+}
+
+static int copy_record(job *j, const kb_record *r)
+{
+    j->buf.n = 0;
+    j->rec = *r;
+    if (sb_add(&j->buf, r->id.p, r->id.n, &j->rec.id) ||
+        sb_add(&j->buf, r->title.p, r->title.n, &j->rec.title) ||
+        sb_add(&j->buf, r->body.p, r->body.n, &j->rec.body) ||
+        sb_add(&j->buf, r->url.p, r->url.n, &j->rec.url) ||
+        sb_add(&j->buf, r->source.p, r->source.n, &j->rec.source) ||
+        sb_add(&j->buf, r->date.p, r->date.n, &j->rec.date))
+        return -1;
+    fix_slices(j);
+    free(j->file);
+    j->file = strdup(r->file ? r->file : "-");
+    j->rec.file = j->file;
+    return j->file ? 0 : -1;
+}
+
+/* The worker's half: clean and prepare one record. */
+static void prepare_job(job *j, kb_cleaner *cl, kb_analyzer *an)
+{
+    kb_article a;
+    j->rc = 0;
+    j->reason = NULL;
+    j->detail[0] = 0;
+    int rc = kb_cleaner_clean(cl, &j->rec, &a);
+    if (rc) {
+        j->rc = rc;
+        j->reason = "cleaning failed";
+        snprintf(j->detail, sizeof j->detail, "%s", kb_cleaner_errmsg(cl));
+        return;
+    }
+    if (!a.id.n) {
+        j->rc = KB_EINVAL;
+        j->reason = "no id";
+        return;
+    }
+    if (!a.title.n && !a.n_blocks && !a.n_captions) {
+        j->rc = KB_EINVAL;
+        j->reason = "empty article";
+        return;
+    }
+    rc = kb_index_prepare(an, &a, j->prep);
+    if (rc) {
+        j->rc = rc;
+        j->reason = rc == KB_ETOOBIG ? "too big" : "analysis failed";
+        snprintf(j->detail, sizeof j->detail, "%s", kb_strerror(rc));
+    }
+}
+
+static void *worker(void *arg)
+{
+    pipeline *pl = arg;
+    kb_cleaner *cl = kb_cleaner_new(NULL);
+    kb_analyzer_options ao = {pl->stemmer};
+    kb_analyzer *an = kb_analyzer_new(&ao);
+    pthread_mutex_lock(&pl->mu);
+    for (;;) {
+        while (!pl->stop && pl->seq_prep == pl->seq_read)
+            pthread_cond_wait(&pl->cv_work, &pl->mu);
+        if (pl->seq_prep == pl->seq_read && pl->stop) break;
+        job *j = &pl->jobs[pl->seq_prep % pl->n_jobs];
+        pl->seq_prep++;
+        pthread_mutex_unlock(&pl->mu);
+        if (cl && an) {
+            prepare_job(j, cl, an);
+        } else {
+            j->rc = KB_ENOMEM;
+            j->reason = "out of memory";
+        }
+        pthread_mutex_lock(&pl->mu);
+        j->state = SLOT_DONE;
+        pthread_cond_broadcast(&pl->cv_done);
+    }
+    pthread_mutex_unlock(&pl->mu);
+    kb_cleaner_free(cl);
+    kb_analyzer_free(an);
+    return NULL;
+}
+
+typedef struct counts {
+    uint64_t added, replaced, rejected, commits, docs_since_commit;
+    uint64_t text_bytes;
+    const char *reasons[MAX_REASONS];
+    uint64_t reason_n[MAX_REASONS];
+    size_t n_reasons;
+} counts;
+
+static void reject(counts *c, const char *reason, const char *file, uint64_t line,
+                   const char *detail)
+{
+    c->rejected++;
+    size_t i = 0;
+    while (i < c->n_reasons && strcmp(c->reasons[i], reason))
+        i++;
+    if (i == c->n_reasons && c->n_reasons < MAX_REASONS) c->reasons[c->n_reasons++] = reason;
+    if (i < MAX_REASONS) c->reason_n[i]++;
+    if (c->rejected <= MAX_REJECT_LINES) {
+        if (file)
+            cli_error("%s:%llu: rejected (%s)%s%s", file, (unsigned long long)line, reason,
+                      detail && *detail ? ": " : "", detail ? detail : "");
+        else
+            cli_error("rejected (%s)%s%s", reason, detail && *detail ? ": " : "",
+                      detail ? detail : "");
+    }
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Total bytes of uncompressed inputs (for the ETA); 0 when any input is compressed, stdin or a
+ * directory. */
+static uint64_t input_total(char **paths, size_t n)
+{
+    uint64_t t = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        size_t l = strlen(paths[i]);
+        if (!strcmp(paths[i], "-") || stat(paths[i], &st) || !S_ISREG(st.st_mode) ||
+            (l > 3 && !strcmp(paths[i] + l - 3, ".gz")) ||
+            (l > 4 && !strcmp(paths[i] + l - 4, ".zst")))
+            return 0;
+        t += (uint64_t)st.st_size;
+    }
+    return t;
+}
+
+static void progress(const counts *c, uint64_t in_bytes, uint64_t total, double t0, int final)
+{
+    double el = now_s() - t0;
+    if (el <= 0) el = 1e-9;
+    uint64_t docs = c->added + c->replaced;
+    fprintf(stderr, "\r%llu docs  %.0f docs/s  %.1f MB/s", (unsigned long long)docs, docs / el,
+            c->text_bytes / 1e6 / el);
+    if (total && in_bytes && !final) {
+        double rate = in_bytes / el;
+        double left = in_bytes < total ? (total - in_bytes) / rate : 0;
+        int pct = (int)(100.0 * in_bytes / total);
+        fprintf(stderr, "  [%3d%%]  ETA %dm%02ds", pct > 100 ? 100 : pct, (int)left / 60,
+                (int)left % 60);
+    }
+    fputs(final ? "\033[K\n" : "\033[K", stderr);
+    fflush(stderr);
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: khabar index --index DIR [OPTIONS] [FILE|DIR|-]...\n"
+          "\n"
+          "Reads, cleans, analyzes and indexes news articles in one pass. An article whose id\n"
+          "is already in the index replaces it. Commits every --batch documents and at the end.\n"
+          "\n"
+          "options:\n"
+          "  --index DIR            the index directory (created when missing)\n"
+          "  --batch N              documents per commit (default 10000)\n"
+          "  --threads N            analysis threads (default: the number of CPUs)\n"
+          "  --stemmer NAME         light, snowball or none (new indexes only; default light)\n"
+          "  --format F             auto, text, jsonl, doc or html (default auto)\n"
+          "  --encoding ENC         input encoding (default: detected)\n"
+          "  --id-field, --title-field, --body-field, --url-field, --source-field,\n"
+          "  --date-field NAME      JSONL field names\n"
+          "  --sync                 fsync each commit (survives power loss, slower)\n"
+          "  --log-commits          print \"committed: batch=K docs=N last=ID\" after each commit\n"
+          "  --progress / --no-progress   force the progress line on or off (default: on a TTY)\n"
+          "  -q, --quiet            no summary\n",
+          f);
+}
+
+static int parse_format(const char *s, kb_format *f)
+{
+    const char *names[] = {"auto", "text", "jsonl", "doc", "html"};
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(s, names[i])) {
+            *f = (kb_format)i;
+            return 0;
+        }
+    return -1;
+}
 
 int cmd_index(int argc, char **argv)
 {
-    (void)argc;
-    cli_error("%s: not implemented yet", argv[0]);
-    return CLI_FAILED;
+    const char *dir = NULL;
+    long batch = DEFAULT_BATCH, threads = sysconf(_SC_NPROCESSORS_ONLN);
+    int quiet = 0, log_commits = 0, show_progress = isatty(2);
+    kb_index_options io = {0};
+    kb_reader_options ro = {0};
+    char **paths = calloc((size_t)argc + 1, sizeof *paths);
+    size_t n_paths = 0;
+    if (!paths) return CLI_FAILED;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = !strcmp(a, "--index") || !strcmp(a, "--batch") || !strcmp(a, "--threads") ||
+                    !strcmp(a, "--stemmer") || !strcmp(a, "--format") || !strcmp(a, "--encoding") ||
+                    !strcmp(a, "--id-field") || !strcmp(a, "--title-field") ||
+                    !strcmp(a, "--body-field") || !strcmp(a, "--url-field") ||
+                    !strcmp(a, "--source-field") || !strcmp(a, "--date-field");
+        if (takes && !v) {
+            cli_error("index: %s needs an argument", a);
+            free(paths);
+            return CLI_USAGE;
+        }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            free(paths);
+            return CLI_OK;
+        } else if (!strcmp(a, "--index")) {
+            dir = v;
+        } else if (!strcmp(a, "--batch")) {
+            batch = atol(v);
+        } else if (!strcmp(a, "--threads")) {
+            threads = atol(v);
+        } else if (!strcmp(a, "--stemmer")) {
+            if (kb_stemmer_parse(v, &io.stemmer)) {
+                cli_error("index: unknown stemmer '%s' (light, snowball, none)", v);
+                free(paths);
+                return CLI_USAGE;
+            }
+        } else if (!strcmp(a, "--format")) {
+            if (parse_format(v, &ro.format)) {
+                cli_error("index: unknown format '%s'", v);
+                free(paths);
+                return CLI_USAGE;
+            }
+        } else if (!strcmp(a, "--encoding")) {
+            ro.encoding = v;
+        } else if (!strcmp(a, "--id-field")) {
+            ro.id_field = v;
+        } else if (!strcmp(a, "--title-field")) {
+            ro.title_field = v;
+        } else if (!strcmp(a, "--body-field")) {
+            ro.body_field = v;
+        } else if (!strcmp(a, "--url-field")) {
+            ro.url_field = v;
+        } else if (!strcmp(a, "--source-field")) {
+            ro.source_field = v;
+        } else if (!strcmp(a, "--date-field")) {
+            ro.date_field = v;
+        } else if (!strcmp(a, "--sync")) {
+            io.sync_full = 1;
+        } else if (!strcmp(a, "--log-commits")) {
+            log_commits = 1;
+        } else if (!strcmp(a, "--progress")) {
+            show_progress = 1;
+        } else if (!strcmp(a, "--no-progress")) {
+            show_progress = 0;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            quiet = 1;
+            show_progress = 0;
+        } else if (a[0] == '-' && a[1]) {
+            cli_error("index: unknown option '%s' (see khabar index --help)", a);
+            free(paths);
+            return CLI_USAGE;
+        } else {
+            paths[n_paths++] = (char *)a;
+            continue;
+        }
+        if (takes) i++;
+    }
+    if (!dir || batch < 1 || threads < 0) {
+        cli_error("index: %s", !dir ? "--index DIR is required" : "bad --batch or --threads");
+        usage(stderr);
+        free(paths);
+        return CLI_USAGE;
+    }
+    if (threads > MAX_WORKERS) threads = MAX_WORKERS;
+    if (!n_paths) paths[n_paths++] = "-";
+
+    kb_index *ix = NULL;
+    int rc = kb_index_open(dir, &io, &ix);
+    if (rc) {
+        cli_error("index: %s: %s", dir, kb_strerror(rc));
+        free(paths);
+        return CLI_FAILED;
+    }
+    kb_index_stats ist;
+    kb_index_stats_get(ix, &ist);
+    kb_reader *rd = kb_reader_open((const char *const *)paths, n_paths, &ro);
+    pipeline pl;
+    memset(&pl, 0, sizeof pl);
+    pl.stemmer = ist.stemmer;
+    pl.n_jobs = (uint64_t)(threads ? threads : 1) * SLOTS_PER_WORKER;
+    pl.jobs = calloc(pl.n_jobs, sizeof *pl.jobs);
+    int ok = rd && pl.jobs;
+    for (uint64_t i = 0; ok && i < pl.n_jobs; i++)
+        ok = (pl.jobs[i].prep = kb_prepared_new()) != NULL;
+    pthread_t tids[MAX_WORKERS];
+    long n_started = 0;
+    pthread_mutex_init(&pl.mu, NULL);
+    pthread_cond_init(&pl.cv_work, NULL);
+    pthread_cond_init(&pl.cv_done, NULL);
+    for (long t = 0; ok && t < threads; t++)
+        if (pthread_create(&tids[t], NULL, worker, &pl) == 0) n_started++;
+    /* Without threads (--threads 0) the main thread prepares too. */
+    kb_cleaner *own_cl = n_started ? NULL : kb_cleaner_new(NULL);
+    kb_analyzer_options ao = {ist.stemmer};
+    kb_analyzer *own_an = n_started ? NULL : kb_analyzer_new(&ao);
+    if (!n_started && (!own_cl || !own_an)) ok = 0;
+
+    counts c;
+    memset(&c, 0, sizeof c);
+    double t0 = now_s(), last_draw = 0;
+    uint64_t total = show_progress ? input_total(paths, n_paths) : 0;
+    int input_done = !ok, failed = !ok;
+    char last_id[256] = "";
+    if (!ok) cli_error("index: out of memory");
+    while (!failed) {
+        /* Fill free slots with records. */
+        pthread_mutex_lock(&pl.mu);
+        while (!input_done && pl.seq_read - pl.seq_write < pl.n_jobs) {
+            job *j = &pl.jobs[pl.seq_read % pl.n_jobs];
+            pthread_mutex_unlock(&pl.mu);
+            kb_record rec;
+            int r = kb_reader_next(rd, &rec);
+            if (r == 0) {
+                input_done = 1;
+            } else if (r < 0) {
+                reject(&c, r == KB_ENOMEM ? "out of memory" : "unreadable", NULL, 0,
+                       kb_reader_errmsg(rd));
+                if (r == KB_ENOMEM) input_done = failed = 1;
+            } else if (copy_record(j, &rec)) {
+                cli_error("index: out of memory");
+                input_done = failed = 1;
+            }
+            pthread_mutex_lock(&pl.mu);
+            if (r > 0 && !failed) {
+                j->state = SLOT_FILLED;
+                pl.seq_read++;
+                pthread_cond_signal(&pl.cv_work);
+            }
+        }
+        if (pl.seq_write == pl.seq_read) {
+            pthread_mutex_unlock(&pl.mu);
+            if (input_done) break;
+            continue;
+        }
+        job *j = &pl.jobs[pl.seq_write % pl.n_jobs];
+        if (!n_started && j->state == SLOT_FILLED) {
+            pl.seq_prep++;
+            pthread_mutex_unlock(&pl.mu);
+            prepare_job(j, own_cl, own_an);
+            pthread_mutex_lock(&pl.mu);
+            j->state = SLOT_DONE;
+        }
+        while (j->state != SLOT_DONE)
+            pthread_cond_wait(&pl.cv_done, &pl.mu);
+        pthread_mutex_unlock(&pl.mu);
+
+        /* The writer's half, in input order. */
+        if (j->rc) {
+            reject(&c, j->reason, j->rec.file, j->rec.line, j->detail);
+        } else {
+            int r = kb_index_add_prepared(ix, j->prep);
+            if (r < 0) {
+                cli_error("index: %s:%llu: %s", j->rec.file, (unsigned long long)j->rec.line,
+                          kb_index_errmsg(ix));
+                failed = 1;
+            } else {
+                if (r == 1)
+                    c.replaced++;
+                else
+                    c.added++;
+                c.text_bytes += kb_prepared_text_bytes(j->prep);
+                c.docs_since_commit++;
+                snprintf(last_id, sizeof last_id, "%.*s", (int)j->rec.id.n, j->rec.id.p);
+            }
+        }
+        pthread_mutex_lock(&pl.mu);
+        j->state = SLOT_FREE;
+        pl.seq_write++;
+        pthread_mutex_unlock(&pl.mu);
+
+        if (!failed && c.docs_since_commit >= (uint64_t)batch) {
+            rc = kb_index_commit(ix);
+            if (rc) {
+                cli_error("index: commit failed: %s", kb_index_errmsg(ix));
+                failed = 1;
+            } else {
+                c.commits++;
+                c.docs_since_commit = 0;
+                if (log_commits) {
+                    fprintf(stderr, "committed: batch=%llu docs=%llu last=%s\n",
+                            (unsigned long long)c.commits,
+                            (unsigned long long)(c.added + c.replaced), last_id);
+                    fflush(stderr);
+                }
+            }
+        }
+        if (show_progress && now_s() - last_draw > 0.25) {
+            kb_reader_stats rs;
+            kb_reader_stats_get(rd, &rs);
+            progress(&c, rs.bytes, total, t0, 0);
+            last_draw = now_s();
+        }
+    }
+    /* Stop the workers. */
+    pthread_mutex_lock(&pl.mu);
+    pl.stop = 1;
+    pl.seq_read = pl.seq_prep; /* nothing more to prepare */
+    pthread_cond_broadcast(&pl.cv_work);
+    pthread_mutex_unlock(&pl.mu);
+    for (long t = 0; t < n_started; t++)
+        pthread_join(tids[t], NULL);
+    if (!failed && c.docs_since_commit) {
+        rc = kb_index_commit(ix);
+        if (rc) {
+            cli_error("index: commit failed: %s", kb_index_errmsg(ix));
+            failed = 1;
+        } else {
+            c.commits++;
+            if (log_commits) {
+                fprintf(stderr, "committed: batch=%llu docs=%llu last=%s\n",
+                        (unsigned long long)c.commits, (unsigned long long)(c.added + c.replaced),
+                        last_id);
+                fflush(stderr);
+            }
+        }
+    }
+    if (show_progress) progress(&c, 0, 0, t0, 1);
+    double el = now_s() - t0;
+    if (!quiet) {
+        printf("added %llu, replaced %llu, rejected %llu", (unsigned long long)c.added,
+               (unsigned long long)c.replaced, (unsigned long long)c.rejected);
+        for (size_t i = 0; i < c.n_reasons; i++)
+            printf("%s%s: %llu", i ? ", " : " (", c.reasons[i], (unsigned long long)c.reason_n[i]);
+        printf("%s\n", c.n_reasons ? ")" : "");
+        printf("%.1f MB of text in %.2f s (%.1f MB/s), %llu commit%s\n", c.text_bytes / 1e6, el,
+               el > 0 ? c.text_bytes / 1e6 / el : 0.0, (unsigned long long)c.commits,
+               c.commits == 1 ? "" : "s");
+    }
+    for (uint64_t i = 0; pl.jobs && i < pl.n_jobs; i++) {
+        kb_prepared_free(pl.jobs[i].prep);
+        free(pl.jobs[i].buf.p);
+        free(pl.jobs[i].file);
+    }
+    free(pl.jobs);
+    pthread_mutex_destroy(&pl.mu);
+    pthread_cond_destroy(&pl.cv_work);
+    pthread_cond_destroy(&pl.cv_done);
+    kb_cleaner_free(own_cl);
+    kb_analyzer_free(own_an);
+    kb_reader_close(rd);
+    kb_index_close(ix);
+    free(paths);
+    return failed ? CLI_FAILED : c.rejected ? CLI_FAILED : CLI_OK;
 }

@@ -571,6 +571,20 @@ static void drop(line *l, const char *reason)
     l->reason = reason;
 }
 
+/* The source a record's lines are counted under: its source field, else its file's directory. */
+static const char *source_of(const kb_record *rec, size_t *n)
+{
+    if (rec->source.n) {
+        *n = rec->source.n;
+        return rec->source.p;
+    }
+    /* no source field: the directory of the file stands for the site */
+    const char *f = rec->file ? rec->file : "";
+    const char *slash = strrchr(f, '/');
+    *n = slash ? (size_t)(slash - f) : 0;
+    return f;
+}
+
 /* Decides the kind of every line. title/n_title: the record's own title (tidied), if any. */
 static void classify(kb_cleaner *c, const kb_record *rec, const char *title, size_t n_title)
 {
@@ -584,8 +598,8 @@ static void classify(kb_cleaner *c, const kb_record *rec, const char *title, siz
         return;
     }
     /* 1. line-level boilerplate */
-    const char *src = rec->source.p;
-    size_t n_src = rec->source.n;
+    size_t n_src;
+    const char *src = source_of(rec, &n_src);
     uint32_t min_docs = c->opts.source_min_docs ? c->opts.source_min_docs : 5;
     double min_share = c->opts.source_min_share > 0 ? c->opts.source_min_share : 0.002;
     for (size_t i = 0; i < n; i++) {
@@ -889,19 +903,6 @@ static int prepare(kb_cleaner *c, const kb_record *rec, int *is_html)
         rc = add_line(c, c->html.text.p + c->html.lines[i].off, c->html.lines[i].len,
                       c->html.lines[i].hint);
     return rc;
-}
-
-static const char *source_of(const kb_record *rec, size_t *n)
-{
-    if (rec->source.n) {
-        *n = rec->source.n;
-        return rec->source.p;
-    }
-    /* no source field: the directory of the file stands for the site */
-    const char *f = rec->file ? rec->file : "";
-    const char *slash = strrchr(f, '/');
-    *n = slash ? (size_t)(slash - f) : 0;
-    return f;
 }
 
 int kb_cleaner_learn(kb_cleaner *c, const kb_record *rec)

@@ -7,9 +7,10 @@
  * layout field by field; in short:
  *
  *   u32 LE   checksum: the low 32 bits of XXH3-64 over everything after it
- *   varint   n (postings), flags (bit 0: positions present)
+ *   varint   n << 2 | flags (bit 0: positions present; bit 1: small block, n < 16)
  *   varint   first docid, last - first
- *   varint   max tf per field (3), min field length per field (3)       — for dynamic pruning
+ *   varint   max tf per field (3), min field length per field (3)       — for dynamic pruning;
+ *            absent in small blocks (max tf is then read off the tfs, min length is 0)
  *   bits     6-bit width w, then n-1 docid gaps minus one in w bits each  (delta + bit-packing)
  *            per field: 6-bit width, then n tfs in that width
  *            with positions: 5-bit Rice parameter k, then every position gap (the first of a
@@ -27,6 +28,12 @@
 /* Rice codes: a quotient of this many one-bits means "escape: a raw 32-bit value follows", so a
  * pathological gap costs 56 bits instead of thousands of unary bits. */
 #define RICE_ESCAPE 24
+/* Blocks with fewer postings than this leave max tf and min length out of the header: most
+ * terms have a posting or two, and 6 header bytes would be a third of their block. */
+#define KB_SMALL_BLOCK 16
+/* The first header varint is n << 2 | flags. */
+#define FLAG_POS 1   /* positions present (FORM terms) */
+#define FLAG_SMALL 2 /* header without max tf / min len */
 
 /* ---- bit writer ------------------------------------------------------------------------------ */
 
@@ -181,18 +188,20 @@ void kb__block_encode(kb_buf *out, const kb__posting_in *in, uint32_t n, int wit
 {
     size_t start = out->n;
     kb__buf_append(out, "\0\0\0\0", 4);
-    kb__varint_put(out, n);
-    kb__varint_put(out, with_pos ? 1 : 0);
+    int small = n < KB_SMALL_BLOCK;
+    kb__varint_put(out, (uint64_t)n << 2 | (small ? FLAG_SMALL : 0) | (with_pos ? FLAG_POS : 0));
     kb__varint_put(out, in[0].doc);
     kb__varint_put(out, in[n - 1].doc - in[0].doc);
     uint32_t max_tf[KB_N_FIELDS] = {0};
     for (uint32_t i = 0; i < n; i++)
         for (int f = 0; f < KB_N_FIELDS; f++)
             max_tf[f] = KB_MAX(max_tf[f], in[i].tf[f]);
-    for (int f = 0; f < KB_N_FIELDS; f++)
-        kb__varint_put(out, max_tf[f]);
-    for (int f = 0; f < KB_N_FIELDS; f++)
-        kb__varint_put(out, min_len[f]);
+    if (!small) {
+        for (int f = 0; f < KB_N_FIELDS; f++)
+            kb__varint_put(out, max_tf[f]);
+        for (int f = 0; f < KB_N_FIELDS; f++)
+            kb__varint_put(out, min_len[f]);
+    }
 
     bitw w = {out, 0, 0};
     uint32_t maxgap = 0;
@@ -249,26 +258,50 @@ void kb__block_encode(kb_buf *out, const kb__posting_in *in, uint32_t n, int wit
 /* Reads the header; *hdr_end gets the offset of the bit stream. Checksum verified here. */
 static int read_head(const unsigned char *b, size_t n, kb__block_head *h, size_t *hdr_end)
 {
-    if (n < 4 + 10 || n > KB_BLOCK_MAX_BYTES) return KB_ECORRUPT;
+    if (n < 4 + 3 || n > KB_BLOCK_MAX_BYTES) /* checksum, n|flags, first, span */
+        return KB_ECORRUPT;
     uint32_t want =
         (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
     if (block_checksum(b + 4, n - 4) != want) return KB_ECORRUPT;
     size_t i = 4;
     int bad = 0;
-    h->n = get_varint32(b, n, &i, &bad);
-    uint32_t flags = get_varint32(b, n, &i, &bad);
+    uint32_t nf = get_varint32(b, n, &i, &bad);
+    h->n = nf >> 2;
+    int small = (nf & FLAG_SMALL) != 0;
+    h->with_pos = (nf & FLAG_POS) != 0;
     h->first = get_varint32(b, n, &i, &bad);
     uint32_t span = get_varint32(b, n, &i, &bad);
-    for (int f = 0; f < KB_N_FIELDS; f++)
-        h->max_tf[f] = get_varint32(b, n, &i, &bad);
-    for (int f = 0; f < KB_N_FIELDS; f++)
-        h->min_len[f] = get_varint32(b, n, &i, &bad);
-    if (bad || h->n == 0 || h->n > KB_BLOCK_MAX || flags > 1 || h->first == 0 ||
-        span > KB_DOC_END - 1 - h->first || (h->n == 1 && span != 0) || span < h->n - 1)
+    memset(h->max_tf, 0, sizeof h->max_tf);
+    memset(h->min_len, 0, sizeof h->min_len);
+    if (!small) {
+        for (int f = 0; f < KB_N_FIELDS; f++)
+            h->max_tf[f] = get_varint32(b, n, &i, &bad);
+        for (int f = 0; f < KB_N_FIELDS; f++)
+            h->min_len[f] = get_varint32(b, n, &i, &bad);
+    }
+    if (bad || h->n == 0 || h->n > KB_BLOCK_MAX || small != (h->n < KB_SMALL_BLOCK) ||
+        h->first == 0 || span > KB_DOC_END - 1 - h->first || (h->n == 1 && span != 0) ||
+        span < h->n - 1)
         return KB_ECORRUPT;
     h->last = h->first + span;
-    h->with_pos = (int)flags;
     *hdr_end = i;
+    if (small) {
+        /* A small block leaves its maxima out of the header: read them off its tfs (at most
+         * KB_SMALL_BLOCK - 1 postings, cheap). min_len stays 0, a valid lower bound. */
+        bitr r = {b + i, (n - i) * 8, 0};
+        unsigned wd = br_get(&r, 6);
+        if (wd > 32) return KB_ECORRUPT;
+        r.pos += (size_t)(h->n - 1) * wd;
+        for (int f = 0; f < KB_N_FIELDS; f++) {
+            unsigned wf = br_get(&r, 6);
+            if (wf > 32) return KB_ECORRUPT;
+            for (uint32_t k = 0; k < h->n; k++) {
+                uint32_t tf = br_get(&r, wf);
+                h->max_tf[f] = KB_MAX(h->max_tf[f], tf);
+            }
+        }
+        if (br_overrun(&r)) return KB_ECORRUPT;
+    }
     return 0;
 }
 

@@ -242,8 +242,9 @@ static void test_damage(void)
     sqlite3 *h;
     CHECK_INT(sqlite3_open(db, &h), SQLITE_OK);
     CHECK_INT(sqlite3_exec(h,
-                           "UPDATE blocks SET data = substr(data,1,8) || x'00' ||"
-                           " substr(data,10) WHERE k = (SELECT min(k) FROM blocks)",
+                           "UPDATE blocks SET data = substr(data,1,8) || CASE WHEN substr(data,9,1) ="
+                           " x'00' THEN x'01' ELSE x'00' END || substr(data,10)"
+                           " WHERE k = (SELECT min(k) FROM blocks)",
                            NULL, NULL, NULL),
               SQLITE_OK);
     sqlite3_close(h);

@@ -80,7 +80,7 @@ static void test_round_trips(void)
         CHECK_INT(h.n, s->n);
         CHECK_INT(h.first, in[0].doc);
         CHECK_INT(h.last, in[s->n - 1].doc);
-        CHECK_INT(h.min_len[2], 120);
+        CHECK_INT(h.min_len[2], s->n >= 16 ? 120 : 0); /* small blocks keep no minimum */
         int same = 1;
         for (uint32_t i = 0; i < s->n; i++) {
             same &= docs[i] == in[i].doc;

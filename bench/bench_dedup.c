@@ -15,6 +15,8 @@
  * On the sample, the recall of khabar against brute force (pairs at J >= threshold) is printed.
  *
  * --clusters OUT writes "handle<TAB>representative" for every document in a cluster of 2 or more.
+ * --counts OUT writes each document's folded word and distinct shingle counts, one line each (the
+ * truth script compares them with its own fold to show the two folds agree).
  * --pairs OUT writes khabar's verified pairs as "a<TAB>b<TAB>sim<TAB>jaccard|containment" lines,
  * a < b being 0-based record numbers in input order (tests/eval/dedup.sh scores them against
  * scripts/dedup_truth.py). A benchmark prints figures; it asserts nothing.
@@ -97,7 +99,7 @@ static double run_khabar(const doc *docs, size_t n, const kb_dedup_options *o, k
 int main(int argc, char **argv)
 {
     kb_dedup_options o = {0};
-    const char *pairs_path = NULL, *clusters_path = NULL;
+    const char *pairs_path = NULL, *clusters_path = NULL, *counts_path = NULL;
     size_t sample = 2000, limit = SIZE_MAX;
     int repeat = 3;
     const char *paths[64];
@@ -108,6 +110,8 @@ int main(int argc, char **argv)
             pairs_path = v, i++;
         else if (!strcmp(a, "--clusters") && v)
             clusters_path = v, i++;
+        else if (!strcmp(a, "--counts") && v)
+            counts_path = v, i++;
         else if (!strcmp(a, "--threshold") && v)
             o.threshold = atof(v), i++;
         else if (!strcmp(a, "--bands") && v)
@@ -161,7 +165,12 @@ int main(int argc, char **argv)
         bytes += rec.title.n + rec.body.n;
         n++;
     }
+    kb_reader_stats rs;
+    kb_reader_stats_get(r, &rs);
     kb_reader_close(r);
+    if (rs.errors)
+        fprintf(stderr, "warning: %llu unreadable records: record numbers shift\n",
+                (unsigned long long)rs.errors);
     printf("documents %zu, %.1f MB of title+text, avg %.0f bytes\n", n, bytes / 1e6,
            n ? (double)bytes / n : 0.0);
 
@@ -179,6 +188,7 @@ int main(int argc, char **argv)
     kb__dedup_work w;
     kb__dedup_work_init(&w);
     uint64_t total_shingles = 0;
+    FILE *counts = counts_path ? fopen(counts_path, "w") : NULL;
     for (int k = 0; k < repeat; k++) {
         double t0 = now();
         total_shingles = 0;
@@ -189,9 +199,13 @@ int main(int argc, char **argv)
             kb__dedup_feed(&w, docs[i].body, docs[i].body_n);
             kb__dedup_finish(&w, o.shingle, &sig);
             total_shingles += sig.n_shingles;
+            if (counts && k == 0)
+                fprintf(counts, "%u\t%u\n", sig.n_words, sig.n_shingles);
         }
         t[k] = now() - t0;
     }
+    if (counts)
+        fclose(counts);
     double ts = median(t, repeat);
     printf("%-34s %10.0f docs/s  %7.1f MB/s  (median of %d, %.3f s)\n", "signature only", n / ts,
            bytes / ts / 1e6, repeat, ts);

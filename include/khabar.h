@@ -812,6 +812,24 @@ typedef struct kb_dedup_pair {
 /** Fills *out with pair i (0 .. kb_dedup_pair_count()-1). 0, or KB_ENOTFOUND past the end. */
 KB_API int kb_dedup_pair_get(const kb_dedup *d, size_t i, kb_dedup_pair *out);
 
+/** A member of a duplicate cluster stored in an index (kb_index_dups()). */
+typedef struct kb_dups_member {
+    kb_slice id, source, date, url;
+    double similarity; /* estimated Jaccard with the representative; 1 for it and exact copies */
+    int64_t docid;     /* the index's internal document number */
+} kb_dups_member;
+
+/** Receives one cluster: members[0] is the representative. Slices are valid during the call.
+ * Return non-zero to stop the listing. */
+typedef int (*kb_dups_fn)(void *ctx, const kb_dups_member *members, size_t n);
+
+/**
+ * Lists the duplicate clusters of an index, largest first. The index links documents at its own
+ * threshold (0.7); a higher threshold (up to 1) lists the clusters that hold at that similarity.
+ * Returns 0, or KB_EIO / KB_ECORRUPT / KB_ENOMEM / KB_EVERSION.
+ */
+KB_API int kb_index_dups(kb_index *ix, double threshold, kb_dups_fn fn, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

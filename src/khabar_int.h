@@ -149,8 +149,10 @@ void kb__tok_init(kb__tokenizer *t, const char *s, size_t n);
 int kb__tok_next(kb__tokenizer *t, kb__rawtok *tok);
 
 /* The light stemmer, on a normalized Arabic word w[0..n) (UTF-8, two bytes per letter).
- * hamza_mask as from kb__normalize_token. Writes the stem to out (room for n + 1 bytes) and
- * returns its length. Words it cannot handle (mixed scripts) are copied unchanged. */
+ * hamza_mask as from kb__normalize_token. Writes the stem to out (room for n + KB_STEM_SLACK
+ * bytes) and returns its length. Words it cannot handle (mixed scripts) are copied unchanged. */
+/* An exception's stem may be a little longer than its word (لله → الله). */
+#define KB_STEM_SLACK 16
 size_t kb__stem_light(const char *w, size_t n, uint32_t hamza_mask, char *out);
 
 /* Hash sets of words for the analyzer's lists (stopwords.c). words[i * stride] is entry i
@@ -673,5 +675,18 @@ double kb__dedup_jaccard_exact(const uint32_t *a, size_t na, const uint32_t *b, 
 /* 1 when a and b are duplicates; *sim is their Jaccard (exact when both sets are given). */
 int kb__dedup_verify(const kb__dedup_params *p, const kb__dedup_sig *a, const uint32_t *sa,
                      const kb__dedup_sig *b, const uint32_t *sb, double *sim);
+
+/* dedup_store.c: the index's hooks (called inside its write transaction; tables dedup_*) and the
+ * readers' queries. All return 0 or a negative KB_E* code. */
+struct sqlite3;
+int kb__dedup_on_add(struct sqlite3 *db, int64_t docid, const kb_article *a);
+int kb__dedup_on_delete(struct sqlite3 *db, int64_t docid);
+/* The representative of docid's cluster and the cluster's size (docid and 1 when alone or
+ * unknown). For search: collapse hits with the same rep into the best one, "similar: size-1". */
+int kb__dedup_cluster_of(struct sqlite3 *db, int64_t docid, int64_t *rep, uint32_t *size);
+/* The docids of rep's cluster in docid order: up to cap into out, *n_out = the full count. */
+int kb__dedup_cluster_members(struct sqlite3 *db, int64_t rep, int64_t *out, uint32_t cap,
+                              uint32_t *n_out);
+int kb__dedup_list(struct sqlite3 *db, double threshold, kb_dups_fn fn, void *ctx);
 
 #endif /* KHABAR_INT_H */

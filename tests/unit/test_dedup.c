@@ -15,8 +15,10 @@
 #include "khabar_int.h"
 
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
@@ -500,6 +502,146 @@ static void test_property(void)
     }
 }
 
+/* ---- the index's tables (dedup_store.c) ---------------------------------------------------- */
+
+static kb_article article_of(const char *id, const char *date, const kb_buf *text, kb_block *blk)
+{
+    kb_article a;
+    memset(&a, 0, sizeof a);
+    a.id = S(id);
+    a.date = S(date);
+    a.source = S("src");
+    blk->type = KB_BLOCK_PARAGRAPH;
+    blk->text = (kb_slice){text->p, text->n};
+    a.blocks = blk;
+    a.n_blocks = 1;
+    return a;
+}
+
+static int64_t rep_of(sqlite3 *db, int64_t docid)
+{
+    int64_t rep;
+    uint32_t size;
+    if (kb__dedup_cluster_of(db, docid, &rep, &size)) return -1;
+    return rep;
+}
+
+/*
+ * The same property against the tables: random adds (each with a new docid, as the index gives),
+ * deletes and re-adds; at checkpoints the representative of every live document must equal the
+ * one in a fresh database where only the live documents were added.
+ */
+static void test_store_property(void)
+{
+    kb_buf texts[P_DOCS];
+    for (int i = 0; i < P_DOCS; i++) {
+        kb__buf_init(&texts[i], 0);
+        property_doc(&texts[i], i);
+    }
+    for (uint64_t seed = 11; seed <= 13; seed++) {
+        sqlite3 *db;
+        CHECK_INT(sqlite3_open(":memory:", &db), SQLITE_OK);
+        int64_t docid_of[P_DOCS], next_docid = 1;
+        for (int i = 0; i < P_DOCS; i++)
+            docid_of[i] = 0;
+        rng_state = seed;
+        int mismatches = 0, together = 0, checks = 0;
+        for (int step = 0; step < 240; step++) {
+            int i = (int)(rnd() % P_DOCS);
+            char id[16], date[16];
+            snprintf(id, sizeof id, "d%02d", i);
+            snprintf(date, sizeof date, "2015-07-%02d", 1 + i % 28);
+            kb_block blk;
+            if (!docid_of[i]) {
+                kb_article a = article_of(id, i % 5 ? date : "", &texts[i], &blk);
+                docid_of[i] = next_docid++;
+                CHECK_INT(kb__dedup_on_add(db, docid_of[i], &a), 0);
+            } else if (rnd() % 3 == 0) {
+                CHECK_INT(kb__dedup_on_delete(db, docid_of[i]), 0);
+                docid_of[i] = 0;
+            }
+            if (step % 30 != 29) continue;
+            sqlite3 *f;
+            sqlite3_open(":memory:", &f);
+            /* In docid order, as a rebuilt index would add them. */
+            for (int64_t d = 1; d < next_docid; d++)
+                for (int j = 0; j < P_DOCS; j++)
+                    if (docid_of[j] == d) {
+                        snprintf(id, sizeof id, "d%02d", j);
+                        snprintf(date, sizeof date, "2015-07-%02d", 1 + j % 28);
+                        kb_article a = article_of(id, j % 5 ? date : "", &texts[j], &blk);
+                        kb__dedup_on_add(f, d, &a);
+                    }
+            for (int j = 0; j < P_DOCS; j++) {
+                if (!docid_of[j]) continue;
+                int64_t r1 = rep_of(db, docid_of[j]), r2 = rep_of(f, docid_of[j]);
+                checks++;
+                mismatches += r1 != r2;
+                together += r1 != docid_of[j];
+            }
+            sqlite3_close(f);
+        }
+        if (!CHECK(mismatches == 0))
+            fprintf(stderr, "     seed %llu: %d mismatches\n", (unsigned long long)seed,
+                    mismatches);
+        CHECK(checks > 100);
+        CHECK(together > 10);
+        sqlite3_close(db);
+    }
+    for (int i = 0; i < P_DOCS; i++)
+        kb__buf_free(&texts[i]);
+}
+
+/* Clusters are stored: closing and reopening the database changes nothing. */
+static void test_store_restart(void)
+{
+    char path[] = "/tmp/kb_dedup_test_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    kb_buf a, b, c;
+    kb__buf_init(&a, 0);
+    kb__buf_init(&b, 0);
+    kb__buf_init(&c, 0);
+    story(&a, 70, 200);
+    rng_state = 3;
+    debris_copy(&b, a.p, 63);
+    story(&c, 71, 200);
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    kb_block blk;
+    kb_article x = article_of("a", "2015-08-02", &a, &blk);
+    CHECK_INT(kb__dedup_on_add(db, 1, &x), 0);
+    x = article_of("b", "2015-08-01", &b, &blk);
+    CHECK_INT(kb__dedup_on_add(db, 2, &x), 0);
+    x = article_of("c", "2015-08-01", &c, &blk);
+    CHECK_INT(kb__dedup_on_add(db, 3, &x), 0);
+    CHECK_INT(rep_of(db, 1), 2); /* the earlier date represents */
+    sqlite3_close(db);
+    sqlite3_open(path, &db);
+    CHECK_INT(rep_of(db, 1), 2);
+    CHECK_INT(rep_of(db, 2), 2);
+    CHECK_INT(rep_of(db, 3), 3);
+    int64_t members[4];
+    uint32_t n;
+    CHECK_INT(kb__dedup_cluster_members(db, 2, members, 4, &n), 0);
+    CHECK_INT(n, 2);
+    CHECK_INT(members[0], 1);
+    /* Deleting the representative hands the cluster on. */
+    CHECK_INT(kb__dedup_on_delete(db, 2), 0);
+    CHECK_INT(rep_of(db, 1), 1);
+    CHECK_INT(kb__dedup_on_delete(db, 99), 0); /* unknown: nothing to do */
+    /* A damaged signature is KB_ECORRUPT, not a crash. */
+    sqlite3_exec(db, "UPDATE dedup_docs SET sig = x'00' WHERE docid = 3", NULL, NULL, NULL);
+    x = article_of("d", "", &c, &blk);
+    CHECK_INT(kb__dedup_on_add(db, 4, &x), KB_ECORRUPT);
+    sqlite3_close(db);
+    unlink(path);
+    kb__buf_free(&a);
+    kb__buf_free(&b);
+    kb__buf_free(&c);
+}
+
 int main(void)
 {
     test_fold_table();
@@ -509,5 +651,7 @@ int main(void)
     test_near_copies();
     test_filter();
     test_property();
+    test_store_property();
+    test_store_restart();
     return kbt_summary();
 }

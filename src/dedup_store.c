@@ -1,0 +1,666 @@
+/*
+ * dedup_store.c — duplicate clusters kept in the index's SQLite database.
+ *
+ * The index calls kb__dedup_on_add() / kb__dedup_on_delete() inside its write transaction, so a
+ * document and its duplicate links commit together and a crash loses neither. Search and
+ * `khabar dups` read the clusters back. Signatures and the verification rule are dedup.c's; only
+ * the MinHash estimate is used here (the stored signature is all that is kept per document).
+ *
+ * Tables (all named dedup_*, owned by this module; docs/dedup.md has the details):
+ *
+ *   dedup_meta(key, value)          "version" = KB_DEDUP_STORE_VERSION, and the parameters the
+ *                                   signatures were made with (shingle, bands, rows, threshold).
+ *   dedup_docs(docid, rep, n_words, date, sig)
+ *                                   one row per indexed document; rep is the docid of its
+ *                                   cluster's representative (itself when alone); sig is the
+ *                                   signature: exact hash (8 bytes LE), n_words, n_shingles
+ *                                   (4 bytes LE each), then the 112 MinHash values (4 bytes LE
+ *                                   each): 464 bytes. NULL for a text without words.
+ *   dedup_keys(key, docid)          the LSH band keys and the exact-copy key of each document.
+ *   dedup_pairs(a, b, sim, kind)    verified duplicate pairs, a < b; sim = estimated Jaccard;
+ *                                   kind 1 = Jaccard (or exact), 2 = containment.
+ *
+ * Clusters are connected components of dedup_pairs; a new document's cluster is the union of its
+ * partners' clusters; a deletion re-computes its cluster from the pairs that remain.
+ */
+#include "khabar_int.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Bumped when the tables or the signature change; a mismatch is KB_EVERSION. */
+#define KB_DEDUP_STORE_VERSION 1
+
+/* Candidates examined per added document: past this many, the rest share only band keys with
+ * thousands of documents (empty pages, one-line notices) and add nothing a cluster lacks. */
+#define KB_DEDUP_MAX_CANDIDATES 4096
+
+/* Members of one cluster re-clustered in memory after a deletion or for a listing. */
+#define KB_DEDUP_MAX_CLUSTER 1000000
+
+#define SIG_BYTES (16 + 4 * KB_DEDUP_HASHES)
+
+static const char *SCHEMA =
+    "CREATE TABLE IF NOT EXISTS dedup_meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS dedup_docs(docid INTEGER PRIMARY KEY, rep INTEGER NOT NULL,"
+    " n_words INTEGER NOT NULL, date TEXT, sig BLOB);"
+    "CREATE INDEX IF NOT EXISTS dedup_docs_rep ON dedup_docs(rep);"
+    "CREATE TABLE IF NOT EXISTS dedup_keys(key INTEGER NOT NULL, docid INTEGER NOT NULL,"
+    " PRIMARY KEY(key, docid)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS dedup_pairs(a INTEGER NOT NULL, b INTEGER NOT NULL, sim REAL,"
+    " kind INTEGER, PRIMARY KEY(a, b)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS dedup_pairs_b ON dedup_pairs(b);";
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void sig_encode(const kb__dedup_sig *s, unsigned char *p)
+{
+    put32(p, (uint32_t)s->exact);
+    put32(p + 4, (uint32_t)(s->exact >> 32));
+    put32(p + 8, s->n_words);
+    put32(p + 12, s->n_shingles);
+    for (int j = 0; j < KB_DEDUP_HASHES; j++)
+        put32(p + 16 + 4 * j, s->mh[j]);
+}
+
+/* Decodes a stored signature; KB_ECORRUPT when the blob has the wrong size. */
+static int sig_decode(const void *blob, int n, kb__dedup_sig *s)
+{
+    memset(s, 0, sizeof *s);
+    if (!blob) return 0; /* no words: an empty signature */
+    if (n != SIG_BYTES) return KB_ECORRUPT;
+    const unsigned char *p = blob;
+    s->exact = (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+    s->n_words = get32(p + 8);
+    s->n_shingles = get32(p + 12);
+    for (int j = 0; j < KB_DEDUP_HASHES; j++)
+        s->mh[j] = get32(p + 16 + 4 * j);
+    return s->n_words ? 0 : KB_ECORRUPT;
+}
+
+static int sql_rc(int s)
+{
+    switch (s) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return 0;
+    case SQLITE_NOMEM:
+        return KB_ENOMEM;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return KB_ECORRUPT;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return KB_EBUSY;
+    case SQLITE_READONLY:
+        return KB_EREADONLY;
+    case SQLITE_FULL:
+        return KB_ENOSPC;
+    default:
+        return KB_EIO;
+    }
+}
+
+static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+    return sql_rc(sqlite3_prepare_v2(db, sql, -1, st, NULL));
+}
+
+/* Runs a statement that returns no rows, with up to three integer parameters. */
+static int exec3(sqlite3 *db, const char *sql, int64_t a, int64_t b, int64_t c)
+{
+    sqlite3_stmt *st;
+    int rc = prep(db, sql, &st);
+    if (rc) return rc;
+    int n = sqlite3_bind_parameter_count(st);
+    if (n >= 1) sqlite3_bind_int64(st, 1, a);
+    if (n >= 2) sqlite3_bind_int64(st, 2, b);
+    if (n >= 3) sqlite3_bind_int64(st, 3, c);
+    rc = sql_rc(sqlite3_step(st));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Creates the tables when missing and checks the version and parameters. */
+static int ensure_schema(sqlite3 *db, const kb__dedup_params *p)
+{
+    int rc = sql_rc(sqlite3_exec(db, SCHEMA, NULL, NULL, NULL));
+    if (rc) return rc;
+    sqlite3_stmt *st;
+    rc = prep(db, "SELECT value FROM dedup_meta WHERE key = 'params'", &st);
+    if (rc) return rc;
+    char want[128];
+    snprintf(want, sizeof want, "version=%d shingle=%d hashes=%d bands=%d rows=%d threshold=%.3f",
+             KB_DEDUP_STORE_VERSION, p->shingle, KB_DEDUP_HASHES, p->bands, p->rows, p->threshold);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        const unsigned char *have = sqlite3_column_text(st, 0);
+        rc = have && !strcmp((const char *)have, want) ? 0 : KB_EVERSION;
+        sqlite3_finalize(st);
+        return rc;
+    }
+    sqlite3_finalize(st);
+    if (s != SQLITE_DONE) return sql_rc(s);
+    rc = prep(db, "INSERT INTO dedup_meta(key, value) VALUES ('params', ?)", &st);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, want, -1, SQLITE_TRANSIENT);
+    rc = sql_rc(sqlite3_step(st));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Do the dedup tables exist? (An index made before any add has none: no clusters.) */
+static int have_tables(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    if (prep(db, "SELECT 1 FROM sqlite_master WHERE name = 'dedup_docs'", &st)) return 0;
+    int yes = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return yes;
+}
+
+/* A cluster member loaded into memory. */
+typedef struct member {
+    int64_t docid, rep;
+    uint32_t n_words, parent;
+    char date[40];
+} member;
+
+/* The representative order of dedup.c: earliest date (undated last), longest, smallest docid. */
+static int better(const member *a, const member *b)
+{
+    if (a->date[0] && !b->date[0]) return 1;
+    if (!a->date[0] && b->date[0]) return 0;
+    int c = strcmp(a->date, b->date);
+    if (c) return c < 0;
+    if (a->n_words != b->n_words) return a->n_words > b->n_words;
+    return a->docid < b->docid;
+}
+
+static void member_from_row(sqlite3_stmt *st, member *m)
+{
+    m->docid = sqlite3_column_int64(st, 0);
+    m->rep = sqlite3_column_int64(st, 1);
+    m->n_words = (uint32_t)sqlite3_column_int64(st, 2);
+    const unsigned char *d = sqlite3_column_text(st, 3);
+    snprintf(m->date, sizeof m->date, "%s", d ? (const char *)d : "");
+}
+
+static int load_member(sqlite3 *db, int64_t docid, member *m)
+{
+    sqlite3_stmt *st;
+    int rc = prep(db, "SELECT docid, rep, n_words, date FROM dedup_docs WHERE docid = ?", &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, docid);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW)
+        member_from_row(st, m);
+    else
+        rc = s == SQLITE_DONE ? KB_ENOTFOUND : sql_rc(s);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Loads the members of the cluster whose representative is rep into *out (kb__malloc'd). */
+static int load_cluster(sqlite3 *db, int64_t rep, member **out, uint32_t *n_out)
+{
+    sqlite3_stmt *st;
+    *out = NULL;
+    *n_out = 0;
+    int rc = prep(db, "SELECT docid, rep, n_words, date FROM dedup_docs WHERE rep = ?", &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, rep);
+    uint32_t n = 0, cap = 0;
+    member *m = NULL;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            if (cap >= KB_DEDUP_MAX_CLUSTER) {
+                rc = KB_ETOOBIG;
+                break;
+            }
+            cap = cap ? cap * 2 : 16;
+            member *q = kb__realloc(m, cap * sizeof *m);
+            if (!q) {
+                rc = KB_ENOMEM;
+                break;
+            }
+            m = q;
+        }
+        member_from_row(st, &m[n]);
+        m[n].parent = n;
+        n++;
+    }
+    if (!rc && s != SQLITE_DONE) rc = sql_rc(s);
+    sqlite3_finalize(st);
+    if (rc) {
+        kb__free(m);
+        return rc;
+    }
+    *out = m;
+    *n_out = n;
+    return 0;
+}
+
+static uint32_t find(member *m, uint32_t x)
+{
+    while (m[x].parent != x) {
+        m[x].parent = m[m[x].parent].parent;
+        x = m[x].parent;
+    }
+    return x;
+}
+
+static int cmp_docid(const void *a, const void *b)
+{
+    int64_t x = ((const member *)a)->docid, y = ((const member *)b)->docid;
+    return (x > y) - (x < y);
+}
+
+static uint32_t member_index(const member *m, uint32_t n, int64_t docid)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (m[mid].docid < docid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && m[lo].docid == docid ? lo : UINT32_MAX;
+}
+
+/*
+ * Splits members m[0..n) (sorted by docid) into the connected components of the pairs among them
+ * whose similarity is at least min_sim; afterwards m[i].rep is the docid of i's component's
+ * representative.
+ */
+static int components(sqlite3 *db, member *m, uint32_t n, double min_sim)
+{
+    sqlite3_stmt *st;
+    int rc = prep(db, "SELECT b, sim FROM dedup_pairs WHERE a = ?", &st);
+    if (rc) return rc;
+    for (uint32_t i = 0; i < n; i++)
+        m[i].parent = i;
+    for (uint32_t i = 0; i < n && !rc; i++) {
+        sqlite3_bind_int64(st, 1, m[i].docid);
+        int s;
+        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+            uint32_t j = member_index(m, n, sqlite3_column_int64(st, 0));
+            if (j == UINT32_MAX || sqlite3_column_double(st, 1) < min_sim) continue;
+            uint32_t x = find(m, i), y = find(m, j);
+            if (x != y) m[y].parent = x;
+        }
+        if (s != SQLITE_DONE) rc = sql_rc(s);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    if (rc) return rc;
+    /* The best member of each component: kept at the root's index in a second pass. */
+    uint32_t *best = kb__malloc((size_t)n * sizeof *best);
+    if (!best) return KB_ENOMEM;
+    for (uint32_t i = 0; i < n; i++)
+        best[i] = UINT32_MAX;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t r = find(m, i);
+        if (best[r] == UINT32_MAX || better(&m[i], &m[best[r]])) best[r] = i;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        m[i].rep = m[best[find(m, i)]].docid;
+    kb__free(best);
+    return 0;
+}
+
+/* Reads the signature of docid into *sig; KB_ENOTFOUND when there is no row. */
+static int load_sig(sqlite3_stmt *st, int64_t docid, kb__dedup_sig *sig, member *m)
+{
+    sqlite3_bind_int64(st, 1, docid);
+    int s = sqlite3_step(st), rc;
+    if (s == SQLITE_ROW) {
+        rc = sig_decode(sqlite3_column_blob(st, 4), sqlite3_column_bytes(st, 4), sig);
+        if (m) member_from_row(st, m);
+    } else {
+        rc = s == SQLITE_DONE ? KB_ENOTFOUND : sql_rc(s);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+#define SQL_SIG "SELECT docid, rep, n_words, date, sig FROM dedup_docs WHERE docid = ?"
+
+static int key_rows(sqlite3 *db, const char *sql, const kb__dedup_sig *sig,
+                    const kb__dedup_params *p, int64_t docid)
+{
+    sqlite3_stmt *st;
+    int rc = prep(db, sql, &st);
+    for (int k = 0; !rc && k <= p->bands; k++) {
+        uint64_t key =
+            k < p->bands ? kb__dedup_band_key(sig, k, p->rows) : kb__dedup_exact_key(sig);
+        sqlite3_bind_int64(st, 1, (int64_t)key);
+        sqlite3_bind_int64(st, 2, docid);
+        rc = sql_rc(sqlite3_step(st));
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int kb__dedup_on_add(sqlite3 *db, int64_t docid, const kb_article *a)
+{
+    if (!db || !a) return KB_EINVAL;
+    kb__dedup_params p;
+    kb__dedup_params_default(&p);
+    int rc = ensure_schema(db, &p);
+    if (rc) return rc;
+    kb__dedup_work w;
+    kb__dedup_work_init(&w);
+    kb__dedup_sig sig;
+    rc = kb__dedup_feed_article(&w, a);
+    if (!rc) rc = kb__dedup_finish(&w, p.shingle, &sig);
+    kb__dedup_work_free(&w);
+    if (rc) return rc;
+
+    /* The new document, alone for now. */
+    sqlite3_stmt *st;
+    rc = prep(db,
+              "INSERT OR REPLACE INTO dedup_docs(docid, rep, n_words, date, sig) "
+              "VALUES (?, ?, ?, ?, ?)",
+              &st);
+    if (rc) return rc;
+    unsigned char blob[SIG_BYTES];
+    sig_encode(&sig, blob);
+    sqlite3_bind_int64(st, 1, docid);
+    sqlite3_bind_int64(st, 2, docid);
+    sqlite3_bind_int64(st, 3, sig.n_words);
+    if (a->date.n) sqlite3_bind_text(st, 4, a->date.p, (int)a->date.n, SQLITE_STATIC);
+    if (sig.n_words) sqlite3_bind_blob(st, 5, blob, SIG_BYTES, SQLITE_STATIC);
+    rc = sql_rc(sqlite3_step(st));
+    sqlite3_finalize(st);
+    if (rc || !sig.n_words) return rc;
+
+    /* Candidates: every document sharing a key. */
+    int64_t *cand = NULL;
+    uint32_t n_cand = 0, cap_cand = 0;
+    rc = prep(db, "SELECT docid FROM dedup_keys WHERE key = ?", &st);
+    for (int k = 0; !rc && k <= p.bands && n_cand < KB_DEDUP_MAX_CANDIDATES; k++) {
+        uint64_t key =
+            k < p.bands ? kb__dedup_band_key(&sig, k, p.rows) : kb__dedup_exact_key(&sig);
+        sqlite3_bind_int64(st, 1, (int64_t)key);
+        int s;
+        while ((s = sqlite3_step(st)) == SQLITE_ROW && n_cand < KB_DEDUP_MAX_CANDIDATES) {
+            int64_t c = sqlite3_column_int64(st, 0);
+            uint32_t i = 0;
+            while (i < n_cand && cand[i] != c)
+                i++;
+            if (i < n_cand || c == docid) continue;
+            if (n_cand == cap_cand) {
+                cap_cand = cap_cand ? cap_cand * 2 : 64;
+                int64_t *q = kb__realloc(cand, cap_cand * sizeof *q);
+                if (!q) {
+                    rc = KB_ENOMEM;
+                    break;
+                }
+                cand = q;
+            }
+            cand[n_cand++] = c;
+        }
+        if (!rc && s != SQLITE_DONE && s != SQLITE_ROW) rc = sql_rc(s);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    if (!rc)
+        rc = key_rows(db, "INSERT OR IGNORE INTO dedup_keys(key, docid) VALUES (?, ?)", &sig, &p,
+                      docid);
+
+    /* Verify each candidate; the new document's cluster is the union of its partners'. */
+    member self = {docid, docid, sig.n_words, 0, ""};
+    snprintf(self.date, sizeof self.date, "%.*s", (int)KB_MIN(a->date.n, 39), a->date.p);
+    member best = self;
+    int64_t *reps = NULL;
+    uint32_t n_reps = 0;
+    sqlite3_stmt *ss = NULL, *ins = NULL;
+    if (!rc && n_cand) {
+        reps = kb__malloc(n_cand * sizeof *reps);
+        if (!reps) rc = KB_ENOMEM;
+        if (!rc) rc = prep(db, SQL_SIG, &ss);
+        if (!rc)
+            rc = prep(db, "INSERT OR REPLACE INTO dedup_pairs(a, b, sim, kind) VALUES (?, ?, ?, ?)",
+                      &ins);
+    }
+    for (uint32_t i = 0; !rc && i < n_cand; i++) {
+        kb__dedup_sig cs;
+        member cm;
+        rc = load_sig(ss, cand[i], &cs, &cm);
+        if (rc == KB_ENOTFOUND) { /* a key row without its document: skip it */
+            rc = 0;
+            continue;
+        }
+        if (rc) break;
+        double sim;
+        int kind = kb__dedup_verify(&p, &sig, NULL, &cs, NULL, &sim);
+        if (!kind) continue;
+        sqlite3_bind_int64(ins, 1, KB_MIN(docid, cand[i]));
+        sqlite3_bind_int64(ins, 2, KB_MAX(docid, cand[i]));
+        sqlite3_bind_double(ins, 3, sim);
+        sqlite3_bind_int(ins, 4, kind);
+        rc = sql_rc(sqlite3_step(ins));
+        sqlite3_reset(ins);
+        uint32_t r = 0;
+        while (r < n_reps && reps[r] != cm.rep)
+            r++;
+        if (r == n_reps) {
+            reps[n_reps++] = cm.rep;
+            member rm;
+            if (!rc) rc = cm.rep == cm.docid ? (rm = cm, 0) : load_member(db, cm.rep, &rm);
+            if (!rc && better(&rm, &best)) best = rm;
+        }
+    }
+    sqlite3_finalize(ss);
+    sqlite3_finalize(ins);
+    for (uint32_t r = 0; !rc && r < n_reps; r++)
+        rc = exec3(db, "UPDATE dedup_docs SET rep = ? WHERE rep = ?", best.docid, reps[r], 0);
+    if (!rc && n_reps)
+        rc = exec3(db, "UPDATE dedup_docs SET rep = ? WHERE docid = ?", best.docid, docid, 0);
+    kb__free(reps);
+    kb__free(cand);
+    return rc;
+}
+
+int kb__dedup_on_delete(sqlite3 *db, int64_t docid)
+{
+    if (!db) return KB_EINVAL;
+    if (!have_tables(db)) return 0;
+    kb__dedup_params p;
+    kb__dedup_params_default(&p);
+    sqlite3_stmt *st;
+    int rc = prep(db, SQL_SIG, &st);
+    if (rc) return rc;
+    kb__dedup_sig sig;
+    member self;
+    rc = load_sig(st, docid, &sig, &self);
+    sqlite3_finalize(st);
+    if (rc == KB_ENOTFOUND) return 0; /* never seen: nothing to undo */
+    if (rc && rc != KB_ECORRUPT) return rc;
+    if (!rc && sig.n_words)
+        rc = key_rows(db, "DELETE FROM dedup_keys WHERE key = ? AND docid = ?", &sig, &p, docid);
+    if (!rc) rc = exec3(db, "DELETE FROM dedup_pairs WHERE a = ? OR b = ?", docid, docid, 0);
+    if (!rc) rc = exec3(db, "DELETE FROM dedup_docs WHERE docid = ?", docid, 0, 0);
+    if (rc) return rc;
+    /* Re-cluster what is left of its cluster. */
+    member *m;
+    uint32_t n;
+    rc = load_cluster(db, self.rep, &m, &n);
+    if (rc || !n) return rc;
+    qsort(m, n, sizeof *m, cmp_docid);
+    rc = components(db, m, n, 0.0);
+    for (uint32_t i = 0; !rc && i < n; i++)
+        if (m[i].rep != self.rep)
+            rc =
+                exec3(db, "UPDATE dedup_docs SET rep = ? WHERE docid = ?", m[i].rep, m[i].docid, 0);
+    kb__free(m);
+    return rc;
+}
+
+int kb__dedup_cluster_of(sqlite3 *db, int64_t docid, int64_t *rep, uint32_t *size)
+{
+    *rep = docid;
+    *size = 1;
+    if (!db) return KB_EINVAL;
+    if (!have_tables(db)) return 0;
+    member m;
+    int rc = load_member(db, docid, &m);
+    if (rc == KB_ENOTFOUND) return 0;
+    if (rc) return rc;
+    *rep = m.rep;
+    sqlite3_stmt *st;
+    rc = prep(db, "SELECT count(*) FROM dedup_docs WHERE rep = ?", &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, m.rep);
+    if (sqlite3_step(st) == SQLITE_ROW) *size = (uint32_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+int kb__dedup_cluster_members(sqlite3 *db, int64_t rep, int64_t *out, uint32_t cap, uint32_t *n_out)
+{
+    *n_out = 0;
+    if (!db) return KB_EINVAL;
+    if (!have_tables(db)) return 0;
+    sqlite3_stmt *st;
+    int rc = prep(db, "SELECT docid FROM dedup_docs WHERE rep = ? ORDER BY docid", &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, rep);
+    int s;
+    uint32_t n = 0;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n < cap) out[n] = sqlite3_column_int64(st, 0);
+        n++;
+    }
+    rc = s == SQLITE_DONE ? 0 : sql_rc(s);
+    sqlite3_finalize(st);
+    *n_out = n;
+    return rc;
+}
+
+/*
+ * Lists the clusters of the index: for each stored cluster of two or more, its members are
+ * re-clustered over the pairs of similarity >= threshold (so a threshold above the index's own
+ * splits loose clusters), and each component of two or more is passed to fn with its
+ * representative first. Members are described from the index's docs and sources tables.
+ */
+int kb__dedup_list(sqlite3 *db, double threshold, kb_dups_fn fn, void *ctx)
+{
+    if (!db || !fn) return KB_EINVAL;
+    if (!have_tables(db)) return 0;
+    sqlite3_stmt *reps, *desc, *ss;
+    int rc = prep(db,
+                  "SELECT rep, count(*) AS n FROM dedup_docs GROUP BY rep HAVING n > 1 "
+                  "ORDER BY n DESC, rep",
+                  &reps);
+    if (rc) return rc;
+    rc = prep(db,
+              "SELECT docs.id, sources.name, docs.date, docs.url FROM docs LEFT JOIN sources "
+              "ON sources.sid = docs.sid WHERE docs.docid = ?",
+              &desc);
+    if (rc) {
+        sqlite3_finalize(reps);
+        return rc;
+    }
+    rc = prep(db, SQL_SIG, &ss);
+    kb_buf text;
+    kb__buf_init(&text, 0);
+    kb_dups_member *out = NULL;
+    uint32_t cap_out = 0;
+    int s = SQLITE_DONE;
+    while (!rc && (s = sqlite3_step(reps)) == SQLITE_ROW) {
+        member *m;
+        uint32_t n;
+        rc = load_cluster(db, sqlite3_column_int64(reps, 0), &m, &n);
+        if (rc) break;
+        qsort(m, n, sizeof *m, cmp_docid);
+        rc = components(db, m, n, threshold);
+        if (!rc && n > cap_out) {
+            kb_dups_member *q = kb__realloc(out, n * sizeof *q);
+            if (!q)
+                rc = KB_ENOMEM;
+            else
+                out = q, cap_out = n;
+        }
+        /* Each component: its representative first, then the rest in docid order. */
+        for (uint32_t i = 0; !rc && i < n; i++) {
+            if (m[i].rep != m[i].docid) continue;
+            uint32_t k = 0;
+            kb__buf_reset(&text);
+            kb__dedup_sig rs;
+            rc = load_sig(ss, m[i].docid, &rs, NULL);
+            for (uint32_t j = 0; !rc && j < n; j++) {
+                if (m[j].rep != m[i].docid) continue;
+                uint32_t at = j == i ? 0 : ++k;
+                kb__dedup_sig js;
+                if (j != i) rc = load_sig(ss, m[j].docid, &js, NULL);
+                if (rc) break;
+                out[at].docid = m[j].docid;
+                out[at].similarity = j == i ? 1.0
+                                     : (rs.exact == js.exact && rs.n_words == js.n_words)
+                                         ? 1.0
+                                         : kb__dedup_estimate(&rs, &js);
+                out[at].date = (kb_slice){NULL, 0};
+                /* Describe it: strings go to text, slices are fixed up after. */
+                sqlite3_bind_int64(desc, 1, m[j].docid);
+                size_t base = text.n;
+                size_t len[4] = {0, 0, 0, 0};
+                if (sqlite3_step(desc) == SQLITE_ROW) {
+                    for (int c = 0; c < 4; c++) {
+                        const unsigned char *v = sqlite3_column_text(desc, c);
+                        len[c] = v ? (size_t)sqlite3_column_bytes(desc, c) : 0;
+                        if (v) kb__buf_append(&text, v, len[c]);
+                    }
+                }
+                sqlite3_reset(desc);
+                out[at].id.n = len[0], out[at].source.n = len[1], out[at].date.n = len[2];
+                out[at].url.n = len[3];
+                out[at].id.p = (const char *)(uintptr_t)base;
+            }
+            if (rc) break;
+            rc = text.rc;
+            if (rc || k == 0) continue;
+            for (uint32_t j = 0; j <= k; j++) {
+                size_t base = (size_t)(uintptr_t)out[j].id.p;
+                out[j].id.p = text.p + base;
+                out[j].source.p = out[j].id.p + out[j].id.n;
+                out[j].date.p = out[j].source.p + out[j].source.n;
+                out[j].url.p = out[j].date.p + out[j].date.n;
+            }
+            if (fn(ctx, out, k + 1)) rc = 1;
+        }
+        kb__free(m);
+    }
+    if (!rc && s != SQLITE_DONE && s != SQLITE_ROW) rc = sql_rc(s);
+    sqlite3_finalize(reps);
+    sqlite3_finalize(desc);
+    sqlite3_finalize(ss);
+    kb__buf_free(&text);
+    kb__free(out);
+    return rc == 1 ? 0 : rc;
+}
+
+KB_API int kb_index_dups(kb_index *ix, double threshold, kb_dups_fn fn, void *ctx)
+{
+    if (!ix || !fn) return KB_EINVAL;
+    int rc = kb__index_read_begin(ix);
+    if (rc) return rc;
+    rc = kb__dedup_list(kb__index_db(ix), threshold, fn, ctx);
+    kb__index_read_end(ix);
+    return rc;
+}

@@ -107,7 +107,7 @@ static lexeme lex_next(lexer *L)
         L->i = e >= L->n ? L->n : e + close_len;
         return x;
     }
-    if (*s == '-' && left > 1 && !ends_word(L, L->i + 1) && s[1] != '-') {
+    if (*s == '-' && left > 1 && !is_space((unsigned char)s[1]) && s[1] != '-' && s[1] != ')') {
         x.kind = LX_NOT;
         L->i++;
         return x;
@@ -136,6 +136,8 @@ static lexeme lex_next(lexer *L)
         x.kind = LX_OR;
     else if (x.n == 3 && !memcmp(x.p, "NOT", 3))
         x.kind = LX_NOT;
+    else if (x.n == 3 && !memcmp(x.p, "AND", 3))
+        return lex_next(L); /* AND is what words do anyway */
     else
         x.kind = LX_WORD;
     return x;
@@ -286,6 +288,11 @@ static int parse_date(const char *p, size_t n, int upper, char out[11])
         }
     }
     if (i != n) return KB_EQUERY;
+    if (upper && d == 31) { /* the last day of the month */
+        static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        d = mdays[m - 1] + (m == 2 && leap);
+    }
     char tmp[48];
     snprintf(tmp, sizeof tmp, "%04d-%02d-%02d", y % 10000, m, d);
     memcpy(out, tmp, 11);
@@ -552,11 +559,19 @@ int kb__query_parse(kb_analyzer *a, const char *text, size_t n, kb__query *q)
     parser P = {{text, n, 0}, {LX_END, NULL, 0, 0}, a, q, 0, 0, 0};
     advance(&P);
     uint32_t root = new_node(&P, KB_QN_AND);
-    while (!P.rc && P.la.kind != LX_END)
+    while (!P.rc && P.la.kind != LX_END) {
+        if (P.la.kind == LX_RPAREN) { /* only the top level sees an unmatched ')' */
+            advance(&P);
+            repaired(&P, "ignored an unmatched ')'");
+            continue;
+        }
         add_child(&P, root, parse_or(&P, KB_QF_ANY));
+    }
     if (P.rc == KB_ETOOBIG) {
         q->notice.n = 0;
-        kb__buf_printf(&q->notice, "the query has more than %d words; shorten it",
+        kb__buf_printf(&q->notice,
+                       "the query has more than %d words (or too many groups); "
+                       "shorten it",
                        KB_QUERY_MAX_TERMS);
     }
     if (P.rc) return P.rc;

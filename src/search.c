@@ -1,0 +1,1039 @@
+/*
+ * search.c — ranking: from a parsed query (query.c) to the top-k articles, with totals, facets
+ * and snippets (snippet.c).
+ *
+ * Scoring is BM25F (Robertson, Zaragoza, Taylor 2004, "simple BM25 extension to multiple
+ * weighted fields"): per term, the field frequencies are length-normalized per field, weighted
+ * (title > headings and captions > body) and summed before one saturation k1:
+ *
+ *     tf~(t,d) = sum_f  w_f * tf_f(t,d) / (1 - b_f + b_f * len_f(d) / avglen_f)
+ *     score    = sum_t  idf(t) * tf~ / (k1 + tf~)       idf = ln(1 + (N - df + 0.5) / (df + 0.5))
+ *
+ * A plain word matches its stem; the written (normalized) form is scored again with weight
+ * FORM_BONUS, so والعراق ranks an article that says العراق first when العراق was typed. The
+ * parameters were tuned on ARCD (tests/eval/arcd.sh, docs/search.md).
+ *
+ * Evaluation is document-at-a-time over postings cursors (the index's internal reader API). Each
+ * query node is an evaluator that can advance to the first matching document >= a target, score
+ * the current document, and bound its score over the block of documents ahead (the postings
+ * blocks carry their maximum tfs and minimum field lengths). The top-k loop skips every block
+ * range whose bound cannot beat the k-th best score (block-max pruning), and a root OR of terms
+ * runs MaxScore: the terms whose bounds together cannot reach the threshold stop generating
+ * candidates and are only probed. So a top-10 query does not score every match; exact_total
+ * turns pruning off and counts (and facets) every match.
+ */
+#include "khabar_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+/* ---- parameters (tuned on ARCD, see docs/search.md) ---------------------------------------- */
+
+static const double W_FIELD[KB_N_FIELDS] = {2.5, 1.5, 1.0}; /* title, headings/captions, body */
+static const double B_FIELD[KB_N_FIELDS] = {0.6, 0.6, 0.75};
+static const double K1 = 1.2;
+/* weight of the written-form score added to the stem score of a plain word */
+static const double FORM_BONUS = 0.3;
+
+/* Snippet length when the caller does not say: two lines of a result page. */
+#define SNIPPET_DEFAULT_BYTES 220
+/* A snippet target is clamped to this: past it a "snippet" is the article. */
+#define SNIPPET_MAX_BYTES 4096
+
+/* ---- evaluators ------------------------------------------------------------------------------ */
+
+typedef enum { EV_TERM, EV_PHRASE, EV_AND, EV_OR } ev_type;
+
+typedef struct ev ev;
+struct ev {
+    ev_type type;
+    uint32_t doc; /* current candidate; 0 before the first advance; KB_DOC_END when done */
+    double ub;    /* bound on the score of any document */
+    /* EV_TERM */
+    kb__postings post; /* stem (or form when exact) */
+    kb__postings form; /* bonus: the written form of a plain word */
+    int has_form, title_only, absent;
+    double idf, idf_form;
+    uint32_t phrase_off; /* EV_TERM inside a phrase: its offset in the phrase */
+    /* groups */
+    ev **kids;
+    uint32_t n_kids;
+    ev **nots; /* EV_AND: excluded */
+    uint32_t n_nots;
+};
+
+typedef struct search {
+    kb_index *ix;
+    kb__query q;
+    kb__collection coll;
+    double norm_k[KB_N_FIELDS]; /* b_f / avglen_f */
+    int rc;
+    ev *pool;
+    uint32_t n_pool, cap_pool;
+    ev **ptrs;
+    uint32_t n_ptrs, cap_ptrs;
+    /* filters */
+    uint32_t src_ids[KB_QUERY_MAX_SOURCES + 1];
+    uint32_t n_src;
+    int src_filter;
+    uint32_t date_lo, date_hi;
+    ev **global_nots; /* exclusions kept when an AND is relaxed to OR */
+    uint32_t n_global_nots;
+    /* counting */
+    uint64_t counted;
+    int pruned;
+    int exact_total;
+    uint64_t *facet;
+    uint32_t n_facet;
+} search;
+
+static double idf_of(const search *S, uint32_t df)
+{
+    double N = S->coll.docs ? S->coll.docs : 1;
+    if (df > N) df = (uint32_t)N;
+    return log(1.0 + (N - df + 0.5) / (df + 0.5));
+}
+
+static inline double len_norm(const search *S, int f, uint32_t len)
+{
+    return 1.0 - B_FIELD[f] + S->norm_k[f] * len;
+}
+
+/* tf~ of the current posting of p in document doc. */
+static double tf_tilde(const search *S, const kb__postings *p, const uint32_t *lens, int title_only)
+{
+    double t = 0;
+    for (int f = 0; f < KB_N_FIELDS; f++) {
+        if (!p->tf[f] || (title_only && f != KB_FIELD_TITLE)) continue;
+        t += W_FIELD[f] * p->tf[f] / len_norm(S, f, lens ? lens[f] : 0);
+    }
+    return t;
+}
+
+static double sat(double t)
+{
+    return t / (K1 + t);
+}
+
+/* Bound of tf~ from per-field max tfs and min lengths. */
+static double tf_tilde_bound(const search *S, const uint32_t *max_tf, const uint32_t *min_len,
+                             int title_only)
+{
+    double t = 0;
+    for (int f = 0; f < KB_N_FIELDS; f++) {
+        if (title_only && f != KB_FIELD_TITLE) continue;
+        t += W_FIELD[f] * max_tf[f] / len_norm(S, f, min_len ? min_len[f] : 0);
+    }
+    return t;
+}
+
+static ev *new_ev(search *S, ev_type type)
+{
+    if (S->rc) return NULL;
+    if (S->n_pool == S->cap_pool) {
+        S->rc = KB_EINTERNAL; /* the pool is sized from the query up front */
+        return NULL;
+    }
+    ev *e = &S->pool[S->n_pool++];
+    memset(e, 0, sizeof *e);
+    e->type = type;
+    kb__postings_init(&e->post);
+    kb__postings_init(&e->form);
+    return e;
+}
+
+static ev **new_ptrs(search *S, uint32_t n)
+{
+    if (S->rc) return NULL;
+    if (S->n_ptrs + n > S->cap_ptrs) {
+        S->rc = KB_EINTERNAL;
+        return NULL;
+    }
+    ev **p = &S->ptrs[S->n_ptrs];
+    S->n_ptrs += n;
+    return p;
+}
+
+static void open_term(search *S, ev *e, const kb__qnode *nd, int exact)
+{
+    kb__query *q = &S->q;
+    const char *stem = kb__query_str(q, nd->stem), *norm = kb__query_str(q, nd->norm);
+    int rc;
+    e->title_only = nd->field == KB_QF_TITLE;
+    if (exact)
+        rc = kb__postings_open(S->ix, KB_TERM_FORM, norm, nd->norm_len, &e->post);
+    else
+        rc = kb__postings_open(S->ix, KB_TERM_STEM, stem, nd->stem_len, &e->post);
+    if (rc == KB_ENOTFOUND) {
+        e->absent = 1;
+        rc = 0;
+    }
+    if (rc) {
+        S->rc = rc;
+        return;
+    }
+    e->idf = idf_of(S, e->post.df);
+    double ub = e->absent ? 0 : e->idf * sat(tf_tilde_bound(S, e->post.max_tf, NULL, 0));
+    if (!exact && !e->absent) {
+        rc = kb__postings_open(S->ix, KB_TERM_FORM, norm, nd->norm_len, &e->form);
+        if (rc == 0) {
+            e->has_form = 1;
+            e->idf_form = idf_of(S, e->form.df);
+            ub += FORM_BONUS * e->idf_form * sat(tf_tilde_bound(S, e->form.max_tf, NULL, 0));
+        } else if (rc != KB_ENOTFOUND) {
+            S->rc = rc;
+            return;
+        }
+    }
+    e->ub = ub;
+    if (e->absent) e->doc = KB_DOC_END;
+}
+
+static uint32_t count_nodes(const kb__query *q, uint32_t id)
+{
+    uint32_t c = 1;
+    for (uint32_t k = q->nodes[id].child; k != KB_QN_NONE; k = q->nodes[k].next)
+        c += count_nodes(q, k);
+    return c;
+}
+
+static int cmp_ub_desc(const void *x, const void *y)
+{
+    const ev *a = *(ev *const *)x, *b = *(ev *const *)y;
+    return a->ub > b->ub ? -1 : a->ub < b->ub;
+}
+
+/* Builds the evaluator of node id. NOT nodes are handled by their AND parent. */
+static ev *build(search *S, uint32_t id)
+{
+    const kb__qnode *N = S->q.nodes, *nd = &N[id];
+    ev *e;
+    uint32_t n = 0, nn = 0, k;
+    switch (nd->type) {
+    case KB_QN_TERM:
+        e = new_ev(S, EV_TERM);
+        if (e) open_term(S, e, nd, nd->exact);
+        return e;
+    case KB_QN_PHRASE:
+        e = new_ev(S, EV_PHRASE);
+        if (!e) return NULL;
+        for (k = nd->child; k != KB_QN_NONE; k = N[k].next)
+            n++;
+        e->kids = new_ptrs(S, n);
+        if (!e->kids) return NULL;
+        for (k = nd->child; k != KB_QN_NONE; k = N[k].next) {
+            ev *t = new_ev(S, EV_TERM);
+            if (!t) return NULL;
+            open_term(S, t, &N[k], 1);
+            t->title_only = nd->field == KB_QF_TITLE || N[k].field == KB_QF_TITLE;
+            t->phrase_off = e->n_kids;
+            e->kids[e->n_kids++] = t;
+            e->ub += t->ub;
+            if (t->absent) e->doc = KB_DOC_END;
+        }
+        return e;
+    case KB_QN_NOT:
+        return build(S, nd->child);
+    default:
+        e = new_ev(S, nd->type == KB_QN_AND ? EV_AND : EV_OR);
+        if (!e) return NULL;
+        for (k = nd->child; k != KB_QN_NONE; k = N[k].next) {
+            if (N[k].type == KB_QN_NOT && nd->type == KB_QN_AND)
+                nn++;
+            else
+                n++;
+        }
+        e->kids = new_ptrs(S, n);
+        e->nots = new_ptrs(S, nn);
+        if (!e->kids || (nn && !e->nots)) return NULL;
+        for (k = nd->child; k != KB_QN_NONE && !S->rc; k = N[k].next) {
+            ev *c = build(S, k);
+            if (!c) return NULL;
+            if (N[k].type == KB_QN_NOT && nd->type == KB_QN_AND) {
+                e->nots[e->n_nots++] = c;
+                continue;
+            }
+            e->kids[e->n_kids++] = c;
+            e->ub += c->ub;
+            if (nd->type == KB_QN_AND && c->doc == KB_DOC_END)
+                e->doc = KB_DOC_END; /* a required part matches nothing */
+        }
+        if (nd->type == KB_QN_AND && e->n_kids > 1)
+            qsort(e->kids, e->n_kids, sizeof *e->kids, cmp_ub_desc);
+        if (nd->type == KB_QN_OR) {
+            int any = 0;
+            for (uint32_t i = 0; i < e->n_kids; i++)
+                any |= e->kids[i]->doc != KB_DOC_END;
+            if (!any) e->doc = KB_DOC_END;
+        }
+        return e;
+    }
+}
+
+/* ---- advancing ------------------------------------------------------------------------------- */
+
+static uint32_t ev_advance(search *S, ev *e, uint32_t target);
+
+static uint32_t term_advance(search *S, ev *e, uint32_t target)
+{
+    if (e->doc == KB_DOC_END) return KB_DOC_END;
+    if (e->doc >= target && e->doc != 0) return e->doc;
+    for (;;) {
+        int r = kb__postings_advance(&e->post, target ? target : 1);
+        if (r < 0) {
+            S->rc = r;
+            return e->doc = KB_DOC_END;
+        }
+        if (r == 0) return e->doc = KB_DOC_END;
+        if (e->title_only && e->post.tf[KB_FIELD_TITLE] == 0) {
+            target = e->post.doc + 1;
+            continue;
+        }
+        return e->doc = e->post.doc;
+    }
+}
+
+/* Do the phrase's terms (all on doc) occur at consecutive positions? */
+static int phrase_match(search *S, ev *e)
+{
+    const uint32_t *p0, *pk;
+    uint32_t n0, nk;
+    int title_only = e->kids[0]->title_only;
+    uint32_t title_len = 0;
+    if (title_only) {
+        const uint32_t *lens = kb__index_doc_lens(S->ix, e->doc);
+        title_len = lens ? lens[KB_FIELD_TITLE] : 0;
+    }
+    int r = kb__postings_positions(&e->kids[0]->post, &p0, &n0);
+    if (r) {
+        S->rc = r;
+        return 0;
+    }
+    /* for each start position of the first term, check the others; positions are sorted so
+     * each later term is scanned with its own forward pointer */
+    uint32_t idx[KB_QUERY_MAX_TERMS] = {0};
+    for (uint32_t i = 0; i < n0; i++) {
+        uint32_t start = p0[i];
+        if (title_only && start + e->n_kids > title_len) break;
+        int ok = 1;
+        for (uint32_t k = 1; k < e->n_kids && ok; k++) {
+            r = kb__postings_positions(&e->kids[k]->post, &pk, &nk);
+            if (r) {
+                S->rc = r;
+                return 0;
+            }
+            uint32_t want = start + k;
+            while (idx[k] < nk && pk[idx[k]] < want)
+                idx[k]++;
+            if (idx[k] >= nk) return 0;
+            ok = pk[idx[k]] == want;
+        }
+        if (ok) return 1;
+    }
+    return 0;
+}
+
+/* Leapfrog over kids (all required, rarest first); returns the first doc >= target they all
+ * have. */
+static uint32_t conj_advance(search *S, ev **kids, uint32_t n, uint32_t target)
+{
+    uint32_t d = target;
+    for (;;) {
+        uint32_t i;
+        for (i = 0; i < n; i++) {
+            uint32_t x = ev_advance(S, kids[i], d);
+            if (x == KB_DOC_END || S->rc) return KB_DOC_END;
+            if (x > d) {
+                d = x;
+                break;
+            }
+        }
+        if (i == n) return d;
+    }
+}
+
+static int excluded(search *S, ev **nots, uint32_t n, uint32_t d)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (ev_advance(S, nots[i], d) == d) return 1;
+    return 0;
+}
+
+static uint32_t ev_advance(search *S, ev *e, uint32_t target)
+{
+    if (e->doc == KB_DOC_END || (e->doc >= target && e->doc != 0)) return e->doc;
+    if (target == 0) target = 1;
+    switch (e->type) {
+    case EV_TERM:
+        return term_advance(S, e, target);
+    case EV_PHRASE:
+        for (;;) {
+            uint32_t d = conj_advance(S, e->kids, e->n_kids, target);
+            e->doc = d;
+            if (d == KB_DOC_END || phrase_match(S, e) || S->rc)
+                return S->rc ? (e->doc = KB_DOC_END) : d;
+            target = d + 1;
+        }
+    case EV_AND:
+        for (;;) {
+            uint32_t d = conj_advance(S, e->kids, e->n_kids, target);
+            e->doc = d;
+            if (d == KB_DOC_END || !excluded(S, e->nots, e->n_nots, d)) return d;
+            target = d + 1;
+        }
+    case EV_OR: {
+        uint32_t m = KB_DOC_END;
+        for (uint32_t i = 0; i < e->n_kids; i++) {
+            uint32_t x = ev_advance(S, e->kids[i], target);
+            if (x < m) m = x;
+        }
+        return e->doc = m;
+    }
+    }
+    return KB_DOC_END;
+}
+
+/* ---- scoring and bounds ---------------------------------------------------------------------- */
+
+static double ev_score(search *S, ev *e, const uint32_t *lens)
+{
+    double s = 0;
+    switch (e->type) {
+    case EV_TERM:
+        s = e->idf * sat(tf_tilde(S, &e->post, lens, e->title_only));
+        if (e->has_form) {
+            int r = kb__postings_advance(&e->form, e->doc);
+            if (r < 0)
+                S->rc = r;
+            else if (r > 0 && e->form.doc == e->doc)
+                s += FORM_BONUS * e->idf_form * sat(tf_tilde(S, &e->form, lens, e->title_only));
+        }
+        return s;
+    case EV_PHRASE:
+    case EV_AND:
+        for (uint32_t i = 0; i < e->n_kids; i++)
+            s += ev_score(S, e->kids[i], lens);
+        return s;
+    case EV_OR:
+        for (uint32_t i = 0; i < e->n_kids; i++)
+            if (e->kids[i]->doc == e->doc) s += ev_score(S, e->kids[i], lens);
+        return s;
+    }
+    return 0;
+}
+
+/* Bound of e's score over documents [target, *last]; narrows *last to where the bound holds. */
+static double ev_block_ub(search *S, ev *e, uint32_t target, uint32_t *last)
+{
+    double s = 0;
+    switch (e->type) {
+    case EV_TERM: {
+        if (e->doc == KB_DOC_END) return 0;
+        int r = kb__postings_shallow(&e->post, target);
+        if (r < 0) {
+            S->rc = r;
+            return 0;
+        }
+        if (r == 0) return 0; /* nothing ahead: the bound is 0 up to the end */
+        if (e->post.blk_last < *last) *last = e->post.blk_last;
+        s = e->idf * sat(tf_tilde_bound(S, e->post.blk_max_tf, e->post.blk_min_len, e->title_only));
+        if (e->has_form)
+            s += FORM_BONUS * e->idf_form *
+                 sat(tf_tilde_bound(S, e->form.max_tf, NULL, e->title_only));
+        return s;
+    }
+    default:
+        for (uint32_t i = 0; i < e->n_kids; i++)
+            s += ev_block_ub(S, e->kids[i], target, last);
+        return s;
+    }
+}
+
+/* ---- the top-k heap -------------------------------------------------------------------------- */
+
+typedef struct cand {
+    double score;
+    uint32_t doc;
+} cand;
+
+typedef struct heap {
+    cand *a;
+    uint32_t n, k;
+} heap;
+
+/* worse(x, y): x ranks below y (lower score; equal scores: higher docid below) */
+static int worse(const cand *x, const cand *y)
+{
+    return x->score < y->score || (x->score == y->score && x->doc > y->doc);
+}
+
+static void heap_push(heap *h, double score, uint32_t doc)
+{
+    cand c = {score, doc};
+    if (h->k == 0) return;
+    if (h->n == h->k) {
+        if (!worse(&h->a[0], &c)) return;
+        h->a[0] = c; /* replace the worst and sift down */
+        uint32_t i = 0;
+        for (;;) {
+            uint32_t l = 2 * i + 1, r = l + 1, m = i;
+            if (l < h->n && worse(&h->a[l], &h->a[m])) m = l;
+            if (r < h->n && worse(&h->a[r], &h->a[m])) m = r;
+            if (m == i) break;
+            cand t = h->a[i];
+            h->a[i] = h->a[m];
+            h->a[m] = t;
+            i = m;
+        }
+        return;
+    }
+    uint32_t i = h->n++;
+    h->a[i] = c;
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        if (!worse(&h->a[i], &h->a[p])) break;
+        cand t = h->a[i];
+        h->a[i] = h->a[p];
+        h->a[p] = t;
+        i = p;
+    }
+}
+
+static double threshold(const heap *h)
+{
+    return h->n == h->k ? h->a[0].score : -1.0;
+}
+
+static int cmp_cand(const void *x, const void *y)
+{
+    const cand *a = x, *b = y;
+    if (a->score != b->score) return a->score > b->score ? -1 : 1;
+    return a->doc < b->doc ? -1 : a->doc > b->doc;
+}
+
+/* ---- the document loop ----------------------------------------------------------------------- */
+
+/* Filters that do not depend on the query words: liveness, source, date, relaxed exclusions. */
+static int passes_filters(search *S, uint32_t d)
+{
+    if (S->src_filter) {
+        uint32_t s = kb__index_doc_source(S->ix, d);
+        int ok = 0;
+        for (uint32_t i = 0; i < S->n_src && !ok; i++)
+            ok = S->src_ids[i] == s;
+        if (!ok) return 0;
+    }
+    if (S->date_lo || S->date_hi) {
+        uint32_t dt = kb__index_doc_date(S->ix, d);
+        if (!dt || (S->date_lo && dt < S->date_lo) || (S->date_hi && dt > S->date_hi)) return 0;
+    }
+    if (S->n_global_nots && excluded(S, S->global_nots, S->n_global_nots, d)) return 0;
+    return 1;
+}
+
+static void collect(search *S, ev *root, uint32_t d, heap *h)
+{
+    const uint32_t *lens = kb__index_doc_lens(S->ix, d);
+    S->counted++;
+    if (S->facet) {
+        uint32_t s = kb__index_doc_source(S->ix, d);
+        if (s < S->n_facet) S->facet[s]++;
+    }
+    heap_push(h, ev_score(S, root, lens), d);
+}
+
+static int cmp_ub(const void *x, const void *y)
+{
+    const ev *a = *(ev *const *)x, *b = *(ev *const *)y;
+    return a->ub < b->ub ? -1 : a->ub > b->ub;
+}
+
+/* MaxScore for a root OR: kids sorted by bound; the first n_ne (non-essential) together cannot
+ * beat the threshold, so only the others generate candidates. */
+static void run_or_maxscore(search *S, ev *root, heap *h)
+{
+    uint32_t n = root->n_kids;
+    ev **k = root->kids;
+    qsort(k, n, sizeof *k, cmp_ub);
+    double prefix[KB_QUERY_MAX_TERMS + 1];
+    prefix[0] = 0;
+    for (uint32_t i = 0; i < n && i < KB_QUERY_MAX_TERMS; i++)
+        prefix[i + 1] = prefix[i] + k[i]->ub;
+    uint32_t n_ne = 0, target = 1;
+    while (!S->rc) {
+        double th = threshold(h);
+        while (n_ne < n && prefix[n_ne + 1] <= th)
+            n_ne++;
+        if (n_ne == n) break;
+        /* candidate: smallest doc among essential kids */
+        uint32_t d = KB_DOC_END;
+        for (uint32_t i = n_ne; i < n; i++) {
+            uint32_t x = ev_advance(S, k[i], target);
+            if (x < d) d = x;
+        }
+        if (d == KB_DOC_END) break;
+        if (th >= 0) { /* block-max: bound every kid over the blocks holding d */
+            uint32_t last = KB_DOC_END;
+            double b = 0;
+            for (uint32_t i = 0; i < n; i++)
+                b += ev_block_ub(S, k[i], d, &last);
+            if (last < d) last = d;
+            if (b <= th) {
+                S->pruned = 1;
+                target = last == KB_DOC_END ? KB_DOC_END : last + 1;
+                if (target == KB_DOC_END) break;
+                continue;
+            }
+        }
+        target = d + 1;
+        if (!passes_filters(S, d)) continue;
+        /* score: essential kids on d, then the non-essential ones while they can still matter */
+        const uint32_t *lens = kb__index_doc_lens(S->ix, d);
+        double s = 0;
+        for (uint32_t i = n_ne; i < n; i++)
+            if (k[i]->doc == d) s += ev_score(S, k[i], lens);
+        int cut = 0;
+        for (uint32_t i = n_ne; i-- > 0;) {
+            if (th >= 0 && s + prefix[i + 1] <= th) {
+                cut = 1;
+                break;
+            }
+            if (ev_advance(S, k[i], d) == d) s += ev_score(S, k[i], lens);
+        }
+        if (cut) {
+            S->pruned = 1;
+            continue;
+        }
+        S->counted++;
+        heap_push(h, s, d);
+    }
+}
+
+/* The general loop: block-max pruning over any root. */
+static void run_generic(search *S, ev *root, heap *h, int prune)
+{
+    uint32_t target = 1;
+    while (!S->rc) {
+        uint32_t last = KB_DOC_END;
+        double th = threshold(h);
+        if (prune && th >= 0) {
+            double b = ev_block_ub(S, root, target, &last);
+            if (last < target) last = target;
+            if (b <= th) {
+                S->pruned = 1;
+                if (last == KB_DOC_END) break;
+                target = last + 1;
+                continue;
+            }
+        }
+        uint32_t d = ev_advance(S, root, target);
+        if (d == KB_DOC_END || S->rc) break;
+        if (prune && th >= 0 && d > last) { /* jumped past the bounded range: bound again */
+            target = d;
+            continue;
+        }
+        target = d + 1;
+        if (!passes_filters(S, d)) continue;
+        collect(S, root, d, h);
+    }
+}
+
+/* ---- results --------------------------------------------------------------------------------- */
+
+typedef struct results_impl {
+    kb_results pub;
+    kb_hit *hits;
+    kb_highlight *hl;
+    size_t n_hl, cap_hl;
+    kb_facet *facets;
+    kb_buf arena;
+    char *notice;
+} results_impl;
+
+KB_API void kb_results_free(kb_results *r)
+{
+    if (!r) return;
+    results_impl *R = (results_impl *)r;
+    kb__free(R->hits);
+    kb__free(R->hl);
+    kb__free(R->facets);
+    kb__buf_free(&R->arena);
+    kb__free(R->notice);
+    kb__free(R);
+}
+
+/* Slices are built as offsets into the arena (which moves while it grows) and fixed at the end. */
+static kb_slice put(kb_buf *b, kb_slice s)
+{
+    kb_slice o = {(const char *)(uintptr_t)b->n, s.n};
+    kb__buf_append(b, s.p, s.n);
+    kb__buf_putc(b, 0);
+    return o;
+}
+
+static void fix(const kb_buf *b, kb_slice *s)
+{
+    s->p = b->p + (uintptr_t)s->p;
+}
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Query terms to mark in snippets: every positive word (stem and form; form only when exact). */
+static size_t snip_terms(const kb__query *q, uint32_t id, int neg, kb__snip_term *out, size_t n)
+{
+    if (id == KB_QN_NONE || n >= KB_QUERY_MAX_TERMS) return n;
+    const kb__qnode *nd = &q->nodes[id];
+    if (nd->type == KB_QN_TERM) {
+        if (!neg) {
+            out[n].norm = kb__query_str(q, nd->norm);
+            out[n].norm_len = nd->norm_len;
+            out[n].stem = nd->exact ? NULL : kb__query_str(q, nd->stem);
+            out[n].stem_len = nd->exact ? 0 : nd->stem_len;
+            n++;
+        }
+        return n;
+    }
+    for (uint32_t k = nd->child; k != KB_QN_NONE; k = q->nodes[k].next)
+        n = snip_terms(q, k, neg || nd->type == KB_QN_NOT, out, n);
+    return n;
+}
+
+static int set_notice(results_impl *R, const char *msg, size_t n)
+{
+    kb__free(R->notice);
+    R->notice = kb__strndup(msg, n);
+    R->pub.notice = R->notice;
+    return R->notice ? 0 : KB_ENOMEM;
+}
+
+static int parse_ymd(kb_slice s, uint32_t *out, int upper)
+{
+    char tmp[11];
+    if (!s.n) {
+        *out = 0;
+        return 0;
+    }
+    if (s.n < 4 || s.n > 10) return KB_EQUERY;
+    memcpy(tmp, s.p, s.n);
+    tmp[s.n] = 0;
+    int y = 0, m = upper ? 12 : 1, d = upper ? 31 : 1;
+    int got = sscanf(tmp, "%4d-%2d-%2d", &y, &m, &d);
+    if (got < 1 || m < 1 || m > 12 || d < 1 || d > 31) return KB_EQUERY;
+    *out = (uint32_t)(y * 10000 + m * 100 + d);
+    return 0;
+}
+
+static uint32_t ymd_of(const char *s)
+{
+    if (!s[0]) return 0;
+    return (uint32_t)(atoi(s) * 10000 + atoi(s + 5) * 100 + atoi(s + 8));
+}
+
+/* Turns the root AND into an OR of its positive parts; its exclusions become global filters. */
+static ev *relax(search *S, ev *root)
+{
+    if (root->type != EV_AND) return root;
+    S->global_nots = root->nots;
+    S->n_global_nots = root->n_nots;
+    root->type = EV_OR;
+    root->nots = NULL;
+    root->n_nots = 0;
+    return root;
+}
+
+static void free_evs(search *S)
+{
+    for (uint32_t i = 0; i < S->n_pool; i++) {
+        kb__postings_free(&S->pool[i].post);
+        kb__postings_free(&S->pool[i].form);
+    }
+    kb__free(S->pool);
+    kb__free(S->ptrs);
+    S->pool = NULL;
+    S->ptrs = NULL;
+    S->n_pool = S->cap_pool = S->n_ptrs = S->cap_ptrs = 0;
+}
+
+static int reopen_terms(search *S, uint32_t node_count);
+static ev *build_root(search *S);
+
+KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_search_options *opts,
+                         kb_results **out)
+{
+    if (!out) return KB_EINVAL;
+    *out = NULL;
+    if (!ix || (!text && n)) return KB_EINVAL;
+    uint64_t t0 = now_us();
+    kb_search_options o = {0};
+    if (opts) o = *opts;
+    if (o.limit == 0) o.limit = 10;
+    results_impl *R = kb__calloc(1, sizeof *R);
+    if (!R) return KB_ENOMEM;
+    kb__buf_init(&R->arena, 0);
+    if ((uint64_t)o.limit + o.offset > KB_SEARCH_MAX_HITS) {
+        char msg[128];
+        int k = snprintf(msg, sizeof msg, "limit + offset is past %d hits", KB_SEARCH_MAX_HITS);
+        set_notice(R, msg, (size_t)k);
+        *out = &R->pub;
+        return KB_ETOOBIG;
+    }
+    search S;
+    memset(&S, 0, sizeof S);
+    S.ix = ix;
+    S.exact_total = o.exact_total;
+    int rc = kb__query_parse(kb__index_analyzer(ix), text ? text : "", n, &S.q);
+    if (rc == 0 && S.q.root == KB_QN_NONE) {
+        rc = KB_EQUERY;
+        if (!S.q.notice.n) kb__buf_puts(&S.q.notice, "the query has no word to search for");
+    }
+    if (rc == KB_EQUERY || rc == KB_ETOOBIG) {
+        set_notice(R, S.q.notice.p ? S.q.notice.p : "malformed query", S.q.notice.n);
+        kb__query_free(&S.q);
+        R->pub.took_us = now_us() - t0;
+        *out = &R->pub;
+        return rc;
+    }
+    if (rc) {
+        kb__query_free(&S.q);
+        kb_results_free(&R->pub);
+        return rc;
+    }
+    rc = kb__index_read_begin(ix);
+    if (rc) {
+        kb__query_free(&S.q);
+        kb_results_free(&R->pub);
+        return rc;
+    }
+    kb__index_collection(ix, &S.coll);
+    for (int f = 0; f < KB_N_FIELDS; f++)
+        S.norm_k[f] = S.coll.avg_len[f] > 0 ? B_FIELD[f] / S.coll.avg_len[f] : 0;
+
+    /* filters: source (query and options), date (query narrows options) */
+    for (uint32_t i = 0; i < S.q.n_sources; i++) {
+        S.src_filter = 1;
+        uint32_t id =
+            kb__index_source_id(ix, kb__query_str(&S.q, S.q.sources[i]), S.q.source_lens[i]);
+        if (id) S.src_ids[S.n_src++] = id;
+    }
+    if (o.source.n) {
+        S.src_filter = 1;
+        uint32_t id = kb__index_source_id(ix, o.source.p, o.source.n);
+        if (id) S.src_ids[S.n_src++] = id;
+    }
+    uint32_t lo = 0, hi = 0;
+    if (parse_ymd(o.date_from, &lo, 0) || parse_ymd(o.date_to, &hi, 1)) {
+        rc = KB_EQUERY;
+        set_notice(R, "dates are YYYY-MM-DD", 20);
+    }
+    S.date_lo = KB_MAX(lo, ymd_of(S.q.date_from));
+    S.date_hi = hi && ymd_of(S.q.date_to) ? KB_MIN(hi, ymd_of(S.q.date_to))
+                                          : KB_MAX(hi, ymd_of(S.q.date_to));
+    if (o.exact_total && !o.no_facets) {
+        S.n_facet = kb__index_n_sources(ix) + 1;
+        S.facet = kb__calloc(S.n_facet, sizeof *S.facet);
+        if (!S.facet) rc = KB_ENOMEM;
+    }
+
+    uint32_t node_count = count_nodes(&S.q, S.q.root);
+    ev *root = NULL;
+    if (!rc) {
+        rc = reopen_terms(&S, node_count);
+        root = rc ? NULL : build_root(&S);
+        if (!rc && S.rc) rc = S.rc;
+    }
+    heap h = {NULL, 0, o.limit + o.offset};
+    h.a = kb__malloc(h.k * sizeof *h.a);
+    if (!h.a && !rc) rc = KB_ENOMEM;
+    int any_mode = o.mode == KB_SEARCH_ANY;
+    for (int pass = 0; pass < 2 && !rc; pass++) {
+        if (any_mode) root = relax(&S, root);
+        int prune = !o.exact_total;
+        if (root->type == EV_OR && prune && root->n_kids <= KB_QUERY_MAX_TERMS)
+            run_or_maxscore(&S, root, &h);
+        else
+            run_generic(&S, root, &h, prune);
+        rc = S.rc;
+        if (rc || h.n > 0 || any_mode || root->type != EV_AND || root->n_kids < 2) break;
+        /* nothing had every word: rank the articles that have some of them */
+        R->pub.fallback_any = 1;
+        any_mode = 1;
+        free_evs(&S);
+        S.counted = 0;
+        S.pruned = 0;
+        if (S.facet) memset(S.facet, 0, S.n_facet * sizeof *S.facet);
+        rc = reopen_terms(&S, node_count);
+        root = rc ? NULL : build_root(&S);
+        if (!rc && S.rc) rc = S.rc;
+        if (!rc) {
+            kb_buf *nb = &S.q.notice;
+            if (nb->n) kb__buf_puts(nb, "; ");
+            kb__buf_puts(nb, "no article has every word; showing articles with some of them");
+        }
+    }
+
+    /* hits */
+    uint32_t n_hits = 0;
+    cand *sorted = h.a;
+    if (!rc) {
+        qsort(sorted, h.n, sizeof *sorted, cmp_cand);
+        n_hits = h.n > o.offset ? h.n - o.offset : 0;
+        R->hits = kb__calloc(n_hits ? n_hits : 1, sizeof *R->hits);
+        if (!R->hits) rc = KB_ENOMEM;
+    }
+    kb__snip_term terms[KB_QUERY_MAX_TERMS];
+    size_t n_terms = snip_terms(&S.q, S.q.root, 0, terms, 0);
+    size_t target =
+        o.snippet_bytes ? KB_MIN(o.snippet_bytes, SNIPPET_MAX_BYTES) : SNIPPET_DEFAULT_BYTES;
+    kb__doc doc;
+    kb__doc_init(&doc);
+    size_t *hl_first = kb__calloc(n_hits + 1, sizeof *hl_first);
+    size_t *thl_first = kb__calloc(n_hits + 1, sizeof *thl_first);
+    if ((!hl_first || !thl_first) && !rc) rc = KB_ENOMEM;
+    kb_buf *A = &R->arena;
+    for (uint32_t i = 0; i < n_hits && !rc; i++) {
+        const cand *c = &sorted[o.offset + i];
+        kb_hit *hit = &R->hits[i];
+        hit->score = c->score;
+        rc = kb__index_doc_get(ix, c->doc, &doc);
+        if (rc) break;
+        hit->id = put(A, doc.id);
+        hit->title = put(A, doc.title);
+        hit->source = put(A, doc.source);
+        hit->date = put(A, doc.date);
+        hit->url = put(A, doc.url);
+        hl_first[i] = R->n_hl;
+        if (!o.no_snippets) {
+            size_t s = 0, e = 0, nh = 0;
+            kb_highlight *tmp = NULL;
+            size_t cap = 0;
+            kb_analyzer *an = kb__index_analyzer(ix);
+            rc = kb__snippet_best(an, doc.body.p, doc.body.n, terms, n_terms, target, &s, &e, &tmp,
+                                  &nh, &cap);
+            if (!rc && doc.body.n == 0) {
+                hit->snippet_is_title = 1;
+            } else if (!rc) {
+                hit->snippet = put(A, (kb_slice){doc.body.p + s, e - s});
+                hit->snippet_start = s;
+            }
+            for (size_t k = 0; k < nh && !rc; k++) { /* append to the shared array */
+                if (R->n_hl == R->cap_hl) {
+                    size_t nc = R->cap_hl ? R->cap_hl * 2 : 64;
+                    kb_highlight *nhp = kb__realloc(R->hl, nc * sizeof *nhp);
+                    if (!nhp) {
+                        rc = KB_ENOMEM;
+                        break;
+                    }
+                    R->hl = nhp;
+                    R->cap_hl = nc;
+                }
+                R->hl[R->n_hl++] = tmp[k];
+            }
+            hit->n_highlights = nh;
+            thl_first[i] = R->n_hl;
+            nh = 0;
+            if (!rc)
+                rc = kb__snippet_mark_all(an, doc.title.p, doc.title.n, terms, n_terms, &tmp, &nh,
+                                          &cap);
+            for (size_t k = 0; k < nh && !rc; k++) {
+                if (R->n_hl == R->cap_hl) {
+                    size_t nc = R->cap_hl * 2 + 64;
+                    kb_highlight *nhp = kb__realloc(R->hl, nc * sizeof *nhp);
+                    if (!nhp) {
+                        rc = KB_ENOMEM;
+                        break;
+                    }
+                    R->hl = nhp;
+                    R->cap_hl = nc;
+                }
+                R->hl[R->n_hl++] = tmp[k];
+            }
+            hit->n_title_highlights = nh;
+            kb__free(tmp);
+            if (hit->snippet_is_title) {
+                hit->snippet = hit->title;
+                hit->highlights = NULL;
+            }
+        }
+    }
+    kb__doc_free(&doc);
+    if (!rc && A->rc) rc = A->rc;
+    if (!rc) {
+        for (uint32_t i = 0; i < n_hits; i++) {
+            kb_hit *hit = &R->hits[i];
+            fix(A, &hit->id);
+            fix(A, &hit->title);
+            fix(A, &hit->source);
+            fix(A, &hit->date);
+            fix(A, &hit->url);
+            if (o.no_snippets)
+                hit->snippet = (kb_slice){"", 0};
+            else
+                fix(A, &hit->snippet);
+            hit->highlights = hit->n_highlights ? R->hl + hl_first[i] : NULL;
+            hit->title_highlights = hit->n_title_highlights ? R->hl + thl_first[i] : NULL;
+        }
+        R->pub.hits = R->hits;
+        R->pub.n_hits = n_hits;
+        R->pub.total = S.counted;
+        R->pub.total_exact = !S.pruned;
+        if (S.pruned) { /* estimate: at least what was seen, and at least the top-k */
+            R->pub.total = KB_MAX(S.counted, h.n);
+        }
+        if (S.facet) {
+            uint32_t nf = 0;
+            for (uint32_t s = 1; s < S.n_facet; s++)
+                nf += S.facet[s] > 0;
+            R->facets = kb__calloc(nf ? nf : 1, sizeof *R->facets);
+            if (!R->facets) rc = KB_ENOMEM;
+            for (uint32_t s = 1, j = 0; s < S.n_facet && !rc; s++) {
+                if (!S.facet[s]) continue;
+                R->facets[j].value = kb__index_source_name(ix, s);
+                R->facets[j++].count = S.facet[s];
+            }
+            R->pub.sources = R->facets;
+            R->pub.n_sources = nf;
+        }
+        if (!rc && S.q.notice.n) rc = set_notice(R, S.q.notice.p, S.q.notice.n);
+    }
+    kb__free(hl_first);
+    kb__free(thl_first);
+    kb__free(h.a);
+    kb__free(S.facet);
+    free_evs(&S);
+    kb__index_read_end(ix);
+    kb__query_free(&S.q);
+    if (rc) {
+        kb_results_free(&R->pub);
+        return rc;
+    }
+    R->pub.took_us = now_us() - t0;
+    *out = &R->pub;
+    return 0;
+}
+
+/* Sizes the evaluator pool for node_count query nodes (a phrase adds one per word, already
+ * counted as its children). */
+static int reopen_terms(search *S, uint32_t node_count)
+{
+    S->cap_pool = node_count + 1;
+    S->cap_ptrs = node_count + 1;
+    S->pool = kb__calloc(S->cap_pool, sizeof *S->pool);
+    S->ptrs = kb__calloc(S->cap_ptrs, sizeof *S->ptrs);
+    S->n_pool = S->n_ptrs = 0;
+    S->global_nots = NULL;
+    S->n_global_nots = 0;
+    if (!S->pool || !S->ptrs) return KB_ENOMEM;
+    return 0;
+}
+
+static ev *build_root(search *S)
+{
+    return build(S, S->q.root);
+}

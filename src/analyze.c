@@ -92,7 +92,7 @@ static int stem_token(kb_analyzer *a, kb_token *tok, uint32_t hamza_mask)
         if (!s) return KB_ENOMEM;
         kb__buf_append(&a->stem, s, (size_t)sb_stemmer_length(a->sb));
     } else {
-        if (kb__buf_reserve(&a->stem, tok->norm_len + 1)) return a->stem.rc;
+        if (kb__buf_reserve(&a->stem, tok->norm_len + KB_STEM_SLACK)) return a->stem.rc;
         a->stem.n = kb__stem_light(tok->norm, tok->norm_len, hamza_mask, a->stem.p);
     }
     if (a->stem.rc) return a->stem.rc;

@@ -380,7 +380,10 @@ static int normalize_slow(const char *s, size_t n, int number, kb_buf *out, uint
     size_t before = out->n;
     for (utf8proc_ssize_t j = 0; j < m; j++)
         slow_emit(out, buf[j], number, mask, &n_letters, &prev);
-    if (!out->rc) out->n = before + hamza_final(out->p + before, out->n - before);
+    if (!out->rc) {
+        out->n = before + hamza_final(out->p + before, out->n - before);
+        out->p[out->n] = 0;
+    }
     rc = out->rc;
 done:
     if (buf != stackbuf) kb__free(buf);

@@ -396,7 +396,7 @@ size_t kb__stem_light(const char *w, size_t n, uint32_t mask, char *out)
     long e = kb__wordset_find(&except_set, w, n);
     if (e >= 0) {
         const char *s = except_manual[e * 2 + 1];
-        size_t k = strlen(s);
+        size_t k = KB_MIN(strlen(s), n + KB_STEM_SLACK - 1);
         memcpy(out, s, k);
         out[k] = 0;
         return k;

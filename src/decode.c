@@ -213,11 +213,13 @@ void kb__decoder_start_mem(kb_decoder *d, const void *p, size_t n)
 static int read_into(kb_decoder *d, win *w)
 {
     if (d->raw_eof) return 0;
-    int rc = win_reserve(w, KB_DECODE_CHUNK);
+    /* a small input in memory gets a small buffer */
+    size_t want = d->fd < 0 ? KB_MIN(KB_DECODE_CHUNK, d->mem_len - d->mem_pos) : KB_DECODE_CHUNK;
+    int rc = win_reserve(w, want ? want : 1);
     if (rc) return fail(d, rc, "out of memory%s", NULL);
     size_t got;
     if (d->fd < 0) {
-        got = KB_MIN(KB_DECODE_CHUNK, d->mem_len - d->mem_pos);
+        got = want;
         if (got) memcpy(w->p + w->end, d->mem + d->mem_pos, got);
         d->mem_pos += got;
     } else {

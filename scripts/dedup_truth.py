@@ -4,11 +4,15 @@
   dedup_truth.py truth CORPUS.jsonl[.zst] OUT.tsv [--min J]
       Exact Jaccard of 5-word shingle sets for every pair of records with J >= --min (default 0.5),
       written as "a<TAB>b<TAB>J" (a < b: 0-based record numbers = line numbers - 1).
-  dedup_truth.py score CORPUS TRUTH.tsv PAIRS.tsv CLUSTERS.tsv [--counts COUNTS.tsv] [--gate]
+  dedup_truth.py score CORPUS TRUTH.tsv PAIRS.tsv CLUSTERS.tsv|- [--counts COUNTS.tsv] [--gate]
+                [--at T]
       Scores khabar's pairs ("a b sim kind", from bench_dedup --pairs) and clusters ("doc rep",
       from bench_dedup --clusters) against the truth. With --gate, exits 1 unless recall of pairs
       with J >= 0.8 is >= 0.95 and >= 98% of the Jaccard pairs khabar reports have true J >= 0.6.
       --counts (bench_dedup --counts) checks that both folds give the same shingle counts.
+      CLUSTERS "-" derives the clusters from the pairs (connected components).
+      --at T adds one summary line for a run at threshold T: precision (share of reported Jaccard
+      pairs with true J >= T) and recall (share of truth pairs with J >= T reported).
 
 The text of a record is its title and its body (the first of body, text, content), folded exactly
 as src/dedup.c folds it (keep the two in step): presentation forms decomposed (NFKD); marks and
@@ -166,7 +170,7 @@ def check_counts(sets, path):
     return len(counts) == len(sets) and same >= 0.99 * len(sets)
 
 
-def score(sets, truth_path, pairs_path, clusters_path, gate, counts_path=None):
+def score(sets, truth_path, pairs_path, clusters_path, gate, counts_path=None, at=None):
     tru = {}
     with open(truth_path) as f:
         for line in f:
@@ -174,10 +178,22 @@ def score(sets, truth_path, pairs_path, clusters_path, gate, counts_path=None):
             tru[(int(a), int(b))] = float(j)
     reported = load_pairs(pairs_path)
     rep = {}
-    with open(clusters_path) as f:
-        for line in f:
-            d, r = line.split("\t")
-            rep[int(d)] = int(r)
+    if clusters_path == "-":
+        parent = {}
+
+        def find(x):
+            while parent.setdefault(x, x) != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+        for a, b, _, _ in reported:
+            parent[find(a)] = find(b)
+        rep = {x: find(x) for x in list(parent)}
+    else:
+        with open(clusters_path) as f:
+            for line in f:
+                d, r = line.split("\t")
+                rep[int(d)] = int(r)
     jac_pairs = [(a, b) for a, b, _, kind in reported if kind != "containment"]
     con_pairs = [(a, b) for a, b, _, kind in reported if kind == "containment"]
     pair_set = set((a, b) for a, b, _, _ in reported)
@@ -212,6 +228,16 @@ def score(sets, truth_path, pairs_path, clusters_path, gate, counts_path=None):
         print()
         print("containment pairs: %d; true containment >= 0.8: %d (%.4f); median true J %.3f" %
               (len(con_pairs), ok, ok / len(cs), sorted(true_j[p] for p in con_pairs)[len(cs) // 2]))
+    if at is not None:
+        ps = [p for p, j in tru.items() if j >= at - 1e-12]
+        ok = sum(1 for p in jac_pairs if true_j[p] >= at - 1e-12)
+        found = sum(1 for p in ps if p in pair_set)
+        together = sum(1 for a, b in ps if a in rep and rep.get(a) == rep.get(b))
+        print("at %.2f: reported %d (+%d by containment); precision %.4f; recall %.4f (pairs), "
+              "%.4f (clusters)" % (at, len(jac_pairs), len(con_pairs),
+                                   ok / len(jac_pairs) if jac_pairs else 1.0,
+                                   found / len(ps) if ps else 1.0,
+                                   together / len(ps) if ps else 1.0))
     folds_agree = check_counts(sets, counts_path) if counts_path else True
     r08 = recall[0.8][0]
     p06 = prec[0.6]
@@ -236,7 +262,8 @@ def main(argv):
     if len(argv) >= 6 and argv[1] == "score":
         sets = read_corpus(argv[2])
         counts = argv[argv.index("--counts") + 1] if "--counts" in argv else None
-        return score(sets, argv[3], argv[4], argv[5], "--gate" in argv, counts)
+        at = float(argv[argv.index("--at") + 1]) if "--at" in argv else None
+        return score(sets, argv[3], argv[4], argv[5], "--gate" in argv, counts, at)
     sys.stderr.write(__doc__)
     return 2
 

@@ -42,6 +42,13 @@ static const double FORM_BONUS = 0.3;
 /* A snippet target is clamped to this: past it a "snippet" is the article. */
 #define SNIPPET_MAX_BYTES 4096
 
+/* With collapsing on, the top-k keeps this many times more candidates (plus a few) so that
+ * folding a story's copies still leaves a full page; news copies come in small clusters. */
+#define COLLAPSE_FACTOR 3
+#define COLLAPSE_EXTRA 10
+/* Cluster members read to list a hit's other sources. */
+#define COLLAPSE_MEMBERS_MAX 32
+
 /* ---- evaluators ------------------------------------------------------------------------------ */
 
 typedef enum { EV_TERM, EV_PHRASE, EV_AND, EV_OR } ev_type;
@@ -648,6 +655,8 @@ typedef struct results_impl {
     kb_highlight *hl;
     size_t n_hl, cap_hl;
     kb_facet *facets;
+    kb_slice *also;
+    size_t n_also, cap_also;
     kb_buf arena;
     char *notice;
 } results_impl;
@@ -659,6 +668,7 @@ KB_API void kb_results_free(kb_results *r)
     kb__free(R->hits);
     kb__free(R->hl);
     kb__free(R->facets);
+    kb__free(R->also);
     kb__buf_free(&R->arena);
     kb__free(R->notice);
     kb__free(R);
@@ -761,6 +771,183 @@ static void free_evs(search *S)
     S->n_pool = S->cap_pool = S->n_ptrs = S->cap_ptrs = 0;
 }
 
+/* Appends highlights to the results' shared array. */
+static int add_hls(results_impl *R, const kb_highlight *h, size_t n)
+{
+    if (R->n_hl + n > R->cap_hl) {
+        size_t nc = (R->cap_hl + n) * 2 + 32;
+        kb_highlight *p = kb__realloc(R->hl, nc * sizeof *p);
+        if (!p) return KB_ENOMEM;
+        R->hl = p;
+        R->cap_hl = nc;
+    }
+    memcpy(R->hl + R->n_hl, h, n * sizeof *h);
+    R->n_hl += n;
+    return 0;
+}
+
+/* A chosen hit before its slices are fixed: where its highlights start in R->hl and its also
+ * sources in R->also. */
+typedef struct hit_plan {
+    cand c;
+    uint32_t similar;
+    int64_t rep;
+    size_t hl_first, thl_first, also_first;
+} hit_plan;
+
+/* Picks the hits from the sorted candidates (folding duplicate clusters unless asked not to),
+ * fetches each article, cuts its snippet, and fills R. */
+static int build_hits(search *S, results_impl *R, const kb_search_options *o, cand *sorted,
+                      uint32_t n_sorted)
+{
+    kb_index *ix = S->ix;
+    uint32_t want = o->offset + o->limit, n_plan = 0;
+    hit_plan *plan = kb__calloc(want + 1, sizeof *plan);
+    if (!plan) return KB_ENOMEM;
+    int rc = 0;
+    struct sqlite3 *db = o->no_collapse ? NULL : kb__index_db(ix);
+    for (uint32_t i = 0; i < n_sorted && n_plan < want && !rc; i++) {
+        int64_t rep = sorted[i].doc;
+        uint32_t size = 1;
+        if (db && kb__dedup_cluster_of(db, sorted[i].doc, &rep, &size) != 0) {
+            rep = sorted[i].doc; /* no cluster data: the hit stands alone */
+            size = 1;
+        }
+        int seen = 0;
+        for (uint32_t k = 0; k < n_plan && !seen && size > 1; k++)
+            seen = plan[k].rep == rep;
+        if (seen) continue;
+        plan[n_plan].c = sorted[i];
+        plan[n_plan].rep = rep;
+        plan[n_plan++].similar = size - 1;
+    }
+    uint32_t n_hits = n_plan > o->offset ? n_plan - o->offset : 0;
+    R->hits = kb__calloc(n_hits ? n_hits : 1, sizeof *R->hits);
+    if (!R->hits) {
+        kb__free(plan);
+        return KB_ENOMEM;
+    }
+    kb__snip_term terms[KB_QUERY_MAX_TERMS];
+    size_t n_terms = snip_terms(&S->q, S->q.root, 0, terms, 0);
+    size_t target =
+        o->snippet_bytes ? KB_MIN(o->snippet_bytes, SNIPPET_MAX_BYTES) : SNIPPET_DEFAULT_BYTES;
+    kb_analyzer *an = kb__index_analyzer(ix);
+    kb__doc doc;
+    kb__doc_init(&doc);
+    kb_buf *A = &R->arena;
+    kb_highlight *tmp = NULL;
+    size_t cap = 0;
+    for (uint32_t i = 0; i < n_hits && !rc; i++) {
+        hit_plan *p = &plan[o->offset + i];
+        kb_hit *hit = &R->hits[i];
+        hit->score = p->c.score;
+        hit->similar = p->similar;
+        rc = kb__index_doc_get(ix, p->c.doc, &doc);
+        if (rc) break;
+        hit->id = put(A, doc.id);
+        hit->title = put(A, doc.title);
+        hit->source = put(A, doc.source);
+        hit->date = put(A, doc.date);
+        hit->url = put(A, doc.url);
+        p->hl_first = p->thl_first = R->n_hl;
+        if (!o->no_snippets) {
+            size_t s = 0, e = 0, nh = 0;
+            rc = kb__snippet_best(an, doc.body.p, doc.body.n, terms, n_terms, target, &s, &e, &tmp,
+                                  &nh, &cap);
+            if (!rc && doc.body.n == 0) {
+                hit->snippet_is_title = 1;
+                hit->snippet = hit->title;
+            } else if (!rc) {
+                hit->snippet = put(A, (kb_slice){doc.body.p + s, e - s});
+                hit->snippet_start = s;
+                hit->n_highlights = nh;
+                rc = add_hls(R, tmp, nh);
+            }
+            p->thl_first = R->n_hl;
+            nh = 0;
+            if (!rc)
+                rc = kb__snippet_mark_all(an, doc.title.p, doc.title.n, terms, n_terms, &tmp, &nh,
+                                          &cap);
+            if (!rc) rc = add_hls(R, tmp, nh);
+            hit->n_title_highlights = nh;
+        }
+        /* the other sources of the cluster, distinct and not the hit's own */
+        p->also_first = R->n_also;
+        if (p->similar && db && !rc) {
+            int64_t mem[COLLAPSE_MEMBERS_MAX];
+            uint32_t n_mem = 0;
+            if (kb__dedup_cluster_members(db, p->rep, mem, COLLAPSE_MEMBERS_MAX, &n_mem) == 0) {
+                uint32_t own = kb__index_doc_source(ix, p->c.doc);
+                uint32_t ids[COLLAPSE_MEMBERS_MAX], n_ids = 0;
+                for (uint32_t k = 0; k < KB_MIN(n_mem, COLLAPSE_MEMBERS_MAX); k++) {
+                    uint32_t sid = kb__index_doc_source(ix, (uint32_t)mem[k]);
+                    int dup = !sid || sid == own;
+                    for (uint32_t j = 0; j < n_ids && !dup; j++)
+                        dup = ids[j] == sid;
+                    if (dup) continue;
+                    ids[n_ids++] = sid;
+                    if (R->n_also == R->cap_also) {
+                        size_t nc = R->cap_also * 2 + 16;
+                        kb_slice *na = kb__realloc(R->also, nc * sizeof *na);
+                        if (!na) {
+                            rc = KB_ENOMEM;
+                            break;
+                        }
+                        R->also = na;
+                        R->cap_also = nc;
+                    }
+                    R->also[R->n_also++] = put(A, kb__index_source_name(ix, sid));
+                }
+            }
+        }
+        hit->n_also_sources = R->n_also - p->also_first;
+    }
+    kb__free(tmp);
+    kb__doc_free(&doc);
+    /* facets: source names are copied, they live as long as the results */
+    uint32_t nf = 0;
+    if (!rc && S->facet) {
+        for (uint32_t s = 1; s < S->n_facet; s++)
+            nf += S->facet[s] > 0;
+        R->facets = kb__calloc(nf ? nf : 1, sizeof *R->facets);
+        if (!R->facets) rc = KB_ENOMEM;
+        for (uint32_t s = 1, j = 0; s < S->n_facet && !rc; s++) {
+            if (!S->facet[s]) continue;
+            R->facets[j].value = put(A, kb__index_source_name(ix, s));
+            R->facets[j++].count = S->facet[s];
+        }
+    }
+    if (!rc && A->rc) rc = A->rc;
+    if (!rc) {
+        for (uint32_t i = 0; i < n_hits; i++) {
+            kb_hit *hit = &R->hits[i];
+            hit_plan *p = &plan[o->offset + i];
+            fix(A, &hit->id);
+            fix(A, &hit->title);
+            fix(A, &hit->source);
+            fix(A, &hit->date);
+            fix(A, &hit->url);
+            if (o->no_snippets)
+                hit->snippet = (kb_slice){"", 0};
+            else
+                fix(A, &hit->snippet);
+            hit->highlights = hit->n_highlights ? R->hl + p->hl_first : NULL;
+            hit->title_highlights = hit->n_title_highlights ? R->hl + p->thl_first : NULL;
+            hit->also_sources = hit->n_also_sources ? R->also + p->also_first : NULL;
+        }
+        for (size_t k = 0; k < R->n_also; k++)
+            fix(A, &R->also[k]);
+        for (uint32_t j = 0; j < nf; j++)
+            fix(A, &R->facets[j].value);
+        R->pub.hits = R->hits;
+        R->pub.n_hits = n_hits;
+        R->pub.sources = R->facets;
+        R->pub.n_sources = nf;
+    }
+    kb__free(plan);
+    return rc;
+}
+
 static int reopen_terms(search *S, uint32_t node_count);
 static ev *build_root(search *S);
 
@@ -849,6 +1036,8 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
         if (!rc && S.rc) rc = S.rc;
     }
     heap h = {NULL, 0, o.limit + o.offset};
+    if (!o.no_collapse) /* room for the copies that collapsing folds away */
+        h.k = KB_MIN(h.k * COLLAPSE_FACTOR + COLLAPSE_EXTRA, KB_SEARCH_MAX_HITS * 2);
     h.a = kb__malloc(h.k * sizeof *h.a);
     if (!h.a && !rc) rc = KB_ENOMEM;
     int any_mode = o.mode == KB_SEARCH_ANY;
@@ -878,132 +1067,18 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
         }
     }
 
-    /* hits */
-    uint32_t n_hits = 0;
-    cand *sorted = h.a;
+    /* hits: with collapsing, more candidates than shown, so folded copies leave room */
     if (!rc) {
-        qsort(sorted, h.n, sizeof *sorted, cmp_cand);
-        n_hits = h.n > o.offset ? h.n - o.offset : 0;
-        R->hits = kb__calloc(n_hits ? n_hits : 1, sizeof *R->hits);
-        if (!R->hits) rc = KB_ENOMEM;
+        qsort(h.a, h.n, sizeof *h.a, cmp_cand);
+        rc = build_hits(&S, R, &o, h.a, h.n);
     }
-    kb__snip_term terms[KB_QUERY_MAX_TERMS];
-    size_t n_terms = snip_terms(&S.q, S.q.root, 0, terms, 0);
-    size_t target =
-        o.snippet_bytes ? KB_MIN(o.snippet_bytes, SNIPPET_MAX_BYTES) : SNIPPET_DEFAULT_BYTES;
-    kb__doc doc;
-    kb__doc_init(&doc);
-    size_t *hl_first = kb__calloc(n_hits + 1, sizeof *hl_first);
-    size_t *thl_first = kb__calloc(n_hits + 1, sizeof *thl_first);
-    if ((!hl_first || !thl_first) && !rc) rc = KB_ENOMEM;
-    kb_buf *A = &R->arena;
-    for (uint32_t i = 0; i < n_hits && !rc; i++) {
-        const cand *c = &sorted[o.offset + i];
-        kb_hit *hit = &R->hits[i];
-        hit->score = c->score;
-        rc = kb__index_doc_get(ix, c->doc, &doc);
-        if (rc) break;
-        hit->id = put(A, doc.id);
-        hit->title = put(A, doc.title);
-        hit->source = put(A, doc.source);
-        hit->date = put(A, doc.date);
-        hit->url = put(A, doc.url);
-        hl_first[i] = R->n_hl;
-        if (!o.no_snippets) {
-            size_t s = 0, e = 0, nh = 0;
-            kb_highlight *tmp = NULL;
-            size_t cap = 0;
-            kb_analyzer *an = kb__index_analyzer(ix);
-            rc = kb__snippet_best(an, doc.body.p, doc.body.n, terms, n_terms, target, &s, &e, &tmp,
-                                  &nh, &cap);
-            if (!rc && doc.body.n == 0) {
-                hit->snippet_is_title = 1;
-            } else if (!rc) {
-                hit->snippet = put(A, (kb_slice){doc.body.p + s, e - s});
-                hit->snippet_start = s;
-            }
-            for (size_t k = 0; k < nh && !rc; k++) { /* append to the shared array */
-                if (R->n_hl == R->cap_hl) {
-                    size_t nc = R->cap_hl ? R->cap_hl * 2 : 64;
-                    kb_highlight *nhp = kb__realloc(R->hl, nc * sizeof *nhp);
-                    if (!nhp) {
-                        rc = KB_ENOMEM;
-                        break;
-                    }
-                    R->hl = nhp;
-                    R->cap_hl = nc;
-                }
-                R->hl[R->n_hl++] = tmp[k];
-            }
-            hit->n_highlights = nh;
-            thl_first[i] = R->n_hl;
-            nh = 0;
-            if (!rc)
-                rc = kb__snippet_mark_all(an, doc.title.p, doc.title.n, terms, n_terms, &tmp, &nh,
-                                          &cap);
-            for (size_t k = 0; k < nh && !rc; k++) {
-                if (R->n_hl == R->cap_hl) {
-                    size_t nc = R->cap_hl * 2 + 64;
-                    kb_highlight *nhp = kb__realloc(R->hl, nc * sizeof *nhp);
-                    if (!nhp) {
-                        rc = KB_ENOMEM;
-                        break;
-                    }
-                    R->hl = nhp;
-                    R->cap_hl = nc;
-                }
-                R->hl[R->n_hl++] = tmp[k];
-            }
-            hit->n_title_highlights = nh;
-            kb__free(tmp);
-            if (hit->snippet_is_title) {
-                hit->snippet = hit->title;
-                hit->highlights = NULL;
-            }
-        }
-    }
-    kb__doc_free(&doc);
-    if (!rc && A->rc) rc = A->rc;
     if (!rc) {
-        for (uint32_t i = 0; i < n_hits; i++) {
-            kb_hit *hit = &R->hits[i];
-            fix(A, &hit->id);
-            fix(A, &hit->title);
-            fix(A, &hit->source);
-            fix(A, &hit->date);
-            fix(A, &hit->url);
-            if (o.no_snippets)
-                hit->snippet = (kb_slice){"", 0};
-            else
-                fix(A, &hit->snippet);
-            hit->highlights = hit->n_highlights ? R->hl + hl_first[i] : NULL;
-            hit->title_highlights = hit->n_title_highlights ? R->hl + thl_first[i] : NULL;
-        }
-        R->pub.hits = R->hits;
-        R->pub.n_hits = n_hits;
         R->pub.total = S.counted;
         R->pub.total_exact = !S.pruned;
-        if (S.pruned) { /* estimate: at least what was seen, and at least the top-k */
+        if (S.pruned) /* an estimate: at least what was seen, and at least the top-k */
             R->pub.total = KB_MAX(S.counted, h.n);
-        }
-        if (S.facet) {
-            uint32_t nf = 0;
-            for (uint32_t s = 1; s < S.n_facet; s++)
-                nf += S.facet[s] > 0;
-            R->facets = kb__calloc(nf ? nf : 1, sizeof *R->facets);
-            if (!R->facets) rc = KB_ENOMEM;
-            for (uint32_t s = 1, j = 0; s < S.n_facet && !rc; s++) {
-                if (!S.facet[s]) continue;
-                R->facets[j].value = kb__index_source_name(ix, s);
-                R->facets[j++].count = S.facet[s];
-            }
-            R->pub.sources = R->facets;
-            R->pub.n_sources = nf;
-        }
-        if (!rc && S.q.notice.n) rc = set_notice(R, S.q.notice.p, S.q.notice.n);
+        if (S.q.notice.n) rc = set_notice(R, S.q.notice.p, S.q.notice.n);
     }
-    kb__free(hl_first);
-    kb__free(thl_first);
     kb__free(h.a);
     kb__free(S.facet);
     free_evs(&S);

@@ -782,6 +782,12 @@ KB_API int kb_dedup_add_article(kb_dedup *d, const kb_article *a, uint32_t *hand
  */
 KB_API int kb_dedup_filter(kb_dedup *d, const kb_dedup_doc *doc, uint32_t *dup_of, double *sim);
 
+/** kb_dedup_filter() for a clean article (title and blocks; id, source, date kept). The id of
+ * the kept copy is kb_dedup_info_get(d, *dup_of, …)'s id: `khabar clean --dedup` reports
+ * "duplicate-of:<id>". */
+KB_API int kb_dedup_filter_article(kb_dedup *d, const kb_article *a, uint32_t *dup_of,
+                                   double *sim);
+
 /** Removes a document; its cluster is split along the remaining links. KB_ENOTFOUND if unknown
  * or already removed. Handles are never reused: adding the text again gives a new handle. */
 KB_API int kb_dedup_remove(kb_dedup *d, uint32_t handle);

@@ -872,13 +872,11 @@ KB_API int kb_dedup_add(kb_dedup *d, const kb_dedup_doc *doc, uint32_t *handle, 
     return rc ? rc : add_signed(d, doc, handle, dup_of);
 }
 
-KB_API int kb_dedup_filter(kb_dedup *d, const kb_dedup_doc *doc, uint32_t *dup_of, double *sim)
+/* The filter for doc, whose signature is in d->sig and d->work. */
+static int filter_signed(kb_dedup *d, const kb_dedup_doc *doc, uint32_t *dup_of, double *sim)
 {
-    if (!d || !doc) return KB_EINVAL;
-    int rc = sig_of(d, doc);
-    if (rc) return rc;
     struct match_ctx m = {NIL, NIL, 0, 0};
-    rc = candidates(d, on_candidate, &m);
+    int rc = candidates(d, on_candidate, &m);
     if (rc) return rc;
     if (m.best != NIL) {
         if (dup_of) *dup_of = m.best;
@@ -893,15 +891,36 @@ KB_API int kb_dedup_filter(kb_dedup *d, const kb_dedup_doc *doc, uint32_t *dup_o
     return rc;
 }
 
-KB_API int kb_dedup_add_article(kb_dedup *d, const kb_article *a, uint32_t *handle,
-                                uint32_t *dup_of)
+KB_API int kb_dedup_filter(kb_dedup *d, const kb_dedup_doc *doc, uint32_t *dup_of, double *sim)
 {
-    if (!d || !a) return KB_EINVAL;
+    if (!d || !doc) return KB_EINVAL;
+    int rc = sig_of(d, doc);
+    return rc ? rc : filter_signed(d, doc, dup_of, sim);
+}
+
+static int sig_of_article(kb_dedup *d, const kb_article *a)
+{
     kb__dedup_work_reset(&d->work);
     int rc = kb__dedup_feed_article(&d->work, a);
     if (!rc) rc = kb__dedup_finish(&d->work, d->p.shingle, &d->sig);
     if (!rc) rc = compute_keys(d);
+    return rc;
+}
+
+KB_API int kb_dedup_filter_article(kb_dedup *d, const kb_article *a, uint32_t *dup_of, double *sim)
+{
+    if (!d || !a) return KB_EINVAL;
     kb_dedup_doc doc = {a->id, a->source, a->date, {NULL, 0}, {NULL, 0}};
+    int rc = sig_of_article(d, a);
+    return rc ? rc : filter_signed(d, &doc, dup_of, sim);
+}
+
+KB_API int kb_dedup_add_article(kb_dedup *d, const kb_article *a, uint32_t *handle,
+                                uint32_t *dup_of)
+{
+    if (!d || !a) return KB_EINVAL;
+    kb_dedup_doc doc = {a->id, a->source, a->date, {NULL, 0}, {NULL, 0}};
+    int rc = sig_of_article(d, a);
     return rc ? rc : add_signed(d, &doc, handle, dup_of);
 }
 

@@ -378,6 +378,55 @@ static void test_filter(void)
     kb__buf_free(&b);
 }
 
+/* Articles: blocks are the text (a block boundary separates words like a space); the filter
+ * reports the kept copy's id. */
+static void test_articles(void)
+{
+    kb_buf one, two;
+    kb__buf_init(&one, 0);
+    kb__buf_init(&two, 0);
+    story(&one, 30, 90);
+    story(&two, 31, 90);
+    size_t half = one.n / 2;
+    while (half < one.n && one.p[half] != ' ')
+        half++;
+    kb_block split[2] = {{KB_BLOCK_PARAGRAPH, {one.p, half}},
+                         {KB_BLOCK_HEADING, {one.p + half + 1, one.n - half - 1}}};
+    kb_block whole[1] = {{KB_BLOCK_PARAGRAPH, {one.p, one.n}}};
+    kb_block other[1] = {{KB_BLOCK_PARAGRAPH, {two.p, two.n}}};
+    kb_article a, b, c;
+    memset(&a, 0, sizeof a);
+    a.id = S("first");
+    a.title = S("عنوان");
+    a.blocks = split;
+    a.n_blocks = 2;
+    b = a;
+    b.id = S("second");
+    b.blocks = whole;
+    b.n_blocks = 1;
+    c = a;
+    c.id = S("third");
+    c.blocks = other;
+    c.n_blocks = 1;
+    kb_dedup *d = kb_dedup_new(NULL);
+    uint32_t dup;
+    double sim;
+    CHECK_INT(kb_dedup_filter_article(d, &a, &dup, &sim), 0);
+    CHECK_INT(kb_dedup_filter_article(d, &b, &dup, &sim), 1);
+    kb_dedup_info info;
+    CHECK_INT(kb_dedup_info_get(d, dup, &info), 0);
+    CHECK(slice_eq(info.id, S("first")));
+    CHECK(sim == 1.0);
+    CHECK_INT(kb_dedup_filter_article(d, &c, &dup, &sim), 0);
+    uint32_t h;
+    CHECK_INT(kb_dedup_add_article(d, &b, &h, &dup), 0);
+    CHECK_INT(dup, 0);
+    CHECK_INT(kb_dedup_cluster_of(d, h), 0);
+    kb_dedup_free(d);
+    kb__buf_free(&one);
+    kb__buf_free(&two);
+}
+
 /* ---- property: incremental clusters equal a from-scratch recomputation --------------------- */
 
 #define P_DOCS 48
@@ -650,6 +699,7 @@ int main(void)
     test_debris_copies_cluster();
     test_near_copies();
     test_filter();
+    test_articles();
     test_property();
     test_store_property();
     test_store_restart();

@@ -6,7 +6,8 @@
  *   - Arabic words: Arabic letters, with harakat, tatweel and invisible controls (ZWNJ, ZWJ,
  *     LRM/RLM/ALM, bidi isolates, soft hyphen) inside them never splitting the word;
  *   - Latin (and other-script) words: letters and digits (G20, mp3), same rule for marks;
- *   - numbers: digits of any script with inner separators followed by a digit (3.5, ٣٫٥, 1,000);
+ *   - numbers: digits of any script with inner separators followed by a digit (3.5, ٣٫٥, 1,000,
+ *     10:30);
  *     a number directly followed by Latin letters is one word (4G), by Arabic letters two (2017م);
  *   - URLs (http://, https://, www.), emails, #hashtags (#عاصي_الحلاني), @mentions.
  * Everything else — punctuation (، ؛ ؟ « » included), symbols, spaces — separates.
@@ -96,7 +97,8 @@ static void scan_word(kb__tokenizer *t, size_t start, size_t i, uint32_t cont, s
             sc->flags |= KB_TOK_REPAIRED;
         }
         i += len;
-        if (!(NOT_CONTENT & BIT(cls))) end = i;
+        if (!(NOT_CONTENT & BIT(cls)) && cp != 0x0640)
+            end = i; /* a trailing tatweel is a dash (كذلكـ), not part of the word */
         if (cls == KB_C_AR) {
             sc->flags |= KB_TOK_ARABIC;
             sc->n_letters++;
@@ -241,7 +243,8 @@ static size_t scan_number(kb__tokenizer *t, size_t i)
         }
         if (i >= n) break;
         len = cp_at(t, i, &cp, &bad);
-        if (cp != '.' && cp != ',' && cp != 0x066B && cp != 0x066C) break;
+        if (cp != '.' && cp != ',' && cp != ':' && cp != 0x066B && cp != 0x066C)
+            break; /* 3.5, 1,000, ٣٫٥ and times (10:30) */
         size_t j = i + len;
         if (j >= n) break;
         int32_t cp2;

@@ -14,8 +14,23 @@ build: deps
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) >/dev/null
 	@ninja -C $(BUILD) >/dev/null
 
+EXAMPLES = examples/000_250a8f08833c77cf.txt examples/news.jsonl
+DEMO_INDEX = $(BUILD)/example-index
+
+# The main job on the bundled examples: clean the user's sample article, index all examples
+# (clean + analyze + index + duplicates), answer sample queries.
 demo: build
-	./$(BUILD)/khabar analyze --file examples/000_250a8f08833c77cf.txt
+	@echo "== khabar clean --text examples/000_250a8f08833c77cf.txt"
+	@./$(BUILD)/khabar clean --text examples/000_250a8f08833c77cf.txt
+	@rm -rf $(DEMO_INDEX)
+	@echo; echo "== khabar index --index $(DEMO_INDEX) $(EXAMPLES)"
+	@./$(BUILD)/khabar index --index $(DEMO_INDEX) $(EXAMPLES)
+	@echo; echo "== khabar search --index $(DEMO_INDEX) العراق"
+	@./$(BUILD)/khabar search --index $(DEMO_INDEX) العراق
+	@echo; echo "== khabar search --index $(DEMO_INDEX) الانفلونزا"
+	@./$(BUILD)/khabar search --index $(DEMO_INDEX) الانفلونزا
+	@echo; echo "== khabar dups --index $(DEMO_INDEX)"
+	@./$(BUILD)/khabar dups --index $(DEMO_INDEX)
 
 test: deps
 	@sh tests/run.sh

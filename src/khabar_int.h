@@ -154,19 +154,21 @@ int kb__tok_next(kb__tokenizer *t, kb__rawtok *tok);
 /* An exception's stem may be a little longer than its word (لله → الله). */
 #define KB_STEM_SLACK 16
 size_t kb__stem_light(const char *w, size_t n, uint32_t hamza_mask, char *out);
+/* The same with the word's kb__lex_lookup() result given (the analyzer looks it up once for
+ * the stop flag and the stemmer). */
+size_t kb__stem_light_lex(const char *w, size_t n, uint32_t hamza_mask, unsigned lex,
+                          const char *except_stem, char *out);
 
-/* Hash sets of words for the analyzer's lists (stopwords.c). words[i * stride] is entry i
- * (stride 2 keeps {form, value} pairs); n_slots is a power of two at least twice n. */
-typedef struct kb__wordset {
-    const char *const *words;
-    size_t stride;
-    uint32_t *slots;
-    uint32_t mask;
-} kb__wordset;
-void kb__wordset_build(kb__wordset *ws, const char *const *words, size_t n, size_t stride,
-                       uint32_t *slots, size_t n_slots);
-/* Index of w[0..n) in the set, or -1. */
-long kb__wordset_find(const kb__wordset *ws, const char *w, size_t n);
+/* The analyzer's word lists in one hash table (stopwords.c): a normalized word's flags in one
+ * lookup. KB_LEX_PROTECT: a core whose first letter is not a proclitic; KB_LEX_KEEP: a word whose
+ * ending is the stem's; KB_LEX_EXCEPT: a word with a fixed stem (stem.c explains the lists). */
+enum { KB_LEX_STOP = 1, KB_LEX_PROTECT = 2, KB_LEX_KEEP = 4, KB_LEX_EXCEPT = 8 };
+/* Flags of w[0..n), 0 when it is on no list. With KB_LEX_EXCEPT, *stem (if stem is not NULL)
+ * gets the fixed stem (static storage). */
+unsigned kb__lex_lookup(const char *w, size_t n, const char **stem);
+/* stem.c's lists, which the table is built from ({form, stem} pairs for the exceptions). */
+extern const char *const kb__stem_protect[], *const kb__stem_keep[], *const kb__stem_except[];
+extern const size_t kb__stem_n_protect, kb__stem_n_keep, kb__stem_n_except;
 
 /* The stop list: 1 when the normalized word w[0..n) is a stopword. */
 int kb__stopword(const char *w, size_t n);
@@ -209,6 +211,8 @@ size_t kb__decoder_take_repairs(kb_decoder *d, uint64_t upto);
 #define KB_INPUT_SNIFF ((size_t)4096)
 /* Directory recursion depth: deeper trees are symlink loops in practice. */
 #define KB_INPUT_MAX_DEPTH 32
+/* Alternative names for one JSON field: a handful in practice; 16 bounds a per-reader table. */
+#define KB_INPUT_MAX_NAMES 16
 
 typedef struct kb__path_item {
     char *path;
@@ -245,6 +249,10 @@ struct kb_reader {
     kb_buf fields; /* strings made for the record (numbers, joined arrays, derived ids) */
     kb_buf doc;    /* <DOC> parsing scratch */
     /* JSON array scanner */
+    /* JSON field names split once: names[slot][i], slots id, title, body, url, source, date */
+    kb_slice json_names[6][KB_INPUT_MAX_NAMES];
+    uint8_t n_json_names[6];
+    int json_names_ready, json_fast_off;
     int ja_depth, ja_in_str, ja_esc;
     uint64_t ja_line;
     uint64_t doc_line, junk_line; /* <DOC> reader: where the record / stray text began */
@@ -268,6 +276,9 @@ size_t kb__reader_repairs(kb_reader *r, size_t a, size_t b);
 /* Appends the derived id "STEM:LINE" (or "STEM" when line is 0) to out. */
 void kb__reader_derived_id(kb_reader *r, kb_buf *out, uint64_t line);
 int kb__reader_json_next(kb_reader *r, kb_record *rec); /* input_json.c */
+/* Turns the JSON fast path off (on = 0) so that jansson parses every record: tests and the
+ * fuzz harness compare the two. */
+void kb__reader_json_fast(kb_reader *r, int on);
 void kb__reader_json_release(kb_reader *r);
 int kb__reader_doc_next(kb_reader *r, kb_record *rec); /* input_doc.c */
 
@@ -316,13 +327,17 @@ typedef struct kb__query {
     uint32_t n_sources;
     char date_from[11], date_to[11]; /* "YYYY-MM-DD" or "" (open) */
     int repaired;    /* something was dropped or closed; notice says what */
+    int flags;       /* KB_QP_* given to kb__query_parse() */
     kb_buf notice;   /* messages for the user, "; "-separated */
 } kb__query;
 
+/* kb__query_parse() flags. KEEP_STOP keeps stopword terms (flagged stop) even when other words
+ * are there: an any-word query ranks them low instead of dropping them. */
+#define KB_QP_KEEP_STOP 1
 /* Parses q[0..n) with analyzer a (the index's own, so query and documents analyze alike) into
  * *out, which the caller frees with kb__query_free() whatever the result. Returns 0,
  * KB_ETOOBIG (length, terms), KB_EQUERY (bad date:) or KB_ENOMEM; notice holds the message. */
-int kb__query_parse(kb_analyzer *a, const char *q, size_t n, kb__query *out);
+int kb__query_parse(kb_analyzer *a, const char *q, size_t n, int flags, kb__query *out);
 void kb__query_free(kb__query *q);
 /* Drops stopword terms unless the query is made only of them (phrases keep theirs), flattens
  * single-child groups and merges nested ANDs/ORs. Called by kb__query_parse(). */

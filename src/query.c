@@ -526,7 +526,7 @@ void kb__query_simplify(kb__query *q)
 {
     int has_stop = 0;
     int nonstop = count_nonstop(q, q->root, &has_stop);
-    q->root = simplify(q, q->root, nonstop > 0, 0);
+    q->root = simplify(q, q->root, nonstop > 0 && !(q->flags & KB_QP_KEEP_STOP), 0);
     if (q->root == KB_QN_NONE) return;
     kb__qnode *r = &q->nodes[q->root];
     /* exclusions alone rank nothing */
@@ -545,9 +545,10 @@ void kb__query_simplify(kb__query *q)
     }
 }
 
-int kb__query_parse(kb_analyzer *a, const char *text, size_t n, kb__query *q)
+int kb__query_parse(kb_analyzer *a, const char *text, size_t n, int flags, kb__query *q)
 {
     memset(q, 0, sizeof *q);
+    q->flags = flags;
     q->root = KB_QN_NONE;
     kb__buf_init(&q->strings, 0);
     kb__buf_init(&q->notice, 4096);
@@ -640,7 +641,7 @@ KB_API int kb_query_explain(const char *text, size_t n, char *out, size_t out_si
     kb_analyzer *a = kb_analyzer_new(NULL);
     if (!a) return KB_ENOMEM;
     kb__query q;
-    int rc = kb__query_parse(a, text ? text : "", n, &q);
+    int rc = kb__query_parse(a, text ? text : "", n, 0, &q);
     kb_buf b;
     kb__buf_init(&b, 0);
     if (rc == 0) kb__query_explain(&q, &b);

@@ -31,11 +31,35 @@
 
 /* ---- parameters (tuned on ARCD, see docs/search.md) ---------------------------------------- */
 
-static const double W_FIELD[KB_N_FIELDS] = {2.5, 1.5, 1.0}; /* title, headings/captions, body */
-static const double B_FIELD[KB_N_FIELDS] = {0.6, 0.6, 0.75};
-static const double K1 = 1.2;
-/* weight of the written-form score added to the stem score of a plain word */
-static const double FORM_BONUS = 0.3;
+typedef struct rank_params {
+    double w[KB_N_FIELDS]; /* field weights: title, headings/captions, body */
+    double b[KB_N_FIELDS]; /* length normalization per field */
+    double k1;             /* tf saturation */
+    double form;           /* weight of the written-form score added to a plain word's stem score */
+    double stop;           /* weight of a stopword in an any-word query (they are kept there) */
+} rank_params;
+
+static const rank_params DEFAULT_PARAMS = {{2.5, 1.5, 1.0}, {0.6, 0.6, 0.75}, 1.2, 0.3, 0.2};
+
+/* KHABAR_RANK="w_title w_head w_body b_title b_head b_body k1 form stop" overrides the defaults
+ * (a tuning knob for scripts/eval_arcd.py; not for production use). */
+static void load_params(rank_params *p)
+{
+    *p = DEFAULT_PARAMS;
+    const char *env = getenv("KHABAR_RANK");
+    if (!env) return;
+    double v[9];
+    if (sscanf(env, "%lf %lf %lf %lf %lf %lf %lf %lf %lf", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+               &v[6], &v[7], &v[8]) != 9)
+        return;
+    for (int f = 0; f < KB_N_FIELDS; f++) {
+        p->w[f] = v[f];
+        p->b[f] = v[3 + f];
+    }
+    p->k1 = v[6];
+    p->form = v[7];
+    p->stop = v[8];
+}
 
 /* Snippet length when the caller does not say: two lines of a result page. */
 #define SNIPPET_DEFAULT_BYTES 220
@@ -63,6 +87,8 @@ struct ev {
     kb__postings form; /* bonus: the written form of a plain word */
     int has_form, title_only, absent;
     double idf, idf_form;
+    double w;            /* 1, or the stopword weight */
+    double form_ub;      /* bound of the written-form score (before the form weight) */
     uint32_t phrase_off; /* EV_TERM inside a phrase: its offset in the phrase */
     /* groups */
     ev **kids;
@@ -73,6 +99,7 @@ struct ev {
 
 typedef struct search {
     kb_index *ix;
+    rank_params P;
     kb__query q;
     kb__collection coll;
     double norm_k[KB_N_FIELDS]; /* b_f / avglen_f */
@@ -105,7 +132,7 @@ static double idf_of(const search *S, uint32_t df)
 
 static inline double len_norm(const search *S, int f, uint32_t len)
 {
-    return 1.0 - B_FIELD[f] + S->norm_k[f] * len;
+    return 1.0 - S->P.b[f] + S->norm_k[f] * len;
 }
 
 /* tf~ of the current posting of p in document doc. */
@@ -114,15 +141,16 @@ static double tf_tilde(const search *S, const kb__postings *p, const uint32_t *l
     double t = 0;
     for (int f = 0; f < KB_N_FIELDS; f++) {
         if (!p->tf[f] || (title_only && f != KB_FIELD_TITLE)) continue;
-        t += W_FIELD[f] * p->tf[f] / len_norm(S, f, lens ? lens[f] : 0);
+        t += S->P.w[f] * p->tf[f] / len_norm(S, f, lens ? lens[f] : 0);
     }
     return t;
 }
 
-static double sat(double t)
+static double sat_k(const search *S, double t)
 {
-    return t / (K1 + t);
+    return t / (S->P.k1 + t);
 }
+#define sat(t) sat_k(S, (t))
 
 /* Bound of tf~ from per-field max tfs and min lengths. */
 static double tf_tilde_bound(const search *S, const uint32_t *max_tf, const uint32_t *min_len,
@@ -131,9 +159,20 @@ static double tf_tilde_bound(const search *S, const uint32_t *max_tf, const uint
     double t = 0;
     for (int f = 0; f < KB_N_FIELDS; f++) {
         if (title_only && f != KB_FIELD_TITLE) continue;
-        t += W_FIELD[f] * max_tf[f] / len_norm(S, f, min_len ? min_len[f] : 0);
+        t += S->P.w[f] * max_tf[f] / len_norm(S, f, min_len ? min_len[f] : 0);
     }
     return t;
+}
+
+/* Bound of a term's score over its whole list. sat() < 1, so idf bounds it whatever the tfs;
+ * the list's max tfs make it tighter when the index has them (a list without them reads 0s). */
+static double list_bound(const search *S, const kb__postings *p, double idf, int title_only)
+{
+    uint32_t any = 0;
+    for (int f = 0; f < KB_N_FIELDS; f++)
+        any |= p->max_tf[f];
+    if (!any) return idf;
+    return idf * sat(tf_tilde_bound(S, p->max_tf, NULL, title_only));
 }
 
 static ev *new_ev(search *S, ev_type type)
@@ -182,19 +221,21 @@ static void open_term(search *S, ev *e, const kb__qnode *nd, int exact)
         return;
     }
     e->idf = idf_of(S, e->post.df);
-    double ub = e->absent ? 0 : e->idf * sat(tf_tilde_bound(S, e->post.max_tf, NULL, 0));
+    double ub = e->absent ? 0 : list_bound(S, &e->post, e->idf, 0);
     if (!exact && !e->absent) {
         rc = kb__postings_open(S->ix, KB_TERM_FORM, norm, nd->norm_len, &e->form);
         if (rc == 0) {
             e->has_form = 1;
             e->idf_form = idf_of(S, e->form.df);
-            ub += FORM_BONUS * e->idf_form * sat(tf_tilde_bound(S, e->form.max_tf, NULL, 0));
+            e->form_ub = list_bound(S, &e->form, e->idf_form, 0);
+            ub += S->P.form * e->form_ub;
         } else if (rc != KB_ENOTFOUND) {
             S->rc = rc;
             return;
         }
     }
-    e->ub = ub;
+    e->w = nd->stop && !exact ? S->P.stop : 1.0;
+    e->ub = ub * e->w;
     if (e->absent) e->doc = KB_DOC_END;
 }
 
@@ -415,9 +456,9 @@ static double ev_score(search *S, ev *e, const uint32_t *lens)
             if (r < 0)
                 S->rc = r;
             else if (r > 0 && e->form.doc == e->doc)
-                s += FORM_BONUS * e->idf_form * sat(tf_tilde(S, &e->form, lens, e->title_only));
+                s += S->P.form * e->idf_form * sat(tf_tilde(S, &e->form, lens, e->title_only));
         }
-        return s;
+        return s * e->w;
     case EV_PHRASE:
     case EV_AND:
         for (uint32_t i = 0; i < e->n_kids; i++)
@@ -446,10 +487,8 @@ static double ev_block_ub(search *S, ev *e, uint32_t target, uint32_t *last)
         if (r == 0) return 0; /* nothing ahead: the bound is 0 up to the end */
         if (e->post.blk_last < *last) *last = e->post.blk_last;
         s = e->idf * sat(tf_tilde_bound(S, e->post.blk_max_tf, e->post.blk_min_len, e->title_only));
-        if (e->has_form)
-            s += FORM_BONUS * e->idf_form *
-                 sat(tf_tilde_bound(S, e->form.max_tf, NULL, e->title_only));
-        return s;
+        if (e->has_form) s += S->P.form * e->form_ub;
+        return s * e->w;
     }
     default:
         for (uint32_t i = 0; i < e->n_kids; i++)
@@ -974,8 +1013,10 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
     search S;
     memset(&S, 0, sizeof S);
     S.ix = ix;
+    load_params(&S.P);
     S.exact_total = o.exact_total;
-    int rc = kb__query_parse(kb__index_analyzer(ix), text ? text : "", n, &S.q);
+    int rc = kb__query_parse(kb__index_analyzer(ix), text ? text : "", n,
+                             o.mode == KB_SEARCH_ANY ? KB_QP_KEEP_STOP : 0, &S.q);
     if (rc == 0 && S.q.root == KB_QN_NONE) {
         rc = KB_EQUERY;
         if (!S.q.notice.n) kb__buf_puts(&S.q.notice, "the query has no word to search for");
@@ -1000,7 +1041,7 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
     }
     kb__index_collection(ix, &S.coll);
     for (int f = 0; f < KB_N_FIELDS; f++)
-        S.norm_k[f] = S.coll.avg_len[f] > 0 ? B_FIELD[f] / S.coll.avg_len[f] : 0;
+        S.norm_k[f] = S.coll.avg_len[f] > 0 ? S.P.b[f] / S.coll.avg_len[f] : 0;
 
     /* filters: source (query and options), date (query narrows options) */
     for (uint32_t i = 0; i < S.q.n_sources; i++) {

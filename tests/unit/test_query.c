@@ -143,7 +143,7 @@ static void test_errors(void)
     /* the message says what is wrong */
     kb__query q;
     const char *bad = "date:2018-13-01";
-    CHECK_INT(kb__query_parse(an, bad, strlen(bad), &q), KB_EQUERY);
+    CHECK_INT(kb__query_parse(an, bad, strlen(bad), 0, &q), KB_EQUERY);
     CHECK(q.notice.n && strstr(q.notice.p, "date:"));
     kb__query_free(&q);
 }
@@ -170,7 +170,7 @@ static void test_limits(void)
         }
     CHECK(kb_query_explain(big, n_ok, out, sizeof out) > 0);
     kb__query q;
-    CHECK_INT(kb__query_parse(an, big, o, &q), KB_ETOOBIG);
+    CHECK_INT(kb__query_parse(an, big, o, 0, &q), KB_ETOOBIG);
     CHECK(q.notice.n && strstr(q.notice.p, "words"));
     kb__query_free(&q);
 
@@ -182,7 +182,7 @@ static void test_limits(void)
     o += 1;
     for (int i = 0; i < 500; i++)
         big[o++] = ')';
-    CHECK(kb__query_parse(an, big, o, &q) == 0 || q.notice.n > 0);
+    CHECK(kb__query_parse(an, big, o, 0, &q) == 0 || q.notice.n > 0);
     kb__query_free(&q);
 
     /* title:title:title:… and long runs of operators stay bounded */
@@ -190,12 +190,12 @@ static void test_limits(void)
     while (o + 8 < KB_QUERY_MAX_BYTES)
         o += (size_t)sprintf(big + o, "title:");
     big[o++] = 'x';
-    CHECK(kb__query_parse(an, big, o, &q) >= KB_ETOOBIG);
+    CHECK(kb__query_parse(an, big, o, 0, &q) >= KB_ETOOBIG);
     kb__query_free(&q);
     o = 0;
     while (o + 4 < KB_QUERY_MAX_BYTES)
         o += (size_t)sprintf(big + o, "OR ");
-    CHECK_INT(kb__query_parse(an, big, o, &q), 0);
+    CHECK_INT(kb__query_parse(an, big, o, 0, &q), 0);
     CHECK(q.root == KB_QN_NONE);
     kb__query_free(&q);
     free(big);
@@ -207,17 +207,17 @@ static void test_repair_notice(void)
                                      "العراق OR"};
     for (size_t i = 0; i < KB_ARRAY_LEN(repaired); i++) {
         kb__query q;
-        int rc = kb__query_parse(an, repaired[i], strlen(repaired[i]), &q);
+        int rc = kb__query_parse(an, repaired[i], strlen(repaired[i]), 0, &q);
         CHECK_INT(rc, 0);
         if (!kbt_check(q.repaired && q.notice.n > 0, __FILE__, __LINE__, repaired[i]))
             fprintf(stderr, "     no repair notice for \"%s\"\n", repaired[i]);
         kb__query_free(&q);
     }
     kb__query q;
-    CHECK_INT(kb__query_parse(an, "العراق سوريا", strlen("العراق سوريا"), &q), 0);
+    CHECK_INT(kb__query_parse(an, "العراق سوريا", strlen("العراق سوريا"), 0, &q), 0);
     CHECK(!q.repaired && q.notice.n == 0);
     kb__query_free(&q);
-    CHECK_INT(kb__query_parse(an, "-العراق", strlen("-العراق"), &q), 0);
+    CHECK_INT(kb__query_parse(an, "-العراق", strlen("-العراق"), 0, &q), 0);
     CHECK(q.root == KB_QN_NONE && q.notice.n > 0);
     kb__query_free(&q);
 }
@@ -234,6 +234,17 @@ static void test_stopwords(void)
     explain_row("في العراق", "(stem \"{S:العراق}\")");
     explain_row("في", "(stem \"{S:في}\")");
     explain_row("\"الحرب في العراق\"", "(phrase \"{F:الحرب}\" \"{F:في}\" \"{F:العراق}\")");
+    /* an any-word query keeps them (ranked low) */
+    kb__query q;
+    kb_buf b;
+    kb__buf_init(&b, 0);
+    CHECK_INT(kb__query_parse(an, "في العراق", strlen("في العراق"), KB_QP_KEEP_STOP, &q), 0);
+    kb__query_explain(&q, &b);
+    char want[256];
+    expand("(and (stem \"{S:في}\") (stem \"{S:العراق}\"))", want, sizeof want);
+    CHECK_STR(b.p, want);
+    kb__buf_free(&b);
+    kb__query_free(&q);
 }
 
 /* The query side analyzes as the document side: clitic forms meet on one stem. */

@@ -10,8 +10,15 @@ libmicrohttpd-dev libjansson-dev libxml2-dev zlib1g-dev libuchardet-dev
 libstemmer-dev python3"
 # Peers and tools for tests and benchmarks.
 PKGS="$PKGS ${KB_EXTRA_PKGS:-}"
+# Clean (owner: clean): python3-readability, the readability-lxml article extractor, is the peer
+# bench/bench_clean.sh runs side by side with `khabar clean` on HTML; iconv (libc-bin) makes the
+# encoding copies in tests/cli/clean.sh.
+PKGS="$PKGS python3-readability"
 # Server (owner: server): wrk drives bench/load_serve.sh; curl for the README's quick check.
 PKGS="$PKGS wrk curl"
+# Search (owner: search): python3-xapian is the Xapian peer (Arabic stemmer, BM25) of
+# tests/eval/arcd.sh and bench/bench_search.sh; FTS5 comes with Python's sqlite3 module.
+PKGS="$PKGS python3-xapian"
 # Browser test (tests/http/browser.sh), optional because chromium is large: `--browser` adds it
 # (make test passes it). playwright-core comes from tests/http/package-lock.json via npm.
 BROWSER_PKGS="chromium nodejs"

@@ -15,9 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Errors listed one by one in a POST answer; the counts cover the rest. */
 #define SRV_MAX_REPORTED_ERRORS 100
+/* Members of a duplicate cluster listed by /similar: a wire story copied by every outlet of a
+ * country stays under this; a client pages through search with collapse=0 for more. */
+#define SRV_MAX_SIMILAR 100
+/* Seconds /api/stats and /healthz may reuse the index counts (see get_stats). */
+#define SRV_STATS_TTL_S 2.0
 
 struct srv_api {
     char *dir;
@@ -27,29 +33,13 @@ struct srv_api {
     kb_index **readers;
     int n_readers, n_free;
     kb_index **free_readers;
+    pthread_mutex_t smu; /* guards the stats cache */
+    kb_index_stats stats;
+    double stats_at;     /* monotonic seconds when stats was read; 0: stale */
     pthread_mutex_t wmu; /* serializes writes */
     kb_index *writer;
     kb_cleaner *cleaner;
 };
-
-int srv_error_json(srv_buf *out, int status, const char *code, const char *msg)
-{
-    out->n = 0;
-    out->failed = 0;
-    srv_buf_puts(out, "{\"error\":{\"code\":");
-    srv_buf_json_str(out, code, strlen(code));
-    srv_buf_puts(out, ",\"message\":");
-    srv_buf_json_str(out, msg, strlen(msg));
-    srv_buf_puts(out, "}}");
-    return status;
-}
-
-const char *srv_param_get(const srv_request *rq, const char *name)
-{
-    for (size_t i = 0; i < rq->n_params; i++)
-        if (!strcmp(rq->params[i].name, name)) return rq->params[i].value;
-    return NULL;
-}
 
 /* ---- open / close -------------------------------------------------------------------------- */
 
@@ -65,6 +55,7 @@ int srv_api_open(const char *dir, int n_readers, int writable, srv_api **out, ch
     pthread_mutex_init(&api->mu, NULL);
     pthread_cond_init(&api->cv, NULL);
     pthread_mutex_init(&api->wmu, NULL);
+    pthread_mutex_init(&api->smu, NULL);
     api->dir = strdup(dir);
     api->writable = writable;
     api->readers = calloc((size_t)n_readers, sizeof *api->readers);
@@ -122,6 +113,7 @@ void srv_api_close(srv_api *api)
     pthread_mutex_destroy(&api->mu);
     pthread_cond_destroy(&api->cv);
     pthread_mutex_destroy(&api->wmu);
+    pthread_mutex_destroy(&api->smu);
     free(api);
 }
 
@@ -382,27 +374,124 @@ int srv_api_document(srv_api *api, const srv_request *rq, srv_buf *out)
 
 /* ---- GET /api/documents/{id}/similar -------------------------------------------------------- */
 
+/* One member of a cluster, copied out of the kb_index_dups() callback. */
+typedef struct sim_member {
+    char *id, *source, *date, *url;
+    double similarity;
+    int representative;
+} sim_member;
+
+typedef struct sim_find {
+    const char *id;
+    size_t id_n;
+    sim_member *m; /* the other members */
+    size_t n;
+    int failed;
+} sim_find;
+
+static int sim_cluster(void *ctx, const kb_dups_member *m, size_t n)
+{
+    sim_find *f = ctx;
+    size_t self = n;
+    for (size_t i = 0; i < n && self == n; i++)
+        if (m[i].id.n == f->id_n && !memcmp(m[i].id.p, f->id, f->id_n)) self = i;
+    if (self == n) return 0; /* not this cluster: go on */
+    f->m = calloc(n, sizeof *f->m);
+    if (!f->m) {
+        f->failed = 1;
+        return 1;
+    }
+    for (size_t i = 0; i < n && f->n < SRV_MAX_SIMILAR; i++) {
+        if (i == self) continue;
+        sim_member *o = &f->m[f->n++];
+        o->id = strndup(m[i].id.p, m[i].id.n);
+        o->source = strndup(m[i].source.p, m[i].source.n);
+        o->date = strndup(m[i].date.p, m[i].date.n);
+        o->url = strndup(m[i].url.p, m[i].url.n);
+        o->similarity = m[i].similarity;
+        o->representative = i == 0;
+        if (!o->id || !o->source || !o->date || !o->url) f->failed = 1;
+    }
+    return 1; /* found: stop the listing */
+}
+
+/* The other members of the document's duplicate cluster, each with its title. */
 int srv_api_similar(srv_api *api, const srv_request *rq, srv_buf *out)
 {
     kb_stored *d = NULL;
     int st = get_stored(api, rq, &d, out);
     if (st) return st;
     kb_stored_free(d);
-    /* TODO(dedup): the duplicates API lists the members of the document's cluster. */
-    srv_buf_puts(out, "{\"id\":");
-    srv_buf_json_str(out, rq->doc_id, strlen(rq->doc_id));
-    srv_buf_puts(out, ",\"similar\":[]}");
-    return 200;
+    sim_find f = {.id = rq->doc_id, .id_n = strlen(rq->doc_id)};
+    kb_index *ix = reader_take(api);
+    int rc = kb_index_dups(ix, 0, sim_cluster, &f);
+    if (!rc && f.failed) rc = KB_ENOMEM;
+    if (!rc) {
+        srv_buf_puts(out, "{\"id\":");
+        srv_buf_json_str(out, rq->doc_id, strlen(rq->doc_id));
+        srv_buf_puts(out, ",\"similar\":[");
+        for (size_t i = 0; i < f.n; i++) {
+            const sim_member *o = &f.m[i];
+            kb_stored *m = NULL;
+            kb_slice title = {"", 0};
+            if (!kb_index_get(ix, o->id, strlen(o->id), &m)) title = m->title;
+            if (i) srv_buf_putc(out, ',');
+            json_meta(out, (kb_slice){o->id, strlen(o->id)}, title,
+                      (kb_slice){o->source, strlen(o->source)},
+                      (kb_slice){o->date, strlen(o->date)}, (kb_slice){o->url, strlen(o->url)});
+            srv_buf_printf(out, ",\"similarity\":%.3f,\"representative\":%s}", o->similarity,
+                           o->representative ? "true" : "false");
+            kb_stored_free(m);
+        }
+        srv_buf_puts(out, "]}");
+    }
+    reader_give(api, ix);
+    for (size_t i = 0; i < f.n; i++) {
+        free(f.m[i].id);
+        free(f.m[i].source);
+        free(f.m[i].date);
+        free(f.m[i].url);
+    }
+    free(f.m);
+    return rc ? lib_error(out, rc, NULL) : 200;
 }
 
 /* ---- GET /api/stats, /healthz ---------------------------------------------------------------- */
 
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Index counts, cached for SRV_STATS_TTL_S: kb_index_stats_get() measures the database (hundreds
+ * of milliseconds on a large index), too slow for every /healthz probe. The server's own writes
+ * make the cache stale at once; another process's commits show within the TTL. */
 static int get_stats(srv_api *api, kb_index_stats *st)
 {
+    pthread_mutex_lock(&api->smu);
+    if (api->stats_at > 0 && mono_s() - api->stats_at < SRV_STATS_TTL_S) {
+        *st = api->stats;
+        pthread_mutex_unlock(&api->smu);
+        return 0;
+    }
     kb_index *ix = reader_take(api);
     int rc = kb_index_stats_get(ix, st);
     reader_give(api, ix);
+    if (!rc) {
+        api->stats = *st;
+        api->stats_at = mono_s();
+    }
+    pthread_mutex_unlock(&api->smu);
     return rc;
+}
+
+static void stats_stale(srv_api *api)
+{
+    pthread_mutex_lock(&api->smu);
+    api->stats_at = 0;
+    pthread_mutex_unlock(&api->smu);
 }
 
 int srv_api_stats(srv_api *api, const srv_request *rq, srv_buf *out)
@@ -500,6 +589,7 @@ int srv_api_add(srv_api *api, const srv_request *rq, srv_buf *out)
         }
     }
     int crc = kb_index_commit(api->writer);
+    stats_stale(api);
     char cmsg[512] = "";
     if (crc) snprintf(cmsg, sizeof cmsg, "%s", kb_index_errmsg(api->writer));
     pthread_mutex_unlock(&api->wmu);
@@ -523,6 +613,7 @@ int srv_api_delete(srv_api *api, const srv_request *rq, srv_buf *out)
     pthread_mutex_lock(&api->wmu);
     int rc = kb_index_delete(api->writer, rq->doc_id, strlen(rq->doc_id));
     if (!rc) rc = kb_index_commit(api->writer);
+    stats_stale(api);
     char msg[512];
     snprintf(msg, sizeof msg, "%s", kb_index_errmsg(api->writer));
     pthread_mutex_unlock(&api->wmu);

@@ -182,3 +182,22 @@ void srv_buf_json_str(srv_buf *b, const char *s, size_t n)
     b->n = (size_t)(o - b->p);
     b->p[b->n] = 0;
 }
+
+int srv_error_json(srv_buf *out, int status, const char *code, const char *msg)
+{
+    out->n = 0;
+    out->failed = 0;
+    srv_buf_puts(out, "{\"error\":{\"code\":");
+    srv_buf_json_str(out, code, strlen(code));
+    srv_buf_puts(out, ",\"message\":");
+    srv_buf_json_str(out, msg, strlen(msg));
+    srv_buf_puts(out, "}}");
+    return status;
+}
+
+const char *srv_param_get(const srv_request *rq, const char *name)
+{
+    for (size_t i = 0; i < rq->n_params; i++)
+        if (!strcmp(rq->params[i].name, name)) return rq->params[i].value;
+    return NULL;
+}

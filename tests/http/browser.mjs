@@ -58,6 +58,22 @@ try {
   check(await page.locator('.hit .snippet[dir=auto]').count() > 0, 'snippets have dir=auto');
   const status = await page.textContent('#status');
   check(/النتائج/.test(status), 'the status line counts the results', status);
+
+  // the source filter: options come from the facets; choosing one narrows the results
+  const sources = await page.$$eval('#source option', (os) => os.map((o) => o.value).filter(Boolean));
+  check(sources.length > 1, 'the source filter lists the sources', sources);
+  if (sources.length > 1) {
+    const want = sources[sources.length - 1];
+    await page.selectOption('#source', want);
+    await page.waitForFunction((w) => {
+      const s = [...document.querySelectorAll('.hit .source')].map((e) => e.textContent);
+      return s.length > 0 && s.every((x) => x === w);
+    }, want, { timeout: 10000 }).then(() => check(true, 'source filter'),
+      (e) => check(false, 'source filter', String(e)));
+    await page.selectOption('#source', '');
+    await page.waitForFunction((n) => document.querySelectorAll('.hit').length === n, nHits, { timeout: 10000 })
+      .catch(() => {});
+  }
   if (shot) await page.screenshot({ path: shot, fullPage: false });
 
   // "N similar stories" expands, when there is one

@@ -1,0 +1,29 @@
+#!/bin/sh
+# browser.sh — the web page in headless Chromium (Debian's `chromium`, driven by playwright-core
+# from tests/http/package.json): loads the page from a test server on 127.0.0.1, types an Arabic
+# query, checks the highlighted results, opens an article, checks phone width, and saves
+# docs/screenshot.png (results) and docs/screenshot-article.png. Skips when chromium or node is
+# missing (scripts/install-deps.sh --browser installs chromium).
+set -u
+. "$(dirname "$0")/serverlib"
+
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$CHROMIUM" ] || ! command -v node >/dev/null 2>&1; then
+    echo "skipped: needs $CHROMIUM and node (sh scripts/install-deps.sh --browser)"
+    echo "0 passed, 0 failed, 1 skipped"
+    exit 0
+fi
+cd "$KB_ROOT/tests/http" || exit 1
+if [ ! -d node_modules/playwright-core ]; then
+    npm ci --no-audit --no-fund >"$HTTP_TMP/npm.log" 2>&1 || {
+        echo "skipped: npm ci failed (playwright-core not available)"; tail -5 "$HTTP_TMP/npm.log"
+        echo "0 passed, 0 failed, 1 skipped"; exit 0; }
+fi
+build_index "$HTTP_TMP/ix" "$KB_ROOT/examples/news.jsonl" || { echo "0 passed, 1 failed"; exit 1; }
+start_server b --index "$HTTP_TMP/ix" --threads 2 || { echo "0 passed, 1 failed"; exit 1; }
+mkdir -p "$KB_ROOT/docs"
+HOME="$HTTP_TMP" CHROMIUM="$CHROMIUM" timeout 120 node browser.mjs "$b_URL" "القاهرة" \
+    "$KB_ROOT/docs/screenshot.png" "$KB_ROOT/docs/screenshot-article.png"
+rc=$?
+stop_server b
+exit $rc

@@ -60,6 +60,8 @@ typedef struct line {
     size_t off, len;    /* in c->tidy */
     uint32_t words;     /* space-separated tokens with a letter or digit */
     uint32_t alnum;     /* letters and digits */
+    uint32_t letters;   /* letters, of which */
+    uint32_t arabic;    /* Arabic letters */
     uint32_t first;     /* index of the first identical line (itself when unique) */
     uint32_t occ;       /* occurrences of this text in the document */
     uint64_t hash;      /* kb__line_hash() of the tidied text */
@@ -144,60 +146,20 @@ static int is_digit_cp(int32_t cp)
            (cp >= 0x06F0 && cp <= 0x06F9);
 }
 
-/* Appends s[0..n) to c->tidy repaired for display (kb__repair: presentation forms, controls,
- * tatweel) and with its whitespace tidied: every run of spaces (NBSP and the Unicode spaces
- * included) becomes one ASCII space, and the ends are trimmed. Control characters are dropped
- * and counted as repaired. */
-static void tidy_append(kb_cleaner *c, const char *s0, size_t n0)
+/* Decodes one code point: ASCII and two-byte sequences (all of Arabic) inline, the rest through
+ * kb__utf8_decode. Returns the bytes consumed. */
+static inline size_t dec(const unsigned char *u, size_t n, int32_t *cp)
 {
-    size_t n_rep = 0;
-    kb__buf_reset(&c->rep);
-    if (kb__repair(s0, n0, &c->rep, &n_rep)) {
-        c->tidy.rc = c->rep.rc ? c->rep.rc : KB_ENOMEM;
-        return;
+    if (u[0] < 0x80) {
+        *cp = u[0];
+        return 1;
     }
-    c->n_repaired += n_rep;
-    const char *s = c->rep.p ? c->rep.p : "";
-    size_t n = c->rep.n;
-    const unsigned char *u = (const unsigned char *)s;
-    int pending_space = 0;
-    size_t start = c->tidy.n;
-    for (size_t i = 0; i < n;) {
-        unsigned char b = u[i];
-        if (b < 0x80) {
-            if (b == ' ' || b == '\t' || b == '\r' || b == '\f' || b == '\v') {
-                pending_space = 1;
-                i++;
-                continue;
-            }
-            if (b < 0x20 || b == 0x7F) {
-                c->n_repaired++;
-                i++;
-                continue;
-            }
-            if (pending_space && c->tidy.n > start) kb__buf_putc(&c->tidy, ' ');
-            pending_space = 0;
-            kb__buf_putc(&c->tidy, (char)b);
-            i++;
-            continue;
-        }
-        int32_t cp;
-        int bad;
-        size_t k = kb__utf8_decode(u + i, n - i, &cp, &bad);
-        if (is_space_cp(cp)) {
-            pending_space = 1;
-        } else {
-            if (pending_space && c->tidy.n > start) kb__buf_putc(&c->tidy, ' ');
-            pending_space = 0;
-            if (bad) {
-                kb__buf_append(&c->tidy, "\xEF\xBF\xBD", 3);
-                c->n_repaired++;
-            } else {
-                kb__buf_append(&c->tidy, s + i, k);
-            }
-        }
-        i += k;
+    if (u[0] >= 0xC2 && u[0] <= 0xDF && n > 1 && (u[1] & 0xC0) == 0x80) {
+        *cp = ((int32_t)(u[0] & 0x1F) << 6) | (u[1] & 0x3F);
+        return 2;
     }
+    int bad;
+    return kb__utf8_decode(u, n, cp, &bad);
 }
 
 /* The folded form used to match boilerplate phrases: lower-case ASCII, alef forms → ا, ى → ي,
@@ -209,9 +171,7 @@ static void fold_line(kb_buf *out, const char *s, size_t n)
     kb__buf_putc(out, ' ');
     for (size_t i = 0; i < n;) {
         int32_t cp;
-        int bad;
-        size_t k = kb__utf8_decode(u + i, n - i, &cp, &bad);
-        i += k;
+        i += dec(u + i, n - i, &cp);
         if (cp == 0x0640 || (cp >= 0x064B && cp <= 0x065F) || cp == 0x0670) continue;
         if (cp == 0x0622 || cp == 0x0623 || cp == 0x0625 || cp == 0x0671)
             cp = 0x0627;
@@ -350,41 +310,56 @@ static int is_close_quote(int32_t cp)
     return cp == '"' || cp == 0xBB || cp == 0x201D;
 }
 
-/* Fills words, alnum and the punctuation flags of l. */
-static void measure(const char *s, line *l)
+/* Line measures are taken while the line is tidied (one pass): a small state per line. */
+typedef struct mstate {
+    uint32_t words, alnum, letters, arabic;
+    int in_word, word_has_alnum, n_cp, n_quotes;
+    int32_t first_cp, last_cp, before_last;
+} mstate;
+
+static inline void ms_space(mstate *m)
+{
+    if (m->in_word && m->word_has_alnum) m->words++;
+    m->in_word = m->word_has_alnum = 0;
+}
+
+static inline void ms_char(mstate *m, int32_t cp)
+{
+    m->in_word = 1;
+    if (cp >= 0x0621 && cp <= 0x064A) {
+        m->arabic++, m->letters++, m->alnum++;
+        m->word_has_alnum = 1;
+    } else if (is_arabic_letter(cp)) {
+        m->arabic++, m->letters++, m->alnum++;
+        m->word_has_alnum = 1;
+    } else if (is_letter(cp)) {
+        m->letters++, m->alnum++;
+        m->word_has_alnum = 1;
+    } else if (is_digit_cp(cp)) {
+        m->alnum++;
+        m->word_has_alnum = 1;
+    } else if (is_open_quote(cp) || is_close_quote(cp)) {
+        m->n_quotes++;
+    }
+    if (!m->n_cp) m->first_cp = cp;
+    m->before_last = m->last_cp;
+    m->last_cp = cp;
+    m->n_cp++;
+}
+
+/* Sets l's counts and flags from the state m of its text s[0..l->len). */
+static void ms_finish(mstate *m, const char *s, line *l)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t n = l->len;
-    uint32_t words = 0, alnum = 0;
-    int in_word = 0, word_has_alnum = 0;
-    int32_t first_cp = 0, last_cp = 0, before_last = 0;
-    int n_cp = 0, n_quotes = 0;
-    for (size_t i = 0; i <= n;) {
-        int32_t cp = ' ';
-        size_t k = 1;
-        if (i < n) {
-            int bad;
-            k = kb__utf8_decode(u + i, n - i, &cp, &bad);
-        }
-        if (cp == ' ') {
-            if (in_word && word_has_alnum) words++;
-            in_word = word_has_alnum = 0;
-        } else {
-            in_word = 1;
-            if (is_letter(cp) || is_digit_cp(cp)) {
-                alnum++;
-                word_has_alnum = 1;
-            }
-            if (is_open_quote(cp) || is_close_quote(cp)) n_quotes++;
-            if (!n_cp) first_cp = cp;
-            before_last = last_cp;
-            last_cp = cp;
-            n_cp++;
-        }
-        i += k;
-    }
+    ms_space(m);
+    uint32_t words = m->words;
+    int32_t first_cp = m->first_cp, last_cp = m->last_cp, before_last = m->before_last;
+    int n_quotes = m->n_quotes;
     l->words = words;
-    l->alnum = alnum;
+    l->alnum = m->alnum;
+    l->letters = m->letters;
+    l->arabic = m->arabic;
     l->end_dot = last_cp == '.' || last_cp == 0x2026 || last_cp == 0x06D4;
     l->end_punct = l->end_dot || last_cp == '!' || last_cp == '?' || last_cp == 0x061F ||
                    last_cp == ':' || last_cp == 0x060C || last_cp == ',' || last_cp == ';' ||
@@ -409,6 +384,93 @@ static void measure(const char *s, line *l)
         }
         l->latin_site = !url && words <= SITENAME_MAX_WORDS && ((upper >= 3 && !lower) || dots > 0);
     }
+}
+
+/* Measures the tidied text s[0..l->len) of a line (for lines not measured while tidied). */
+static void measure(const char *s, line *l)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    mstate m = {0};
+    for (size_t i = 0; i < l->len;) {
+        int32_t cp;
+        i += dec(u + i, l->len - i, &cp);
+        if (cp == ' ')
+            ms_space(&m);
+        else
+            ms_char(&m, cp);
+    }
+    ms_finish(&m, s, l);
+}
+
+/* Appends s[0..n) to c->tidy repaired for display (kb__repair: presentation forms, controls,
+ * tatweel) and with its whitespace tidied: every run of spaces (NBSP and the Unicode spaces
+ * included) becomes one ASCII space, and the ends are trimmed. Control characters are dropped
+ * and counted as repaired. */
+static void tidy_append(kb_cleaner *c, const char *s0, size_t n0, mstate *m)
+{
+    size_t n_rep = 0;
+    kb__buf_reset(&c->rep);
+    if (kb__repair(s0, n0, &c->rep, &n_rep)) {
+        c->tidy.rc = c->rep.rc ? c->rep.rc : KB_ENOMEM;
+        return;
+    }
+    c->n_repaired += n_rep;
+    const unsigned char *u = (const unsigned char *)(c->rep.p ? c->rep.p : "");
+    size_t n = c->rep.n;
+    /* the output is never longer than the input, except U+FFFD for an invalid byte (3 for 1) */
+    if (kb__buf_reserve(&c->tidy, n * 3)) return;
+    char *o0 = c->tidy.p + c->tidy.n, *o = o0;
+    int pending_space = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char b = u[i];
+        if (b < 0x80) {
+            if (b == ' ' || b == '\t' || b == '\r' || b == '\f' || b == '\v') {
+                pending_space = 1;
+                if (m) ms_space(m);
+            } else if (b < 0x20 || b == 0x7F) {
+                c->n_repaired++;
+            } else {
+                if (pending_space && o > o0) *o++ = ' ';
+                pending_space = 0;
+                *o++ = (char)b;
+                if (m) ms_char(m, b);
+            }
+            i++;
+            continue;
+        }
+        if (b >= 0xC3 && b <= 0xDF && i + 1 < n && (u[i + 1] & 0xC0) == 0x80) {
+            /* two-byte letters (Arabic among them): never a space */
+            if (pending_space && o > o0) *o++ = ' ';
+            pending_space = 0;
+            o[0] = (char)b, o[1] = (char)u[i + 1];
+            o += 2;
+            if (m) ms_char(m, ((int32_t)(b & 0x1F) << 6) | (u[i + 1] & 0x3F));
+            i += 2;
+            continue;
+        }
+        int32_t cp;
+        int bad;
+        size_t k = kb__utf8_decode(u + i, n - i, &cp, &bad);
+        if (is_space_cp(cp)) {
+            pending_space = 1;
+            if (m) ms_space(m);
+        } else {
+            if (pending_space && o > o0) *o++ = ' ';
+            pending_space = 0;
+            if (m) ms_char(m, bad ? 0xFFFD : cp);
+            if (bad) {
+                memcpy(o, "\xEF\xBF\xBD", 3);
+                o += 3;
+                c->n_repaired++;
+            } else {
+                memcpy(o, u + i, k);
+                o += k;
+            }
+        }
+        i += k;
+    }
+    c->tidy.n = (size_t)(o - c->tidy.p);
+    c->tidy.p[c->tidy.n] = 0;
 }
 
 /* Words a headline does not end with: a line ending with one is a piece of a sentence that a
@@ -449,7 +511,9 @@ static int paragraph_like(const line *l)
 /* ---- splitting and duplicate detection --------------------------------------------------------
  */
 
-static int push_line(kb_cleaner *c, size_t off, size_t len, int hint)
+/* Adds the tidied text [off, off + len) as a line; m: its measures taken while tidying, or NULL
+ * to measure it now. */
+static int push_line(kb_cleaner *c, size_t off, size_t len, int hint, mstate *m)
 {
     if (grow((void **)&c->lines, &c->cap_lines, c->n_lines + 1, sizeof(line))) return KB_ENOMEM;
     line *l = &c->lines[c->n_lines++];
@@ -457,7 +521,10 @@ static int push_line(kb_cleaner *c, size_t off, size_t len, int hint)
     l->off = off;
     l->len = len;
     l->hint = hint;
-    measure(c->tidy.p + off, l);
+    if (m)
+        ms_finish(m, c->tidy.p + off, l);
+    else
+        measure(c->tidy.p + off, l);
     l->hash = kb__line_hash(c->tidy.p + off, len);
     return 0;
 }
@@ -492,7 +559,8 @@ static size_t site_prefix(const char *s, size_t n)
 static int add_line(kb_cleaner *c, const char *s, size_t n, int hint)
 {
     size_t off = c->tidy.n;
-    tidy_append(c, s, n);
+    mstate m = {0};
+    tidy_append(c, s, n, &m);
     if (c->tidy.rc) return c->tidy.rc;
     size_t len = c->tidy.n - off;
     if (!len) return 0; /* blank lines only separate */
@@ -502,11 +570,11 @@ static int add_line(kb_cleaner *c, const char *s, size_t n, int hint)
         size_t kk = k;
         while (kk > 0 && c->tidy.p[off + kk - 1] == ' ')
             kk--;
-        int rc = push_line(c, off, kk, hint);
+        int rc = push_line(c, off, kk, hint, NULL);
         if (rc) return rc;
-        return push_line(c, off + k, len - k, hint);
+        return push_line(c, off + k, len - k, hint, NULL);
     }
-    return push_line(c, off, len, hint);
+    return push_line(c, off, len, hint, &m);
 }
 
 /* Splits body[0..n) on line ends into c->lines. */
@@ -733,7 +801,7 @@ static kb_slice put_str(kb_cleaner *c, const char *s, size_t n)
 static kb_slice put_tidy(kb_cleaner *c, const char *s, size_t n)
 {
     size_t off = c->tidy.n;
-    tidy_append(c, s, n);
+    tidy_append(c, s, n, NULL);
     size_t len = c->tidy.n - off;
     kb_slice r = put_str(c, c->tidy.p + off, len);
     c->tidy.n = off;
@@ -786,22 +854,14 @@ static int emit(kb_cleaner *c, kb_article *a, const kb_record *rec, kb_slice tit
     }
     if (rc) return rc;
     if (c->strs.rc || c->out.rc) return c->strs.rc ? c->strs.rc : c->out.rc;
-    /* letters for the quality signal */
+    /* letters for the quality signal, counted by measure() */
     size_t arabic = 0, letters = 0;
-    const unsigned char *u = (const unsigned char *)c->out.p;
-    for (size_t i = 0; i < c->out.n;) {
-        if (u[i] < 0x80) {
-            if (((u[i] | 32) >= 'a' && (u[i] | 32) <= 'z')) letters++;
-            i++;
-            continue;
+    for (size_t i = 0; i < c->n_lines; i++) {
+        const line *l = &c->lines[i];
+        if (l->kind == K_PARA || l->kind == K_HEADING || l->kind == K_QUOTE || l->kind == K_NONE) {
+            arabic += l->arabic;
+            letters += l->letters;
         }
-        int32_t cp;
-        int bad;
-        i += kb__utf8_decode(u + i, c->out.n - i, &cp, &bad);
-        if (is_arabic_letter(cp))
-            arabic++, letters++;
-        else if (is_letter(cp))
-            letters++;
     }
     const char *sb = c->strs.p ? c->strs.p : "";
     const char *ob = c->out.p ? c->out.p : "";

@@ -116,13 +116,20 @@ static const month_name hijri[] = {
 
 static int word_is(const tok *t, const char *w)
 {
-    size_t n = strlen(w);
-    if (t->num || t->n < n) return 0;
-    if (t->n == n) return memcmp(t->p, w, n) == 0;
-    /* a month name after the proclitic ب / ل / ف / و ("بشوال"), nothing else */
-    return t->n == n + 2 &&
-           (memcmp(t->p, "\xD8\xA8", 2) == 0 || memcmp(t->p, "\xD9\x84", 2) == 0) &&
-           memcmp(t->p + 2, w, n) == 0;
+    /* most words are not month names: two bytes decide before any length is taken (tokens live
+     * in a NUL-terminated buffer, so reading one byte past a short token is safe) */
+    if (t->num) return 0;
+    if (t->p[0] == w[0] && t->p[1] == w[1]) {
+        size_t n = strlen(w);
+        return t->n == n && memcmp(t->p, w, n) == 0;
+    }
+    /* a month name after the proclitic ب or ل ("بشوال", "لشهر" is not one) */
+    if (t->n > 2 && t->p[2] == w[0] && t->p[3] == w[1] &&
+        (memcmp(t->p, "\xD8\xA8", 2) == 0 || memcmp(t->p, "\xD9\x84", 2) == 0)) {
+        size_t n = strlen(w);
+        return t->n == n + 2 && memcmp(t->p + 2, w, n) == 0;
+    }
+    return 0;
 }
 
 /* Matches a month name at toks[i]; returns the number of words used (0: none). */
@@ -285,6 +292,16 @@ static int numeric_date(const char *s, size_t n, char *out, size_t out_size)
 int kb_date_parse(const char *text, size_t len, char *out, size_t out_size)
 {
     if (!text || !out || out_size < 32) return 0;
+    /* every date has a digit (ASCII, Arabic-Indic ٠-٩ = D9 A0..A9, Persian ۰-۹ = DB B0..B9) */
+    size_t scan = KB_MIN(len, DATE_SCAN_MAX);
+    int has_digit = 0;
+    for (size_t i = 0; i < scan && !has_digit; i++) {
+        unsigned char b = (unsigned char)text[i];
+        has_digit = (b >= '0' && b <= '9') ||
+                    (i + 1 < scan && (b == 0xD9 || b == 0xDB) &&
+                     (((unsigned char)text[i + 1] & 0xF0) == (b == 0xD9 ? 0xA0 : 0xB0)));
+    }
+    if (!has_digit) return 0;
     char buf[DATE_SCAN_MAX * 2 + 8];
     size_t n = fold_date_text(text, KB_MIN(len, DATE_SCAN_MAX), buf, sizeof buf);
     /* words and numbers */
@@ -315,6 +332,10 @@ int kb_date_parse(const char *text, size_t len, char *out, size_t out_size)
     }
     /* 1. Gregorian in words: D Month Y, or Month D, Y */
     for (size_t i = 0; i < nt; i++) {
+        /* a month name is next to a number (two words on for "كانون الثاني 2021") */
+        if (toks[i].num || !((i > 0 && toks[i - 1].num) || (i + 1 < nt && toks[i + 1].num) ||
+                             (i + 2 < nt && toks[i + 2].num)))
+            continue;
         int m, w = match_month(greg, KB_ARRAY_LEN(greg), toks, i, nt, &m);
         if (!w) continue;
         /* the short names that are also words (ماي, اب, may, mar…) only between numbers */
@@ -332,6 +353,7 @@ int kb_date_parse(const char *text, size_t len, char *out, size_t out_size)
     if (k) return k;
     /* 3. Hijri: D Month Y */
     for (size_t i = 1; i < nt; i++) {
+        if (!toks[i - 1].num) continue;
         int m, w = match_month(hijri, KB_ARRAY_LEN(hijri), toks, i, nt, &m);
         if (!w || !toks[i - 1].num || i + w >= nt || !toks[i + w].num) continue;
         long d = toks[i - 1].val, hy = toks[i + w].val;

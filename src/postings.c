@@ -78,6 +78,15 @@ static void bw_rice(bitw *w, uint32_t v, unsigned k)
     bw_put(w, v, k);
 }
 
+/* Elias gamma of v >= 1 (v < 2^31): floor(log2 v) zero bits, a one, then the low bits of v. */
+static void bw_gamma(bitw *w, uint32_t v)
+{
+    unsigned l = 31u - (unsigned)__builtin_clz(v);
+    bw_put(w, 0, l);
+    bw_put(w, 1, 1);
+    bw_put(w, v, l);
+}
+
 /* ---- bit reader over a zero-padded buffer ------------------------------------------------------
  */
 
@@ -114,6 +123,17 @@ static inline uint32_t br_rice(bitr *r, unsigned k)
         q++;
     if (q == RICE_ESCAPE) return br_get(r, 32);
     return (q << k) | br_get(r, k);
+}
+
+static inline uint32_t br_gamma(bitr *r)
+{
+    unsigned l = 0;
+    while (l < 31 && !br_get(r, 1)) {
+        if (r->pos > r->nbits) return 0;
+        l++;
+    }
+    if (l == 31) r->pos = r->nbits + 1; /* no tf is that large: corrupt */
+    return (1u << l) | br_get(r, l);
 }
 
 static inline int br_overrun(const bitr *r)
@@ -208,14 +228,22 @@ void kb__block_encode(kb_buf *out, const kb__posting_in *in, uint32_t n, int wit
     for (uint32_t i = 1; i < n; i++)
         maxgap = KB_MAX(maxgap, in[i].doc - in[i - 1].doc - 1);
     unsigned wd = bits_for(maxgap);
-    bw_put(&w, wd, 6);
+    if (n > 1) bw_put(&w, wd, 6);
     for (uint32_t i = 1; i < n; i++)
         bw_put(&w, in[i].doc - in[i - 1].doc - 1, wd);
-    for (int f = 0; f < KB_N_FIELDS; f++) {
-        unsigned wf = bits_for(max_tf[f]);
-        bw_put(&w, wf, 6);
+    if (small) {
+        /* Few postings: tf + 1 in Elias gamma (1 bit for an absent field, 3 for tf 1) beats
+         * three 6-bit widths. */
         for (uint32_t i = 0; i < n; i++)
-            bw_put(&w, in[i].tf[f], wf);
+            for (int f = 0; f < KB_N_FIELDS; f++)
+                bw_gamma(&w, in[i].tf[f] + 1);
+    } else {
+        for (int f = 0; f < KB_N_FIELDS; f++) {
+            unsigned wf = bits_for(max_tf[f]);
+            bw_put(&w, wf, 6);
+            for (uint32_t i = 0; i < n; i++)
+                bw_put(&w, in[i].tf[f], wf);
+        }
     }
     if (with_pos) {
         /* Rice parameter from the mean gap: k = floor(log2(mean)) is close to optimal for the
@@ -255,6 +283,40 @@ void kb__block_encode(kb_buf *out, const kb__posting_in *in, uint32_t n, int wit
 /* ---- decoder -----------------------------------------------------------------------------------
  */
 
+/* Reads the docid gaps and tfs of a block's bit stream (header already parsed). Checks order,
+ * the last docid and, for blocks with header maxima, the tf bounds. */
+static int read_docs_tfs(bitr *r, const kb__block_head *h, int small, uint32_t *docs,
+                         uint32_t tfs[KB_N_FIELDS][KB_BLOCK_MAX])
+{
+    unsigned wd = h->n > 1 ? br_get(r, 6) : 0;
+    if (wd > 32) return KB_ECORRUPT;
+    docs[0] = h->first;
+    for (uint32_t i = 1; i < h->n; i++) {
+        uint64_t d = (uint64_t)docs[i - 1] + br_get(r, wd) + 1;
+        if (d > h->last) return KB_ECORRUPT;
+        docs[i] = (uint32_t)d;
+    }
+    if (docs[h->n - 1] != h->last) return KB_ECORRUPT;
+    if (small) {
+        for (uint32_t i = 0; i < h->n; i++)
+            for (int f = 0; f < KB_N_FIELDS; f++)
+                tfs[f][i] = br_gamma(r) - 1;
+    } else {
+        for (int f = 0; f < KB_N_FIELDS; f++) {
+            unsigned wf = br_get(r, 6);
+            if (wf > 32) return KB_ECORRUPT;
+            for (uint32_t i = 0; i < h->n; i++) {
+                tfs[f][i] = br_get(r, wf);
+                if (tfs[f][i] > h->max_tf[f]) return KB_ECORRUPT;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < h->n; i++)
+        if (tfs[0][i] + (uint64_t)tfs[1][i] + tfs[2][i] == 0)
+            return KB_ECORRUPT; /* a posting says the term is in the document */
+    return br_overrun(r) ? KB_ECORRUPT : 0;
+}
+
 /* Reads the header; *hdr_end gets the offset of the bit stream. Checksum verified here. */
 static int read_head(const unsigned char *b, size_t n, kb__block_head *h, size_t *hdr_end)
 {
@@ -288,19 +350,13 @@ static int read_head(const unsigned char *b, size_t n, kb__block_head *h, size_t
     if (small) {
         /* A small block leaves its maxima out of the header: read them off its tfs (at most
          * KB_SMALL_BLOCK - 1 postings, cheap). min_len stays 0, a valid lower bound. */
+        uint32_t d[KB_SMALL_BLOCK], t[KB_N_FIELDS][KB_BLOCK_MAX];
         bitr r = {b + i, (n - i) * 8, 0};
-        unsigned wd = br_get(&r, 6);
-        if (wd > 32) return KB_ECORRUPT;
-        r.pos += (size_t)(h->n - 1) * wd;
-        for (int f = 0; f < KB_N_FIELDS; f++) {
-            unsigned wf = br_get(&r, 6);
-            if (wf > 32) return KB_ECORRUPT;
-            for (uint32_t k = 0; k < h->n; k++) {
-                uint32_t tf = br_get(&r, wf);
-                h->max_tf[f] = KB_MAX(h->max_tf[f], tf);
-            }
-        }
-        if (br_overrun(&r)) return KB_ECORRUPT;
+        int rc = read_docs_tfs(&r, h, 1, d, t);
+        if (rc) return rc;
+        for (int f = 0; f < KB_N_FIELDS; f++)
+            for (uint32_t k = 0; k < h->n; k++)
+                h->max_tf[f] = KB_MAX(h->max_tf[f], t[f][k]);
     }
     return 0;
 }
@@ -319,29 +375,11 @@ int kb__block_decode(const unsigned char *b, size_t n, kb__block_head *h, uint32
     int rc = read_head(b, n, h, &hdr);
     if (rc) return rc;
     bitr r = {b + hdr, (n - hdr) * 8, 0};
-    unsigned wd = br_get(&r, 6);
-    if (wd > 32) return KB_ECORRUPT;
-    docs[0] = h->first;
-    for (uint32_t i = 1; i < h->n; i++) {
-        uint64_t d = (uint64_t)docs[i - 1] + br_get(&r, wd) + 1;
-        if (d > h->last) return KB_ECORRUPT;
-        docs[i] = (uint32_t)d;
-    }
-    if (docs[h->n - 1] != h->last) return KB_ECORRUPT;
+    rc = read_docs_tfs(&r, h, h->n < KB_SMALL_BLOCK, docs, tfs);
+    if (rc) return rc;
     uint64_t total = 0;
-    for (int f = 0; f < KB_N_FIELDS; f++) {
-        unsigned wf = br_get(&r, 6);
-        if (wf > 32) return KB_ECORRUPT;
-        for (uint32_t i = 0; i < h->n; i++) {
-            tfs[f][i] = br_get(&r, wf);
-            if (tfs[f][i] > h->max_tf[f]) return KB_ECORRUPT;
-            total += tfs[f][i];
-        }
-    }
     for (uint32_t i = 0; i < h->n; i++)
-        if (tfs[0][i] + (uint64_t)tfs[1][i] + tfs[2][i] == 0)
-            return KB_ECORRUPT; /* a posting says the term is in the document */
-    if (br_overrun(&r)) return KB_ECORRUPT;
+        total += (uint64_t)tfs[0][i] + tfs[1][i] + tfs[2][i];
     if (!pos || !h->with_pos) return 0;
     /* Every position costs at least one bit: a count past the bits left is corrupt, which also
      * bounds the allocation below by the block's size. */

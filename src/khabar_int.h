@@ -118,6 +118,8 @@ int kb__normalize_token(const char *s, size_t n, int number, kb_buf *out, uint32
  * that differ only in spelling noise (harakat, tatweel, alef forms, presentation forms, digits,
  * controls) give the same string. Returns 0 or KB_E*. */
 int kb__normalize_text(const char *s, size_t n, kb_buf *out);
+/* The word-level hamza rule (a final يء becomes ء) on a normalized word; returns its new length. */
+size_t kb__normalize_final_hamza(char *w, size_t n);
 /* Same, for one word: the normalized form of the first token of s[0..n) (nothing if none). */
 int kb__normalize_word(const char *s, size_t n, kb_buf *out);
 
@@ -133,6 +135,9 @@ int kb__repair(const char *s, size_t n, kb_buf *out, size_t *n_repaired);
 typedef struct kb__tokenizer {
     const unsigned char *s;
     size_t n, pos;
+    /* Optional: room for KB_TOKEN_MAX_BYTES + 1 bytes where Arabic words are normalized while
+     * they are scanned (the analyzer's hot path); NULL to only find tokens. */
+    char *out;
     size_t invalid;     /* invalid UTF-8 sequences passed so far */
     int pending_break;  /* a sentence end was seen since the last token */
     int started;        /* a token was returned */
@@ -143,6 +148,9 @@ typedef struct kb__tokenizer {
 typedef struct kb__rawtok {
     size_t start, end;
     uint32_t flags;     /* KB_TOK_* kind, KB_TOK_SENTENCE, KB_TOK_REPAIRED */
+    int norm_done;      /* the normalized form is in t->out already (norm_len bytes) */
+    size_t norm_len;
+    uint32_t hamza_mask; /* as kb__normalize_token gives it, when norm_done */
 } kb__rawtok;
 
 void kb__tok_init(kb__tokenizer *t, const char *s, size_t n);

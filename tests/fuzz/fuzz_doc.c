@@ -5,5 +5,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    return fuzz_reader(data, size, KB_FORMAT_DOC, "fuzz.doc");
+    return fuzz_reader(data, size, KB_FORMAT_DOC, "fuzz.doc", 0);
 }

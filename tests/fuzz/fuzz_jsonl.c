@@ -6,5 +6,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    return fuzz_reader(data, size, KB_FORMAT_JSONL, "fuzz.jsonl");
+    return fuzz_reader(data, size, KB_FORMAT_JSONL, "fuzz.jsonl", 1);
 }

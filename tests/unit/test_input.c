@@ -222,11 +222,19 @@ typedef struct row {
     const char *expect;
 } row;
 
+/* Each row is read twice for JSON input: with the fast path and with jansson alone; both
+ * must give the expected transcript. */
 static void run_rows(const row *rows, size_t n, const kb_reader_options *o)
 {
     for (size_t i = 0; i < n; i++) {
         char *t = read_mem(rows[i].in, strlen(rows[i].in), rows[i].name, o, 1);
         CHECK_STR_MSG(t, rows[i].expect, rows[i].in);
+        free(t);
+        kb_reader *r = kb_reader_open_mem(rows[i].in, strlen(rows[i].in), rows[i].name, o);
+        kb__reader_json_fast(r, 0);
+        t = transcript(r, 1);
+        CHECK_STR_MSG(t, rows[i].expect, "(jansson only)");
+        kb_reader_close(r);
         free(t);
     }
 }
@@ -260,6 +268,24 @@ static void test_jsonl(void)
          "'\"text\"'\n"
          "ERR KB_EPARSE m.jsonl:5: malformed JSON (column 14): '}' expected near '\"y\"'\n"
          "REC 3|||||@6\n"},
+        /* escapes, surrogate pairs, numbers as jansson prints them, duplicate and escaped
+         * keys, nested values, \u0000 and lone surrogates (refused), a big integer */
+        {"x.jsonl",
+         "{\"id\": \"a\\\"b\\\\c\\/\\u0627\\ud83d\\ude00\", \"body\": \"l1\\nl2\\t\"}\n"
+         "{\"id\": -0, \"title\": 1E2, \"body\": 0.1, \"url\": true, \"source\": false}\n"
+         "{\"id\": \"d\", \"id\": \"e\", \"t\\u0069tle\": \"T\"}\n"
+         "{\"x\": {\"a\": [1, {\"b\": null}]}, \"body\": null, \"text\": [[\"n\"], \"s\"]}\n"
+         "{\"id\": \"a\\u0000b\"}\n{\"id\": \"\\udc00\"}\n{\"id\": 99999999999999999999}\n",
+         "REC a\"b\\c/ا😀||l1\\nl2\t|||@1\n"
+         "REC 0|100|0.10000000000000001|true|false|@2\n"
+         "REC e|T||||@3\n"
+         "REC x:4||s|||@4\n"
+         "ERR KB_EPARSE x.jsonl:5: malformed JSON (column 17): \\u0000 is not allowed without "
+         "JSON_ALLOW_NUL near '\"a\\u0000b\"'\n"
+         "ERR KB_EPARSE x.jsonl:6: malformed JSON (column 15): invalid Unicode '\\uDC00' near "
+         "'\"\\udc00\"'\n"
+         "ERR KB_EPARSE x.jsonl:7: malformed JSON (column 27): too big integer near "
+         "'99999999999999999999'\n"},
         /* a file of blank lines has no records: reported, not silent */
         {"e.jsonl", "\n  \n", "ERR KB_EPARSE e.jsonl: no records found\n"},
         /* a JSON array, pretty-printed, with braces inside strings */

@@ -1,0 +1,96 @@
+#!/bin/sh
+# bench/bench_index.sh — indexing, side by side in one run: khabar, SQLite FTS5, Xapian.
+#
+# usage: bench/bench_index.sh [FILE.jsonl.zst...]
+#   default inputs: ../shared/corpus/saudinewsnet.jsonl.zst and jawharafm.jsonl.zst
+#   KHABAR=path/to/khabar (default build/khabar), KB_BENCH_RUNS=N (default 3; medians quoted),
+#   KB_BENCH_ENGINES="khabar fts5 xapian" to run a subset, KB_BENCH_BATCH (khabar --batch,
+#   default 100000: one transaction, as the peers use).
+#
+# Each engine indexes the same files from scratch, as one process, reading the zstd JSONL itself;
+# the time is the whole process (wall clock), so reading, parsing, cleaning and analysis count.
+# Throughput is MB of article text (UTF-8 title + body of the input records, the same figure for
+# every engine) per second. Index size is postings + term dictionary, stored text apart:
+#   khabar  the terms and blocks tables (SQLite pages, dbstat)
+#   FTS5    the t_data and t_idx tables (detail=full: positions), contentless parts only
+#   Xapian  postlist.glass + position.glass (termlist and docdata reported as stored)
+# Peak memory is the process's maximum RSS. The indexes stay in bench/out/ (git-ignored) for the
+# search latency benchmark: bench/out/khabar/, bench/out/fts5.db, bench/out/xapian/.
+set -eu
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+SHARED=${KB_SHARED:-$ROOT/../shared}
+KHABAR=${KHABAR:-$ROOT/build/khabar}
+RUNS=${KB_BENCH_RUNS:-3}
+ENGINES=${KB_BENCH_ENGINES:-khabar fts5 xapian}
+BATCH=${KB_BENCH_BATCH:-100000}
+OUT=$ROOT/bench/out
+mkdir -p "$OUT"
+if [ $# -eq 0 ]; then
+    set -- "$SHARED/corpus/saudinewsnet.jsonl.zst" "$SHARED/corpus/jawharafm.jsonl.zst"
+fi
+for f in "$@"; do
+    [ -f "$f" ] || { echo "skipped: $f not found"; exit 0; }
+done
+
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+results=$OUT/index_runs.tsv
+: >"$results"
+run=0
+while [ "$run" -lt "$RUNS" ]; do
+    run=$((run + 1))
+    for e in $ENGINES; do
+        case $e in
+        khabar)
+            rm -rf "$OUT/khabar"
+            /usr/bin/time -f '%e %M' -o "$OUT/time.txt" "$KHABAR" index --index "$OUT/khabar" \
+                --batch "$BATCH" --no-progress -q "$@" 2>"$OUT/khabar.log" || true
+            read -r secs rss <"$OUT/time.txt"
+            st=$("$KHABAR" stats --index "$OUT/khabar" --json)
+            post=$(echo "$st" | sed 's/.*"postings_bytes":\([0-9]*\).*/\1/')
+            stored=$(echo "$st" | sed 's/.*"stored_bytes":\([0-9]*\).*/\1/')
+            docs=$(echo "$st" | sed 's/.*"docs":\([0-9]*\).*/\1/')
+            ;;
+        fts5 | xapian)
+            /usr/bin/time -f '%e %M' -o "$OUT/time.txt" /usr/bin/python3 bench/index_peers.py "$e" \
+                "$OUT" "$@" >"$OUT/$e.json"
+            read -r secs rss <"$OUT/time.txt"
+            j=$(cat "$OUT/$e.json")
+            post=$(echo "$j" | sed 's/.*"postings_bytes": \([0-9]*\).*/\1/')
+            stored=$(echo "$j" | sed 's/.*"stored_bytes": \([0-9]*\).*/\1/')
+            docs=$(echo "$j" | sed 's/.*"docs": \([0-9]*\).*/\1/')
+            echo "$j" | sed 's/.*"text_bytes": \([0-9]*\).*/\1/' >"$OUT/text_bytes"
+            ;;
+        *) echo "unknown engine $e"; exit 2 ;;
+        esac
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$e" "$run" "$secs" "$rss" "$post" "$stored" "$docs" \
+            >>"$results"
+    done
+done
+
+# The article text of the input: title + body bytes, as the peer driver counts them.
+if [ -s "$OUT/text_bytes" ]; then
+    text=$(cat "$OUT/text_bytes")
+else
+    text=$(zstdcat "$@" | /usr/bin/python3 -c '
+import json, sys
+n = 0
+for l in sys.stdin:
+    o = json.loads(l)
+    n += len((o.get("title") or "").encode()) + len((o.get("content") or o.get("text") or o.get("body") or "").encode())
+print(n)')
+fi
+
+echo "indexing: $(echo "$@" | tr ' ' '\n' | sed 's|.*/||' | tr '\n' ' ')— $((text / 1000000)) MB of article text, $RUNS run(s), medians"
+echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-8s %7s %9s %9s %10s %12s %10s %10s\n' engine docs seconds "MB/s" "peak MB" "postings MB" "bytes/B" "stored MB"
+for e in $ENGINES; do
+    secs=$(awk -v e="$e" '$1 == e { print $3 }' "$results" | median)
+    rss=$(awk -v e="$e" '$1 == e { print $4 }' "$results" | median)
+    post=$(awk -v e="$e" '$1 == e { print $5 }' "$results" | median)
+    stored=$(awk -v e="$e" '$1 == e { print $6 }' "$results" | median)
+    docs=$(awk -v e="$e" '$1 == e { print $7 }' "$results" | tail -n 1)
+    awk -v e="$e" -v d="$docs" -v s="$secs" -v r="$rss" -v p="$post" -v st="$stored" -v t="$text" \
+        'BEGIN { printf "%-8s %7d %9.2f %9.2f %10.1f %12.2f %10.3f %10.2f\n", e, d, s, t / 1e6 / s, r / 1024, p / 1e6, p / t, st / 1e6 }'
+done

@@ -44,6 +44,12 @@ KB_API kb_analyzer *kb_analyzer_new(const kb_analyzer_options *opts)
     }
     kb__buf_init(&a->norm, NORM_MAX);
     kb__buf_init(&a->stem, NORM_MAX);
+    /* The tokenizer writes Arabic words' normalized forms here directly: room for the longest. */
+    if (kb__buf_reserve(&a->norm, KB_TOKEN_MAX_BYTES + 1) ||
+        kb__buf_reserve(&a->stem, KB_TOKEN_MAX_BYTES + KB_STEM_SLACK)) {
+        kb_analyzer_free(a);
+        return NULL;
+    }
     kb_analyzer_reset(a, "", 0);
     return a;
 }
@@ -77,7 +83,8 @@ static void fold_ascii(kb_buf *out, const char *s, size_t n)
     out->p[out->n] = 0;
 }
 
-static int stem_token(kb_analyzer *a, kb_token *tok, uint32_t hamza_mask)
+static int stem_token(kb_analyzer *a, kb_token *tok, uint32_t hamza_mask, unsigned lex,
+                      const char *exc)
 {
     kb__buf_reset(&a->stem);
     int arabic = (tok->flags & (KB_TOK_ARABIC | KB_TOK_LATIN | KB_TOK_HASHTAG)) == KB_TOK_ARABIC;
@@ -93,7 +100,7 @@ static int stem_token(kb_analyzer *a, kb_token *tok, uint32_t hamza_mask)
         kb__buf_append(&a->stem, s, (size_t)sb_stemmer_length(a->sb));
     } else {
         if (kb__buf_reserve(&a->stem, tok->norm_len + KB_STEM_SLACK)) return a->stem.rc;
-        a->stem.n = kb__stem_light(tok->norm, tok->norm_len, hamza_mask, a->stem.p);
+        a->stem.n = kb__stem_light_lex(tok->norm, tok->norm_len, hamza_mask, lex, exc, a->stem.p);
     }
     if (a->stem.rc) return a->stem.rc;
     tok->stem = a->stem.p;
@@ -105,15 +112,20 @@ KB_API int kb_analyzer_next(kb_analyzer *a, kb_token *tok)
 {
     kb__rawtok r;
     for (;;) {
+        a->tok.out = a->norm.p; /* Arabic words are normalized while scanned */
         if (!kb__tok_next(&a->tok, &r)) return 0;
-        kb__buf_reset(&a->norm);
         const char *s = a->text + r.start;
         size_t n = r.end - r.start;
-        uint32_t mask = 0;
-        if (r.flags & (KB_TOK_URL | KB_TOK_EMAIL | KB_TOK_MENTION))
-            fold_ascii(&a->norm, s, n);
-        else
-            kb__normalize_token(s, n, (r.flags & KB_TOK_NUMBER) != 0, &a->norm, &mask);
+        uint32_t mask = r.hamza_mask;
+        if (r.norm_done) {
+            a->norm.n = r.norm_len;
+        } else {
+            kb__buf_reset(&a->norm);
+            if (r.flags & (KB_TOK_URL | KB_TOK_EMAIL | KB_TOK_MENTION))
+                fold_ascii(&a->norm, s, n);
+            else
+                kb__normalize_token(s, n, (r.flags & KB_TOK_NUMBER) != 0, &a->norm, &mask);
+        }
         if (a->norm.rc) return a->norm.rc;
         if (r.flags & KB_TOK_SENTENCE && a->position > 0) a->sentence++;
         if (a->norm.n == 0)
@@ -125,10 +137,13 @@ KB_API int kb_analyzer_next(kb_analyzer *a, kb_token *tok)
         tok->flags = r.flags;
         tok->position = a->position++;
         tok->sentence = a->sentence;
-        if ((r.flags & (KB_TOK_ARABIC | KB_TOK_HASHTAG)) == KB_TOK_ARABIC &&
-            kb__stopword(tok->norm, tok->norm_len))
-            tok->flags |= KB_TOK_STOP;
-        int rc = stem_token(a, tok, mask);
+        unsigned lex = 0;
+        const char *exc = NULL;
+        if ((r.flags & (KB_TOK_ARABIC | KB_TOK_HASHTAG)) == KB_TOK_ARABIC) {
+            lex = kb__lex_lookup(tok->norm, tok->norm_len, &exc);
+            if (lex & KB_LEX_STOP) tok->flags |= KB_TOK_STOP;
+        }
+        int rc = stem_token(a, tok, mask, lex, exc);
         return rc ? rc : 1;
     }
 }

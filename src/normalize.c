@@ -269,7 +269,7 @@ static inline size_t put_cp(char *o, uint32_t cp)
 }
 
 /* Word-level hamza rules after the per-letter map: a final يء becomes ء (شيء/شئ/شىء meet). */
-static size_t hamza_final(char *w, size_t n)
+size_t kb__normalize_final_hamza(char *w, size_t n)
 {
     /* ي = D9 8A, ء = D8 A1 */
     if (n >= 6 && (unsigned char)w[n - 4] == 0xD9 && (unsigned char)w[n - 3] == 0x8A &&
@@ -381,7 +381,7 @@ static int normalize_slow(const char *s, size_t n, int number, kb_buf *out, uint
     for (utf8proc_ssize_t j = 0; j < m; j++)
         slow_emit(out, buf[j], number, mask, &n_letters, &prev);
     if (!out->rc) {
-        out->n = before + hamza_final(out->p + before, out->n - before);
+        out->n = before + kb__normalize_final_hamza(out->p + before, out->n - before);
         out->p[out->n] = 0;
     }
     rc = out->rc;
@@ -442,7 +442,7 @@ int kb__normalize_token(const char *s, size_t n, int number, kb_buf *out, uint32
     }
     {
         size_t k = (size_t)(o - (out->p + out->n));
-        k = hamza_final(out->p + out->n, k);
+        k = kb__normalize_final_hamza(out->p + out->n, k);
         out->n += k;
         out->p[out->n] = 0;
     }

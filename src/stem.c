@@ -26,15 +26,11 @@
  */
 #include "khabar_int.h"
 
-#include <pthread.h>
-
-#include "gen/stem_lists.h"
-
 /* Proclitic stripping must not start at a core on this list (the first letter is the root's).
  * Cores, i.e. after suffix stripping: "وزير" covers وزيرة, وزيرها, الوزيرة is stripped of
  * its article first. Hand-written from news vocabulary; kb__gen_protect adds the words found
  * by scripts/gen_stem_lists.py in the news corpora. */
-static const char *const protect_manual[] = {
+const char *const kb__stem_protect[] = {
     "وزير",
     "وزار",
     "وطن",
@@ -241,7 +237,7 @@ static const char *const protect_manual[] = {
 };
 
 /* Endings that belong to the stem: stripping stops when the remainder is exactly one of these. */
-static const char *const keep_manual[] = {
+const char *const kb__stem_keep[] = {
     "لبنان", "ايران", "يابان", "سودان", "عمان",    "باكستان", "افغانستان", "برلمان",  "انسان",
     "مكان",  "زمان",  "امان",  "ضمان",  "بيان",    "سلطان",   "ميدان",     "طيران",   "عنوان",
     "رمضان", "شعبان", "سلمان", "عثمان", "سليمان",  "عدنان",   "مروان",     "نيسان",   "حزيران",
@@ -256,7 +252,7 @@ static const char *const keep_manual[] = {
 };
 
 /* Whole words with a fixed stem, {form, stem}. */
-static const char *const except_manual[] = {
+const char *const kb__stem_except[] = {
     "الله",  "الله",  "اللهم", "الله",  "لله",    "الله",   "والله",  "الله",
     "بالله", "الله",  "عشرون", "عشرين", "ثلاثون", "ثلاثين", "اربعون", "اربعين",
     "خمسون", "خمسين", "ستون",  "ستين",  "سبعون",  "سبعين",  "ثمانون", "ثمانين",
@@ -265,37 +261,18 @@ static const char *const except_manual[] = {
     "تسعين", "تسعين", "الان",  "الان",  "الي",    "الي",    "الا",    "الا",
 };
 
-/* Slot counts: powers of two at least twice the list lengths (generated lists included). */
-#define PROTECT_SLOTS 16384
-#define KEEP_SLOTS 8192
-#define EXCEPT_SLOTS 1024
-static uint32_t protect_slots[PROTECT_SLOTS], protect_gen_slots[PROTECT_SLOTS];
-static uint32_t keep_slots[KEEP_SLOTS], keep_gen_slots[KEEP_SLOTS];
-static uint32_t except_slots[EXCEPT_SLOTS];
-static kb__wordset protect_set, protect_gen_set, keep_set, keep_gen_set, except_set;
-static pthread_once_t lists_once = PTHREAD_ONCE_INIT;
-
-static void lists_init(void)
-{
-    kb__wordset_build(&protect_set, protect_manual, KB_ARRAY_LEN(protect_manual), 1, protect_slots,
-                      PROTECT_SLOTS);
-    kb__wordset_build(&protect_gen_set, kb__gen_protect, kb__gen_n_protect, 1, protect_gen_slots,
-                      PROTECT_SLOTS);
-    kb__wordset_build(&keep_set, keep_manual, KB_ARRAY_LEN(keep_manual), 1, keep_slots, KEEP_SLOTS);
-    kb__wordset_build(&keep_gen_set, kb__gen_keep, kb__gen_n_keep, 1, keep_gen_slots, KEEP_SLOTS);
-    kb__wordset_build(&except_set, except_manual, KB_ARRAY_LEN(except_manual) / 2, 2, except_slots,
-                      EXCEPT_SLOTS);
-}
+const size_t kb__stem_n_protect = KB_ARRAY_LEN(kb__stem_protect);
+const size_t kb__stem_n_keep = KB_ARRAY_LEN(kb__stem_keep);
+const size_t kb__stem_n_except = KB_ARRAY_LEN(kb__stem_except) / 2;
 
 static int protected_core(const char *w, size_t n)
 {
-    return kb__wordset_find(&protect_set, w, n) >= 0 ||
-           kb__wordset_find(&protect_gen_set, w, n) >= 0;
+    return (kb__lex_lookup(w, n, NULL) & KB_LEX_PROTECT) != 0;
 }
 
 static int keep_ending(const char *w, size_t n)
 {
-    return kb__wordset_find(&keep_set, w, n) >= 0 || kb__wordset_find(&keep_gen_set, w, n) >= 0;
+    return (kb__lex_lookup(w, n, NULL) & KB_LEX_KEEP) != 0;
 }
 
 /* Letters are two bytes: lengths below are in letters, L(bytes). */
@@ -314,17 +291,32 @@ static inline int starts(const char *w, size_t n, const char *s, size_t k)
 
 /* Pronoun enclitics, longest first. كم كن كما (second person) are left out: rare in news and
  * too often the end of a stem (محاكم, تراكم). */
-static const char *const pronouns[] = {"هما", "هم", "هن", "ها", "نا", "ه"};
+static const struct {
+    const char *s;
+    size_t n;
+} pronouns[] = {{"هما", 6}, {"هم", 4}, {"هن", 4}, {"ها", 4}, {"نا", 4}, {"ه", 2}};
 
-/* Strips endings from w[0..n) and returns the new length (bytes). */
-static size_t strip_suffixes(const char *w, size_t n)
+/* 1 when the last letter of w can start an ending (ه ا ي ن ت م): the cheap test before the
+ * keep list is looked up. */
+static inline int may_end(const char *w, size_t n)
+{
+    unsigned a = (unsigned char)w[n - 2], b = (unsigned char)w[n - 1];
+    return (a == 0xD9 && (b == 0x87 || b == 0x8A || b == 0x86 || b == 0x85)) ||
+           (a == 0xD8 && (b == 0xA7 || b == 0xAA));
+}
+
+/* Strips endings from w[0..n) and returns the new length (bytes). keep is 1 or 0 when the
+ * caller knows whether w is on the keep list, -1 when it does not. */
+static size_t strip_suffixes(const char *w, size_t n, int keep)
 {
     size_t m = n;
     int pron = 0;
-    if (keep_ending(w, m)) return m;
+    if (n < 8 || !may_end(w, n))
+        return m; /* every rule leaves 3 letters, and needs an ending letter */
+    if (keep < 0 ? keep_ending(w, m) : keep) return m;
     for (size_t i = 0; i < KB_ARRAY_LEN(pronouns); i++) {
-        size_t k = strlen(pronouns[i]);
-        if (ends(w, m, pronouns[i], k) && L(m - k) >= 3) {
+        size_t k = pronouns[i].n;
+        if (ends(w, m, pronouns[i].s, k) && L(m - k) >= 3) {
             m -= k;
             pron = 1;
             break;
@@ -336,7 +328,7 @@ static size_t strip_suffixes(const char *w, size_t n)
         else if (ENDS(w, m, "ا") && L(m) >= 4)
             m -= 2;
     }
-    if (m != n && keep_ending(w, m)) return m;
+    if (m != n && m >= 8 && may_end(w, m) && keep_ending(w, m)) return m;
     size_t before = m;
     if (ENDS(w, m, "ات")) {
         if (L(m) >= 5)
@@ -350,7 +342,7 @@ static size_t strip_suffixes(const char *w, size_t n)
     } else if (pron && ENDS(w, m, "ت") && L(m) >= 4) {
         m -= 2; /* ة before a pronoun: حكومتها → حكوم */
     }
-    if (m != before && keep_ending(w, m)) return m;
+    if (m != before && ENDS(w, m, "ي") && keep_ending(w, m)) return m;
     if (ENDS(w, m, "ي") && L(m) >= 4) m -= 2;
     return m;
 }
@@ -377,54 +369,65 @@ static int pure_arabic(const char *w, size_t n)
 }
 
 /* May the first letter of w be stripped as a proclitic? Not when what is left would be shorter
- * than min letters, or the word's core is protected. */
-static int may_strip(const char *w, size_t n, size_t strip, size_t min)
+ * than min letters, or the word's core is protected. lex is w's lexicon flags when w is the
+ * whole word (else -1). */
+static int may_strip(const char *w, size_t n, size_t strip, size_t min, int lex)
 {
     if (L(n - strip) < min) return 0;
-    size_t core = strip_suffixes(w, n);
+    size_t core = strip_suffixes(w, n, lex < 0 ? -1 : (lex & KB_LEX_KEEP) != 0);
+    if (core == n && lex >= 0) return !(lex & KB_LEX_PROTECT);
     return !protected_core(w, core);
 }
 
 size_t kb__stem_light(const char *w, size_t n, uint32_t mask, char *out)
 {
-    pthread_once(&lists_once, lists_init);
+    const char *exc = NULL;
+    unsigned lex = n >= 6 ? kb__lex_lookup(w, n, &exc) : 0;
+    return kb__stem_light_lex(w, n, mask, lex, exc, out);
+}
+
+size_t kb__stem_light_lex(const char *w, size_t n, uint32_t mask, unsigned lex, const char *exc,
+                          char *out)
+{
     if (n < 6 || !pure_arabic(w, n)) {
         memcpy(out, w, n);
         out[n] = 0;
         return n;
     }
-    long e = kb__wordset_find(&except_set, w, n);
-    if (e >= 0) {
-        const char *s = except_manual[e * 2 + 1];
-        size_t k = KB_MIN(strlen(s), n + KB_STEM_SLACK - 1);
-        memcpy(out, s, k);
+    if ((lex & KB_LEX_EXCEPT) && exc) {
+        size_t k = KB_MIN(strlen(exc), n + KB_STEM_SLACK - 1);
+        memcpy(out, exc, k);
         out[k] = 0;
         return k;
     }
     const char *p = w;
     size_t m = n;
+    int wl = (int)lex; /* flags of the whole word, for may_strip */
     /* 1. proclitics */
     size_t conj = (STARTS(p, m, "و") || STARTS(p, m, "ف")) ? 2 : 0;
     size_t art = 0;
     if (conj && (art = article(p + 2, m - 2, mask >> 1)) != 0 && L(m - 2 - art) >= 2 &&
-        may_strip(p, m, 2 + art, 2)) {
+        may_strip(p, m, 2 + art, 2, wl)) {
         p += 2 + art, m -= 2 + art;
-    } else if ((art = article(p, m, mask)) != 0 && L(m - art) >= 2 && may_strip(p, m, art, 2)) {
+    } else if ((art = article(p, m, mask)) != 0 && L(m - art) >= 2 && may_strip(p, m, art, 2, wl)) {
         p += art, m -= art;
     } else {
-        if (conj && may_strip(p, m, 2, 3)) p += 2, m -= 2;
+        if (conj && may_strip(p, m, 2, 3, wl)) {
+            p += 2, m -= 2;
+            wl = -1;
+        }
         if ((STARTS(p, m, "ب") || STARTS(p, m, "ك") || STARTS(p, m, "ل")) &&
-            may_strip(p, m, 2, 3)) {
+            may_strip(p, m, 2, 3, wl)) {
             p += 2, m -= 2;
         } else if (STARTS(p, m, "س") && m >= 4 &&
                    (STARTS(p + 2, m - 2, "ي") || STARTS(p + 2, m - 2, "ت") ||
                     STARTS(p + 2, m - 2, "ن") || STARTS(p + 2, m - 2, "ا")) &&
-                   !ENDS(p, m, "ه") && !ENDS(p, m, "ات") && may_strip(p, m, 2, 3)) {
+                   !ENDS(p, m, "ه") && !ENDS(p, m, "ات") && may_strip(p, m, 2, 3, wl)) {
             p += 2, m -= 2; /* future سـ: سيتم → يتم */
         }
     }
     /* 2. endings */
-    m = strip_suffixes(p, m);
+    m = strip_suffixes(p, m, p == w ? (int)((lex & KB_LEX_KEEP) != 0) : -1);
     memcpy(out, p, m);
     out[m] = 0;
     return m;

@@ -1,5 +1,6 @@
 /*
- * stopwords.c — khabar's Arabic stop list, and the small hash sets the analyzer's word lists use.
+ * stopwords.c — khabar's Arabic stop list, and the lexicon: the analyzer's word lists (stop list,
+ * the stemmer's protect, keep and exception lists) in one hash table, one lookup per word.
  *
  * Stopwords are flagged (KB_TOK_STOP), never dropped: phrase queries still match them, ranking
  * and snippets may skip them. The list holds normalized forms (the output of
@@ -13,6 +14,9 @@
 #include "khabar_int.h"
 
 #include <pthread.h>
+#include <xxhash.h>
+
+#include "gen/stem_lists.h"
 
 const char *const kb__stopwords[] = {
     /* prepositions and their pronoun forms */
@@ -274,60 +278,97 @@ const char *const kb__stopwords[] = {
 };
 const size_t kb__n_stopwords = KB_ARRAY_LEN(kb__stopwords);
 
-/* ---- word sets: open addressing over a static slot array ----------------------------------- */
+/* ---- the lexicon: every list of the analyzer in one open-addressing table ------------------ */
 
-static uint32_t fnv1a(const char *w, size_t n)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)w[i]) * 16777619u;
-    return h;
-}
+typedef struct lex_entry {
+    const char *w;
+    const char *stem; /* KB_LEX_EXCEPT */
+    uint32_t len;
+    uint32_t flags;
+} lex_entry;
 
-void kb__wordset_build(kb__wordset *ws, const char *const *words, size_t n, size_t stride,
-                       uint32_t *slots, size_t n_slots)
-{
-    ws->words = words;
-    ws->stride = stride;
-    ws->slots = slots;
-    ws->mask = (uint32_t)(n_slots - 1);
-    memset(slots, 0, n_slots * sizeof *slots);
-    for (size_t i = 0; i < n; i++) {
-        const char *w = words[i * stride];
-        size_t len = strlen(w);
-        if (kb__wordset_find(ws, w, len) >= 0) continue; /* first entry wins */
-        uint32_t h = fnv1a(w, len) & ws->mask;
-        while (slots[h])
-            h = (h + 1) & ws->mask;
-        slots[h] = (uint32_t)i + 1;
-    }
-}
+/* Room for every list (stop list, hand-written and generated stemmer lists: ~4,000 words) at a
+ * load factor near 1/4, so that a miss — most words — usually ends at the first slot; a power of
+ * two. A slot packs the entry index + 1 (low 16 bits, 0 for empty) and 16 more bits of the hash,
+ * so that the table is 64 KiB and a miss never compares strings. */
+#define LEX_SLOTS 16384
+#define LEX_MAX (LEX_SLOTS / 2)
+static lex_entry lex[LEX_MAX];
+static uint32_t lex_n;
+static uint32_t lex_slot[LEX_SLOTS];
+/* A one-hash Bloom filter in front of the table (8 KiB, stays in L1): most words are on no
+ * list, and for them the lookup ends here; ~6% false positives with ~4,000 entries. */
+#define LEX_BLOOM_BITS 65536
+static uint64_t lex_bloom[LEX_BLOOM_BITS / 64];
+#define BLOOM_BIT(h) ((uint32_t)((h) >> 20) & (LEX_BLOOM_BITS - 1))
+static pthread_once_t lex_once = PTHREAD_ONCE_INIT;
 
-long kb__wordset_find(const kb__wordset *ws, const char *w, size_t n)
+static lex_entry *lex_find(const char *w, size_t n, uint64_t h)
 {
-    uint32_t h = fnv1a(w, n) & ws->mask;
+    uint32_t i = (uint32_t)h & (LEX_SLOTS - 1), tag = (uint32_t)(h >> 48);
     for (;;) {
-        uint32_t v = ws->slots[h];
-        if (!v) return -1;
-        const char *e = ws->words[(v - 1) * ws->stride];
-        if (strncmp(e, w, n) == 0 && e[n] == 0) return (long)(v - 1);
-        h = (h + 1) & ws->mask;
+        uint32_t v = lex_slot[i];
+        if (!v) return NULL;
+        if ((v >> 16) == tag) {
+            lex_entry *e = &lex[(v & 0xFFFF) - 1];
+            if (e->len == n && memcmp(e->w, w, n) == 0) return e;
+        }
+        i = (i + 1) & (LEX_SLOTS - 1);
     }
 }
 
-/* Room for the stop list at a load factor below 1/2. */
-#define STOP_SLOTS 1024
-static uint32_t stop_slots[STOP_SLOTS];
-static kb__wordset stop_set;
-static pthread_once_t stop_once = PTHREAD_ONCE_INIT;
-
-static void stop_init(void)
+static void lex_add(const char *w, unsigned flags, const char *stem)
 {
-    kb__wordset_build(&stop_set, kb__stopwords, kb__n_stopwords, 1, stop_slots, STOP_SLOTS);
+    size_t n = strlen(w);
+    uint64_t h = XXH3_64bits(w, n);
+    lex_entry *e = lex_find(w, n, h);
+    if (!e) {
+        if (lex_n == LEX_MAX)
+            return; /* cannot happen with the lists as built; test_analyzer checks the count */
+        uint32_t i = (uint32_t)h & (LEX_SLOTS - 1);
+        while (lex_slot[i])
+            i = (i + 1) & (LEX_SLOTS - 1);
+        e = &lex[lex_n++];
+        e->w = w;
+        e->len = (uint32_t)n;
+        lex_slot[i] = lex_n | (uint32_t)(h >> 48) << 16;
+        lex_bloom[BLOOM_BIT(h) / 64] |= 1ull << (BLOOM_BIT(h) % 64);
+    }
+    if (flags & KB_LEX_EXCEPT) {
+        if (e->flags & KB_LEX_EXCEPT) return; /* first entry wins */
+        e->stem = stem;
+    }
+    e->flags |= flags;
+}
+
+static void lex_init(void)
+{
+    for (size_t i = 0; i < kb__n_stopwords; i++)
+        lex_add(kb__stopwords[i], KB_LEX_STOP, NULL);
+    for (size_t i = 0; i < kb__stem_n_protect; i++)
+        lex_add(kb__stem_protect[i], KB_LEX_PROTECT, NULL);
+    for (size_t i = 0; i < kb__gen_n_protect; i++)
+        lex_add(kb__gen_protect[i], KB_LEX_PROTECT, NULL);
+    for (size_t i = 0; i < kb__stem_n_keep; i++)
+        lex_add(kb__stem_keep[i], KB_LEX_KEEP, NULL);
+    for (size_t i = 0; i < kb__gen_n_keep; i++)
+        lex_add(kb__gen_keep[i], KB_LEX_KEEP, NULL);
+    for (size_t i = 0; i < kb__stem_n_except; i++)
+        lex_add(kb__stem_except[2 * i], KB_LEX_EXCEPT, kb__stem_except[2 * i + 1]);
+}
+
+unsigned kb__lex_lookup(const char *w, size_t n, const char **stem)
+{
+    pthread_once(&lex_once, lex_init);
+    uint64_t h = XXH3_64bits(w, n);
+    if (!(lex_bloom[BLOOM_BIT(h) / 64] >> (BLOOM_BIT(h) % 64) & 1)) return 0;
+    lex_entry *e = lex_find(w, n, h);
+    if (!e) return 0;
+    if (stem && (e->flags & KB_LEX_EXCEPT)) *stem = e->stem;
+    return e->flags;
 }
 
 int kb__stopword(const char *w, size_t n)
 {
-    pthread_once(&stop_once, stop_init);
-    return kb__wordset_find(&stop_set, w, n) >= 0;
+    return (kb__lex_lookup(w, n, NULL) & KB_LEX_STOP) != 0;
 }

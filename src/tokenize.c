@@ -64,6 +64,9 @@ typedef struct scan {
     size_t next;      /* where scanning stopped (after trailing invisibles) */
     size_t n_letters; /* letters met */
     uint32_t flags;
+    int norm_done; /* scan_arabic: t->out holds the normalized word */
+    size_t norm_len;
+    uint32_t hamza_mask;
 } scan;
 
 /*
@@ -213,9 +216,90 @@ static int is_abbreviation(const unsigned char *s, size_t a, size_t b)
     return 0;
 }
 
+/*
+ * Arabic words, the hot path: scans a word and, when t->out is set, normalizes it in the same
+ * pass with the table of normalize.c (same rules as kb__normalize_token's fast path). A code
+ * point the table cannot handle (presentation forms, U+FFFD, invalid bytes) leaves the word to
+ * kb__normalize_token (sc->norm_done = 0).
+ */
+static void scan_arabic(kb__tokenizer *t, size_t i, scan *sc)
+{
+    const unsigned char *s = t->s;
+    size_t n = t->n, start = i, end = i;
+    size_t limit = n - start > KB_TOKEN_MAX_BYTES ? start + KB_TOKEN_MAX_BYTES : n;
+    char *o = t->out;
+    uint32_t mask = 0, prev = 0;
+    size_t n_letters = 0;
+    int slow = o == NULL;
+    while (i < limit) {
+        unsigned c = s[i];
+        int32_t cp;
+        size_t len;
+        int bad = 0;
+        if (c >= 0xC2 && c < 0xE0 && i + 1 < n && (s[i + 1] & 0xC0) == 0x80) {
+            cp = (int32_t)(((c & 0x1F) << 6) | (s[i + 1] & 0x3F));
+            len = 2;
+        } else if (c < 0x80) {
+            break; /* ASCII never continues an Arabic word */
+        } else {
+            len = kb__utf8_decode(s + i, n - i, &cp, &bad);
+        }
+        if (i + len > limit) break;
+        int cls = cls_of(cp);
+        if (!(CONT_AR & BIT(cls))) break;
+        if (bad) {
+            t->invalid++;
+            sc->flags |= KB_TOK_REPAIRED;
+        }
+        i += len;
+        if (cls != KB_C_INVIS && cp != 0x0640) end = i;
+        if (cls == KB_C_AR) sc->n_letters++;
+        if (slow || cls == KB_C_INVIS) continue;
+        if (cp >= KB_CTAB_SIZE || bad) {
+            slow = 1;
+            continue;
+        }
+        const kb__cinfo *ci = &kb__ctab[cp];
+        uint32_t m = ci->map;
+        if (m == KB_MAP_SLOW) {
+            slow = 1;
+            continue;
+        }
+        if (cp == 0x0654 || cp == 0x0655) {
+            if ((prev == 0x0648 || prev == 0x064A) && o - t->out >= 2) {
+                o[-2] = (char)0xD8; /* a combining hamza on waw/yeh: the carrier → ء */
+                o[-1] = (char)0xA1;
+                prev = 0x0621;
+            }
+            continue;
+        }
+        if (m == 0) continue;
+        if (ci->hamza && n_letters < 32) mask |= 1u << n_letters;
+        n_letters++;
+        if (m < 0x80) {
+            *o++ = (char)m;
+        } else {
+            o[0] = (char)(0xC0 | (m >> 6));
+            o[1] = (char)(0x80 | (m & 0x3F));
+            o += 2;
+        }
+        prev = m;
+    }
+    sc->flags |= KB_TOK_ARABIC;
+    sc->end = end;
+    sc->next = i;
+    sc->norm_done = !slow;
+    if (!slow) {
+        sc->norm_len = kb__normalize_final_hamza(t->out, (size_t)(o - t->out));
+        t->out[sc->norm_len] = 0;
+        sc->hamza_mask = mask;
+    }
+}
+
 static int emit(kb__tokenizer *t, kb__rawtok *tok, size_t start, size_t end, size_t next,
                 uint32_t flags, int is_short)
 {
+    tok->norm_done = 0;
     if (!t->started || t->pending_break) flags |= KB_TOK_SENTENCE;
     t->started = 1;
     t->pending_break = 0;
@@ -265,7 +349,7 @@ int kb__tok_next(kb__tokenizer *t, kb__rawtok *tok)
         int bad;
         size_t len = cp_at(t, i, &cp, &bad);
         int cls = cls_of(cp);
-        scan sc = {0, 0, 0, 0};
+        scan sc = {0, 0, 0, 0, 0, 0, 0};
         switch (cls) {
         case KB_C_SPACE:
             t->pos += len;
@@ -281,8 +365,12 @@ int kb__tok_next(kb__tokenizer *t, kb__rawtok *tok)
             t->pos += len;
             continue;
         case KB_C_AR:
-            scan_word(t, i, i, CONT_AR, KB_TOKEN_MAX_BYTES, 0, &sc);
-            return emit(t, tok, i, sc.end, sc.next, sc.flags, sc.n_letters == 1);
+            scan_arabic(t, i, &sc);
+            emit(t, tok, i, sc.end, sc.next, sc.flags, sc.n_letters == 1);
+            tok->norm_done = sc.norm_done;
+            tok->norm_len = sc.norm_len;
+            tok->hamza_mask = sc.hamza_mask;
+            return 1;
         case KB_C_LET:
         case KB_C_DIGIT: {
             if (cp < 0x80) {

@@ -40,6 +40,11 @@ typedef struct kb__acc {
     kb_buf post;
 } kb__acc;
 
+/* A batch hash table slot: entry index and the hash's high 32 bits. */
+typedef struct kb__aslot {
+    uint32_t idx, tag;
+} kb__aslot;
+
 struct kb_index {
     sqlite3 *db;
     char *path;
@@ -60,7 +65,8 @@ struct kb_index {
     uint32_t pending_docs; /* documents added in this batch */
     kb__acc *acc;
     uint32_t n_acc, cap_acc;
-    uint32_t *aht, aht_cap;
+    kb__aslot *aht;
+    uint32_t aht_cap;
     kb_buf bkeys;
     uint32_t batch_first; /* first docid of the batch */
     uint32_t *blens;      /* KB_N_FIELDS per batch document */

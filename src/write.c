@@ -145,31 +145,36 @@ static int64_t ymd_of(kb_slice d)
     return (int64_t)atoi(p) * 10000 + atoi(p + 5) * 100 + atoi(p + 8);
 }
 
-/* Finds or adds a batch entry for the prepared term t. */
+/* Finds or adds a batch entry for the prepared term t. The table's slots hold the entry index
+ * and 32 more bits of the hash, so a probe touches an entry only when those match (the table is
+ * far larger than the caches: one miss per probe is what this path costs). */
 static kb__acc *acc_slot(kb_index *ix, const kb_prepared *pp, const kb__pterm *t)
 {
     if (ix->n_acc * 2 >= ix->aht_cap) {
         uint32_t cap = ix->aht_cap ? ix->aht_cap * 2 : 1u << 16;
-        uint32_t *ht = kb__malloc((size_t)cap * sizeof *ht);
+        kb__aslot *ht = kb__malloc((size_t)cap * sizeof *ht);
         if (!ht) return NULL;
         memset(ht, 0xff, (size_t)cap * sizeof *ht);
         for (uint32_t i = 0; i < ix->n_acc; i++) {
             uint32_t h = (uint32_t)ix->acc[i].hash & (cap - 1);
-            while (ht[h] != UINT32_MAX)
+            while (ht[h].idx != UINT32_MAX)
                 h = (h + 1) & (cap - 1);
-            ht[h] = i;
+            ht[h].idx = i;
+            ht[h].tag = (uint32_t)(ix->acc[i].hash >> 32);
         }
         kb__free(ix->aht);
         ix->aht = ht;
         ix->aht_cap = cap;
     }
     const char *key = pp->keys.p + t->key_off;
-    uint32_t h = (uint32_t)t->hash & (ix->aht_cap - 1);
-    while (ix->aht[h] != UINT32_MAX) {
-        kb__acc *a = &ix->acc[ix->aht[h]];
-        if (a->hash == t->hash && a->key_len == t->key_len &&
-            !memcmp(ix->bkeys.p + a->key_off, key, t->key_len))
-            return a;
+    uint32_t h = (uint32_t)t->hash & (ix->aht_cap - 1), tag = (uint32_t)(t->hash >> 32);
+    while (ix->aht[h].idx != UINT32_MAX) {
+        if (ix->aht[h].tag == tag) {
+            kb__acc *a = &ix->acc[ix->aht[h].idx];
+            if (a->hash == t->hash && a->key_len == t->key_len &&
+                !memcmp(ix->bkeys.p + a->key_off, key, t->key_len))
+                return a;
+        }
         h = (h + 1) & (ix->aht_cap - 1);
     }
     if (kb__grow((void **)&ix->acc, &ix->cap_acc, (uint64_t)ix->n_acc + 1, sizeof *ix->acc))
@@ -183,8 +188,21 @@ static kb__acc *acc_slot(kb_index *ix, const kb_prepared *pp, const kb__pterm *t
     kb__buf_init(&a->post, 0);
     kb__buf_append(&ix->bkeys, key, t->key_len);
     if (ix->bkeys.rc) return NULL;
-    ix->aht[h] = ix->n_acc++;
+    ix->aht[h].idx = ix->n_acc++;
+    ix->aht[h].tag = tag;
     return a;
+}
+
+/* Writes v as a varint at p (room for 5 bytes); returns the bytes written. */
+static inline size_t varint_at(char *p, uint32_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (char)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (char)v;
+    return n;
 }
 
 KB_API int kb_index_add_prepared(kb_index *ix, kb_prepared *p)
@@ -262,19 +280,21 @@ KB_API int kb_index_add_prepared(kb_index *ix, kb_prepared *p)
         const kb__pterm *t = &p->terms[i];
         kb__acc *a = acc_slot(ix, p, t);
         if (!a) return kb__index_fail(ix, KB_ENOMEM, "out of memory in the batch");
-        kb__varint_put(&a->post, docid - a->last_doc);
+        /* One reservation per posting, then raw varints: no call per number. */
+        uint32_t np = t->kind == KB_TERM_FORM ? t->n_pos : 0;
+        if (kb__buf_reserve(&a->post, (size_t)5 * (4 + np)))
+            return kb__index_fail(ix, a->post.rc, "batch postings");
+        char *w = a->post.p + a->post.n;
+        w += varint_at(w, docid - a->last_doc);
         for (int f = 0; f < KB_N_FIELDS; f++) {
-            kb__varint_put(&a->post, t->tf[f]);
+            w += varint_at(w, t->tf[f]);
             a->max_tf[f] = KB_MAX(a->max_tf[f], t->tf[f]);
         }
-        if (t->kind == KB_TERM_FORM) {
-            uint32_t prev = 0;
-            for (uint32_t j = 0; j < t->n_pos; j++) {
-                uint32_t ps = p->pos[t->pos_off + j];
-                kb__varint_put(&a->post, j ? ps - prev - 1 : ps);
-                prev = ps;
-            }
-        }
+        const uint32_t *ps = p->pos + t->pos_off;
+        for (uint32_t j = 0; j < np; j++)
+            w += varint_at(w, j ? ps[j] - ps[j - 1] - 1 : ps[j]);
+        a->post.n = (size_t)(w - a->post.p);
+        a->post.p[a->post.n] = 0; /* kb_buf keeps its data NUL-terminated */
         if (a->post.rc) return kb__index_fail(ix, a->post.rc, "batch postings");
         a->last_doc = docid;
         a->df++;

@@ -173,6 +173,28 @@ static void test_encodings_identical(void)
     CHECK_STR(t, "ERR KB_EENCODING a.txt: unknown character encoding 'NO-SUCH-ENCODING'\n");
     free(t);
     free(enc);
+    /* UTF-16 without a byte order mark: told from binary by its 00/06 high bytes */
+    char *nobom = to_encoding(ARTICLE, "UTF-16LE", "", 0, &n);
+    t = read_mem(nobom, n, "a.txt", NULL, 1);
+    CHECK_STR(t, ref);
+    free(t);
+    free(nobom);
+    /* an HTML page in Windows-1256 that says so */
+    kb_buf page;
+    kb__buf_init(&page, 0);
+    kb__buf_puts(&page, "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; "
+                        "charset=windows-1256\"></head><body><p>");
+    kb__buf_puts(&page, ARTICLE);
+    kb__buf_puts(&page, "</p></body></html>");
+    char *html = to_encoding(page.p, "WINDOWS-1256", "", 0, &n);
+    kb_reader *hr = kb_reader_open_mem(html, n, "p.html", NULL);
+    kb_record hrec;
+    CHECK_INT(kb_reader_next(hr, &hrec), 1);
+    CHECK_STR(hrec.encoding, "WINDOWS-1256");
+    CHECK(hrec.body.n == page.n && memcmp(hrec.body.p, page.p, page.n) == 0);
+    kb_reader_close(hr);
+    free(html);
+    kb__buf_free(&page);
     /* JSON lines in UTF-16 */
     char *u16 = to_encoding("{\"id\":\"x\",\"title\":\"عنوان\"}\r\n{\"id\":\"y\"}\r\n", "UTF-16LE",
                             "\xFF\xFE", 2, &n);

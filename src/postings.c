@@ -519,6 +519,7 @@ int kb__postings_open(kb_index *ix, kb__term_kind kind, const char *term, size_t
         p->state = ST_INLINE;
         p->inl_n = row.inl_n;
         p->inl_last = h.last;
+        memcpy(p->max_tf, h.max_tf, sizeof p->max_tf); /* the list is this one block */
         p->next_len = row.inl_n;
         return 0;
     }

@@ -97,6 +97,8 @@ static void test_basic(void)
     kb__postings_init(&p);
     CHECK_INT(kb__postings_open(rd, KB_TERM_FORM, norm, strlen(norm), &p), 0);
     CHECK_INT(p.df, 1);
+    CHECK_INT(p.max_tf[KB_FIELD_TITLE], 1); /* list maxima, inline list too */
+    CHECK_INT(p.max_tf[KB_FIELD_BODY], 2);
     CHECK_INT(kb__postings_next(&p), 1);
     CHECK_INT(p.tf[KB_FIELD_TITLE], 1);
     CHECK_INT(p.tf[KB_FIELD_BODY], 2);
@@ -199,6 +201,7 @@ static void test_long_lists(void)
     for (uint32_t t = 1; t <= N + 1; t += 37) {
         CHECK_INT(kb__postings_open(ix, KB_TERM_FORM, norm, strlen(norm), &p), 0);
         CHECK_INT(p.df, N / 2);
+        CHECK_INT(p.max_tf[KB_FIELD_BODY], 2);
         int r = kb__postings_shallow(&p, t);
         uint32_t expect = t;
         while (expect <= N && !has_y[expect])

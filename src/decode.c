@@ -11,7 +11,8 @@
  *
  * The encoding is decided once per file from a sample of the first decompressed bytes: a BOM
  * wins; then the caller's override; then "is it valid UTF-8"; then an HTML <meta charset>;
- * then uchardet; then Windows-1256, the legacy Arabic encoding most often met. The same sample
+ * then uchardet (any encoding iconv knows); then Windows-1256, the legacy Arabic encoding most
+ * often met. The same sample
  * decides whether the file is binary (NUL bytes, many control bytes), which is an error, not a
  * stream of U+FFFD.
  *
@@ -78,7 +79,8 @@ struct kb_decoder {
     char *override; /* caller's encoding, or NULL */
     int cs_known;
     cs_kind cs;
-    const char *cs_name; /* static or override */
+    const char *cs_name; /* static, the override, or cs_buf */
+    char cs_buf[32];     /* an encoding name uchardet gave */
     iconv_t ic;
     int ic_unit;      /* bytes to skip on an invalid sequence (1, or 2 for UTF-16) */
     win utf;          /* iconv output, not yet validated */
@@ -454,6 +456,26 @@ static const char *static_cs_name(const char *s)
     return NULL;
 }
 
+/* Most bytes >= 0x80 are Windows-1256 Arabic letters or punctuation. Latin text in Windows-1252
+ * or ISO-8859-1 fails this: Windows-1256 keeps the French accented letters at their Latin-1
+ * places, outside its Arabic letters. */
+#define KB_DECODE_ARABIC_SHARE_PCT 70
+
+static int looks_arabic_1256(const unsigned char *p, size_t n)
+{
+    size_t high = 0, arabic = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = p[i];
+        if (c < 0x80) continue;
+        high++;
+        arabic += (c >= 0xC1 && c <= 0xDF && c != 0xD7) || c == 0xE1 || (c >= 0xE3 && c <= 0xE6) ||
+                  c == 0xEC || c == 0xED || (c >= 0xF0 && c <= 0xF3) || c == 0xF5 || c == 0xF6 ||
+                  c == 0xF8 || c == 0xFA || c == 0xA1 || c == 0xBA || c == 0xBF || c == 0x81 ||
+                  c == 0x8D || c == 0x8E || c == 0x90 || c == 0x98;
+    }
+    return high > 0 && arabic * 100 >= high * KB_DECODE_ARABIC_SHARE_PCT;
+}
+
 /* Decides the character set from the sample at the head of d->dec. */
 static int detect_charset(kb_decoder *d)
 {
@@ -532,8 +554,20 @@ static int detect_charset(kb_decoder *d)
         if (uchardet_handle_data(u, (const char *)p, n) == 0) {
             uchardet_data_end(u);
             const char *g = uchardet_get_charset(u);
-            if (g && *g && !is_utf8_name(g) && strcasecmp(g, "ASCII") != 0)
+            if (g && *g && !is_utf8_name(g) && strcasecmp(g, "ASCII") != 0) {
                 guess = static_cs_name(g);
+                if (guess && strcmp(guess, "WINDOWS-1256") != 0 &&
+                    strcmp(guess, "ISO-8859-6") != 0 && looks_arabic_1256(p, n))
+                    guess = "WINDOWS-1256"; /* uchardet misreads short or repetitive Arabic */
+                else if (!guess && strlen(g) < sizeof d->cs_buf && !looks_arabic_1256(p, n)) {
+                    iconv_t t = iconv_open("UTF-8", g);
+                    if (t != (iconv_t)-1) {
+                        iconv_close(t);
+                        memcpy(d->cs_buf, g, strlen(g) + 1);
+                        guess = d->cs_buf;
+                    }
+                }
+            }
         }
         uchardet_delete(u);
     }

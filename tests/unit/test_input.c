@@ -195,6 +195,18 @@ static void test_encodings_identical(void)
     kb_reader_close(hr);
     free(html);
     kb__buf_free(&page);
+    /* Latin text in a Latin single-byte encoding is not taken for Arabic */
+    static const char FRENCH[] = "Le ministre de l'économie a reçu les représentants des "
+                                 "entreprises exportatrices. Il a annoncé une réforme des "
+                                 "procédures à la fin de l'été, après la consultation.\n";
+    char *latin = to_encoding(FRENCH, "ISO-8859-1", "", 0, &n);
+    kb_reader *lr = kb_reader_open_mem(latin, n, "fr.txt", NULL);
+    kb_record lrec;
+    CHECK_INT(kb_reader_next(lr, &lrec), 1);
+    CHECK(strcmp(lrec.encoding, "WINDOWS-1256") != 0);
+    CHECK(lrec.body.n == strlen(FRENCH) && memcmp(lrec.body.p, FRENCH, lrec.body.n) == 0);
+    kb_reader_close(lr);
+    free(latin);
     /* JSON lines in UTF-16 */
     char *u16 = to_encoding("{\"id\":\"x\",\"title\":\"عنوان\"}\r\n{\"id\":\"y\"}\r\n", "UTF-16LE",
                             "\xFF\xFE", 2, &n);
@@ -222,15 +234,15 @@ static void test_chunk_boundaries(void)
     kb__buf_puts(&crlf, "\"}\r\n{\"id\":\"next\"}\r\n");
     char *a = read_mem(lf.p, lf.n, "x.jsonl", NULL, 1);
     char *b = read_mem(crlf.p, crlf.n, "x.jsonl", NULL, 1);
-    CHECK_STR(a, b);
+    CHECK(strcmp(a, b) == 0); /* (not CHECK_STR: a failure would print a megabyte) */
     CHECK(strstr(a, "REC next|||||@2\n") != NULL);
     size_t n;
     char *w = to_encoding(crlf.p, "WINDOWS-1256", "", 0, &n);
     char *c = read_mem(w, n, "x.jsonl", NULL, 1);
-    CHECK_STR(a, c);
+    CHECK(strcmp(a, c) == 0);
     char *u = to_encoding(lf.p, "UTF-16BE", "\xFE\xFF", 2, &n);
     char *d = read_mem(u, n, "x.jsonl", NULL, 1);
-    CHECK_STR(a, d);
+    CHECK(strcmp(a, d) == 0);
     free(a), free(b), free(c), free(d), free(w), free(u);
     kb__buf_free(&lf);
     kb__buf_free(&crlf);

@@ -5,6 +5,7 @@
  * promises and aborts when one breaks: tokens are in order, inside the text, non-empty, at most
  * KB_TOKEN_MAX_BYTES (KB_URL_MAX_BYTES for URLs) long, their strings NUL-terminated; light stems
  * stay within KB_STEM_SLACK of the normalized form; repair reports at most one fix per byte.
+ * The normalized form the tokenizer builds while scanning must equal kb__normalize_token's.
  * Built as fuzz_analyze with -Dfuzzing=true (clang), and as replay_analyze for CI.
  */
 #include "khabar.h"
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -43,6 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t last_end = 0;
     uint32_t last_pos = 0;
     int rc, first = 1;
+    static kb_buf nb;
+    if (!nb.max) kb__buf_init(&nb, 0);
     kb_analyzer_reset(a, text, size);
     while ((rc = kb_analyzer_next(a, &t)) > 0) {
         size_t max = (t.flags & KB_TOK_URL) ? KB_URL_MAX_BYTES : KB_TOKEN_MAX_BYTES;
@@ -52,6 +56,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(t.stem && t.stem[t.stem_len] == 0);
         check(first || t.position == last_pos + 1);
         if (a == an[0]) check(t.stem_len < t.norm_len + KB_STEM_SLACK);
+        /* Differential: the tokenizer's fused normalization equals kb__normalize_token's. */
+        if (!(t.flags & (KB_TOK_URL | KB_TOK_EMAIL | KB_TOK_MENTION))) {
+            kb__buf_reset(&nb);
+            check(kb__normalize_token(text + t.start, t.end - t.start,
+                                      (t.flags & KB_TOK_NUMBER) != 0, &nb, NULL) == 0);
+            check(nb.n == t.norm_len && memcmp(nb.p, t.norm, nb.n) == 0);
+        }
         last_end = t.end;
         last_pos = t.position;
         first = 0;

@@ -45,8 +45,7 @@ static const char *SCHEMA =
     "CREATE INDEX docs_ymd ON docs(ymd);"
     "CREATE INDEX docs_sid ON docs(sid);"
     "CREATE TABLE store(docid INTEGER PRIMARY KEY, data BLOB NOT NULL);"
-    "CREATE TABLE terms(term BLOB PRIMARY KEY, df INTEGER NOT NULL, tid INTEGER, mtf INTEGER,"
-    " inl BLOB) WITHOUT ROWID;"
+    "CREATE TABLE terms(term BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE blocks(k INTEGER PRIMARY KEY, data BLOB NOT NULL);";
 
 /* ---- errors ------------------------------------------------------------------------------------
@@ -96,7 +95,7 @@ kb_analyzer *kb__index_analyzer(kb_index *ix)
 sqlite3_stmt *kb__index_stmt(kb_index *ix, int which)
 {
     static const char *sql[KB_ST_N] = {
-        [KB_ST_TERM] = "SELECT df, tid, mtf, inl FROM terms WHERE term = ?1",
+        [KB_ST_TERM] = "SELECT v FROM terms WHERE term = ?1",
         [KB_ST_DOCID] = "SELECT docid FROM docs WHERE id = ?1",
         [KB_ST_SOURCE] = "SELECT sid FROM sources WHERE name = ?1",
         [KB_ST_SOURCE_ADD] = "INSERT INTO sources(name) VALUES(?1)",
@@ -105,8 +104,7 @@ sqlite3_stmt *kb__index_stmt(kb_index *ix, int which)
         [KB_ST_STORE_ADD] = "INSERT INTO store(docid, data) VALUES(?1, ?2)",
         [KB_ST_DOC_DEL] = "DELETE FROM docs WHERE docid = ?1",
         [KB_ST_STORE_DEL] = "DELETE FROM store WHERE docid = ?1",
-        [KB_ST_TERM_PUT] = "INSERT OR REPLACE INTO terms(term, df, tid, mtf, inl)"
-                           " VALUES(?1, ?2, ?3, ?4, ?5)",
+        [KB_ST_TERM_PUT] = "INSERT OR REPLACE INTO terms(term, v) VALUES(?1, ?2)",
         [KB_ST_BLOCK_PUT] = "INSERT OR REPLACE INTO blocks(k, data) VALUES(?1, ?2)",
         [KB_ST_BLOCK_DEL] = "DELETE FROM blocks WHERE k = ?1",
         [KB_ST_BLOCK_LAST] = "SELECT k, data FROM blocks WHERE k >= ?1 AND k <= ?2"
@@ -340,6 +338,7 @@ KB_API void kb_index_close(kb_index *ix)
     kb__free(ix->ymd);
     kb__free(ix->src_names);
     kb__buf_free(&ix->src_text);
+    kb__buf_free(&ix->tval);
     kb__free(ix->path);
     kb__free(ix);
 }
@@ -531,23 +530,57 @@ int kb__index_term_lookup(kb_index *ix, kb__term_kind kind, const char *term, si
     int s = sqlite3_step(st);
     if (s == SQLITE_DONE) return KB_ENOTFOUND;
     if (s != SQLITE_ROW) return kb__index_sqlerr(ix, s, "terms");
-    int64_t df = sqlite3_column_int64(st, 0);
-    if (df <= 0 || df > (int64_t)KB_INDEX_MAX_DOCS)
-        return kb__index_fail(ix, KB_ECORRUPT, "terms: bad df %lld", (long long)df);
-    row->df = (uint32_t)df;
-    row->tid = (uint64_t)sqlite3_column_int64(st, 1);
-    uint64_t mtf = (uint64_t)sqlite3_column_int64(st, 2);
-    row->max_tf[0] = (uint32_t)(mtf & 0xfffff);
-    row->max_tf[1] = (uint32_t)((mtf >> 20) & 0xfffff);
-    row->max_tf[2] = (uint32_t)((mtf >> 40) & 0xfffff);
-    if (sqlite3_column_type(st, 3) == SQLITE_BLOB) {
-        row->inl = sqlite3_column_blob(st, 3);
-        row->inl_n = (size_t)sqlite3_column_bytes(st, 3);
-        row->tid = 0;
-    } else if (row->tid == 0 || row->tid > 0x7fffffffu) {
-        return kb__index_fail(ix, KB_ECORRUPT, "terms: neither inline postings nor a term id");
-    }
+    if (kb__term_value_parse(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), row))
+        return kb__index_fail(ix, KB_ECORRUPT, "terms: damaged dictionary entry");
     return 0;
+}
+
+/* A dictionary entry's value: varint df, varint tid; with a tid, three varint max tfs; without,
+ * the inline block (the rest of the value). */
+int kb__term_value_parse(const void *v, size_t n, kb__term_row *row)
+{
+    const unsigned char *p = v;
+    size_t i = 0;
+    uint64_t x[5];
+    memset(row, 0, sizeof *row);
+    for (int k = 0; k < 2; k++)
+        if (kb__varint_get(p, n, &i, &x[k])) return KB_ECORRUPT;
+    if (x[0] == 0 || x[0] > KB_INDEX_MAX_DOCS || x[1] > 0x7fffffffu) return KB_ECORRUPT;
+    row->df = (uint32_t)x[0];
+    row->tid = x[1];
+    if (row->tid) {
+        for (int f = 0; f < KB_N_FIELDS; f++) {
+            if (kb__varint_get(p, n, &i, &x[2]) || x[2] > UINT32_MAX) return KB_ECORRUPT;
+            row->max_tf[f] = (uint32_t)x[2];
+        }
+        return i == n ? 0 : KB_ECORRUPT;
+    }
+    if (i >= n) return KB_ECORRUPT;
+    row->inl = p + i;
+    row->inl_n = n - i;
+    return 0;
+}
+
+int kb__index_term_put(kb_index *ix, const void *key, size_t kn, uint32_t df, uint64_t tid,
+                       const uint32_t max_tf[KB_N_FIELDS], const void *inl, size_t inl_n)
+{
+    kb_buf *v = &ix->tval;
+    kb__buf_reset(v);
+    kb__varint_put(v, df);
+    kb__varint_put(v, inl ? 0 : tid);
+    if (inl)
+        kb__buf_append(v, inl, inl_n);
+    else
+        for (int f = 0; f < KB_N_FIELDS; f++)
+            kb__varint_put(v, max_tf[f]);
+    if (v->rc) return v->rc;
+    sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_TERM_PUT);
+    if (!st) return KB_EIO;
+    sqlite3_bind_blob(st, 1, key, (int)kn, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, v->p, (int)v->n, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    return s == SQLITE_DONE ? 0 : kb__index_sqlerr(ix, s, "terms");
 }
 
 uint32_t kb__index_docid(kb_index *ix, const char *id, size_t n)

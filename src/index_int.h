@@ -93,6 +93,7 @@ struct kb_index {
     uint32_t n_sources;
     kb_buf src_text;
     uint32_t lens_out[KB_N_FIELDS];
+    kb_buf tval; /* a dictionary value being built */
 };
 
 int kb__index_sqlerr(kb_index *ix, int src, const char *what);
@@ -101,6 +102,10 @@ int kb__index_exec(kb_index *ix, const char *sql);
 int64_t kb__index_meta_get(kb_index *ix, const char *key, int64_t dflt);
 int kb__index_meta_put(kb_index *ix, const char *key, int64_t v);
 void kb__batch_free(kb_index *ix);
+/* Dictionary values (docs/format.md): parse one, or write a term's row. */
+int kb__term_value_parse(const void *v, size_t n, kb__term_row *row);
+int kb__index_term_put(kb_index *ix, const void *key, size_t kn, uint32_t df, uint64_t tid,
+                       const uint32_t max_tf[KB_N_FIELDS], const void *inl, size_t inl_n);
 /* Drops dead postings (write.c); kb_index_compact() then VACUUMs. */
 int kb__compact_postings(kb_index *ix);
 /* Decodes a stored record (zstd) into d. Returns 0 or KB_ECORRUPT / KB_ENOMEM. */

@@ -631,6 +631,8 @@ int kb__block_decode(const unsigned char *b, size_t n, kb__block_head *h, uint32
                      uint32_t *pos_start);
 /* Appends v as a LEB128 varint. */
 void kb__varint_put(kb_buf *b, uint64_t v);
+/* Reads a varint from p[*i..n): 0, or KB_ECORRUPT when it overruns or is too long. */
+int kb__varint_get(const unsigned char *p, size_t n, size_t *i, uint64_t *out);
 /* Grows *arr (elements of elem bytes, capacity *cap) to hold need: 0, KB_ENOMEM, KB_ETOOBIG. */
 int kb__grow(void **arr, uint32_t *cap, uint64_t need, size_t elem);
 /* Zero bytes every decode buffer carries past its data, so the bit reader may over-read. */
@@ -661,6 +663,9 @@ int kb__grow(void **arr, uint32_t *cap, uint64_t need, size_t elem);
 /* Containment only counts for texts of at least this many shingles: below it, a shared dateline
  * and a sentence would make a "copy". */
 #define KB_DEDUP_MIN_CONTAINED 20
+/* ... and only when the shorter has at most this share of the longer's shingles: at 0.75 and
+ * containment 0.9 the Jaccard is at most 0.63, so containment never stands in for Jaccard. */
+#define KB_DEDUP_CONTAIN_RATIO 0.75
 
 typedef struct kb__dedup_sig {
     uint64_t exact;       /* hash of the folded word sequence */

@@ -156,6 +156,21 @@ void kb__varint_put(kb_buf *b, uint64_t v)
     kb__buf_append(b, t, n);
 }
 
+int kb__varint_get(const unsigned char *p, size_t n, size_t *i, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (*i >= n) return KB_ECORRUPT;
+        unsigned char c = p[(*i)++];
+        v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            *out = v;
+            return 0;
+        }
+    }
+    return KB_ECORRUPT;
+}
+
 int kb__grow(void **arr, uint32_t *cap, uint64_t need, size_t elem)
 {
     if (need <= *cap) return 0;

@@ -30,21 +30,6 @@ void kb__doc_free(kb__doc *d)
     kb__buf_free(&d->meta);
 }
 
-static int get_varint(const unsigned char *p, size_t n, size_t *i, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (*i >= n) return KB_ECORRUPT;
-        unsigned char c = p[(*i)++];
-        v |= (uint64_t)(c & 0x7f) << shift;
-        if (!(c & 0x80)) {
-            *out = v;
-            return 0;
-        }
-    }
-    return KB_ECORRUPT;
-}
-
 int kb__store_decode(const void *z, size_t zn, kb__doc *d)
 {
     unsigned long long size = ZSTD_getFrameContentSize(z, zn);
@@ -59,17 +44,17 @@ int kb__store_decode(const void *z, size_t zn, kb__doc *d)
     const unsigned char *p = (const unsigned char *)d->raw.p;
     size_t i = 0;
     uint64_t tl, bl, nb;
-    if (get_varint(p, got, &i, &tl) || tl > got - i) return KB_ECORRUPT;
+    if (kb__varint_get(p, got, &i, &tl) || tl > got - i) return KB_ECORRUPT;
     d->title = (kb_slice){d->raw.p + i, (size_t)tl};
     i += tl;
-    if (get_varint(p, got, &i, &bl) || bl > got - i) return KB_ECORRUPT;
+    if (kb__varint_get(p, got, &i, &bl) || bl > got - i) return KB_ECORRUPT;
     d->body = (kb_slice){d->raw.p + i, (size_t)bl};
     i += bl;
-    if (get_varint(p, got, &i, &nb) || nb > got) return KB_ECORRUPT;
+    if (kb__varint_get(p, got, &i, &nb) || nb > got) return KB_ECORRUPT;
     uint64_t sum = 0;
     for (uint64_t b = 0; b < nb; b++) {
         uint64_t len;
-        if (i >= got || p[i++] > KB_PBLOCK_CAPTION || get_varint(p, got, &i, &len))
+        if (i >= got || p[i++] > KB_PBLOCK_CAPTION || kb__varint_get(p, got, &i, &len))
             return KB_ECORRUPT;
         sum += len + (b ? 2 : 0);
     }
@@ -276,8 +261,7 @@ KB_API int kb_index_check(kb_index *ix, kb_check_fn fn, void *ctx)
     sqlite3_stmt *blk = NULL;
     sqlite3_prepare_v2(ix->db, "SELECT k, data FROM blocks WHERE k >= ?1 AND k <= ?2", -1, &blk,
                        NULL);
-    if (sqlite3_prepare_v2(ix->db, "SELECT term, df, tid, mtf, inl FROM terms", -1, &st, NULL) ==
-        SQLITE_OK) {
+    if (sqlite3_prepare_v2(ix->db, "SELECT term, v FROM terms", -1, &st, NULL) == SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW) {
             n_terms++;
             char what[200];
@@ -290,14 +274,19 @@ KB_API int kb_index_check(kb_index *ix, kb_check_fn fn, void *ctx)
                 continue;
             }
             int with_pos = k[0] == 'F';
-            int64_t df = sqlite3_column_int64(st, 1);
-            int64_t tid = sqlite3_column_int64(st, 2);
+            kb__term_row row;
+            if (kb__term_value_parse(sqlite3_column_blob(st, 1),
+                                     (size_t)sqlite3_column_bytes(st, 1), &row)) {
+                problem(&c, "%s: dictionary entry does not parse", what);
+                continue;
+            }
+            int64_t df = row.df;
+            int64_t tid = (int64_t)row.tid;
             int64_t got = 0;
             uint32_t prev = 0;
-            if (sqlite3_column_type(st, 4) == SQLITE_BLOB) {
-                got =
-                    check_block(&c, sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4),
-                                with_pos, max_doc, &prev, what, &tmp, &pos, &cap);
+            if (row.inl) {
+                got = check_block(&c, row.inl, row.inl_n, with_pos, max_doc, &prev, what, &tmp,
+                                  &pos, &cap);
             } else if (tid <= 0 || tid >= next_tid) {
                 problem(&c, "%s: term id %lld out of range and no inline postings", what,
                         (long long)tid);

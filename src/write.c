@@ -20,7 +20,7 @@ extern int kb__dedup_on_add(sqlite3 *db, int64_t docid, const kb_article *a) __a
 extern int kb__dedup_on_delete(sqlite3 *db, int64_t docid) __attribute__((weak));
 
 /* Inline postings blocks larger than this go to rows of the blocks table. */
-#define KB_INLINE_MAX_BYTES 192
+#define KB_INLINE_MAX_BYTES 512
 
 static uint32_t get_varint(const unsigned char *p, size_t n, size_t *i)
 {
@@ -539,21 +539,8 @@ static int write_term(kb_index *ix, const kb__acc *a)
             if (rc) return rc;
         }
     }
-    sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_TERM_PUT);
-    if (!st) return KB_EIO;
-    sqlite3_bind_blob(st, 1, key, (int)a->key_len, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, df);
-    uint64_t m = (uint64_t)KB_MIN(mtf[0], 0xfffffu) | (uint64_t)KB_MIN(mtf[1], 0xfffffu) << 20 |
-                 (uint64_t)KB_MIN(mtf[2], 0xfffffu) << 40;
-    if (inl) {
-        sqlite3_bind_blob(st, 5, ix->enc.p, (int)ix->enc.n, SQLITE_STATIC);
-    } else {
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)tid);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)m);
-    }
-    int s = sqlite3_step(st);
-    sqlite3_reset(st);
-    return s == SQLITE_DONE ? 0 : kb__index_sqlerr(ix, s, "terms");
+    return kb__index_term_put(ix, key, a->key_len, df, tid, mtf, inl ? ix->enc.p : NULL,
+                              inl ? ix->enc.n : 0);
 }
 
 static void rollback(kb_index *ix)
@@ -682,21 +669,8 @@ static int compact_term(kb_index *ix, const unsigned char *key, size_t kn, sqlit
             if (rc) return rc;
         }
     }
-    sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_TERM_PUT);
-    if (!st) return KB_EIO;
-    sqlite3_bind_blob(st, 1, key, (int)kn, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, w);
-    if (inl) {
-        sqlite3_bind_blob(st, 5, ix->enc.p, (int)ix->enc.n, SQLITE_STATIC);
-    } else {
-        uint64_t m = (uint64_t)KB_MIN(mtf[0], 0xfffffu) | (uint64_t)KB_MIN(mtf[1], 0xfffffu) << 20 |
-                     (uint64_t)KB_MIN(mtf[2], 0xfffffu) << 40;
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)tid);
-        sqlite3_bind_int64(st, 4, (sqlite3_int64)m);
-    }
-    int s = sqlite3_step(st);
-    sqlite3_reset(st);
-    return s == SQLITE_DONE ? 0 : kb__index_sqlerr(ix, s, "terms");
+    return kb__index_term_put(ix, key, kn, w, tid, mtf, inl ? ix->enc.p : NULL,
+                              inl ? ix->enc.n : 0);
 }
 
 int kb__compact_postings(kb_index *ix)

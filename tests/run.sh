@@ -35,8 +35,10 @@ setup() { # dir, extra meson args...
 run_suite() { # name, command...
     name=$1; shift
     log="$LOG_DIR/$(echo "$name" | tr '/ ' '__').log"
+    t0=$(date +%s)
     "$@" >"$log" 2>&1
     rc=$?
+    secs=$(($(date +%s) - t0))
     line=$(grep -E '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
     if [ -n "$line" ]; then
         p=$(echo "$line" | sed -E 's/^([A-Za-z]+: )?([0-9]+) passed.*/\2/')
@@ -49,7 +51,7 @@ run_suite() { # name, command...
     fi
     total_pass=$((total_pass + p)); total_fail=$((total_fail + f)); total_skip=$((total_skip + s))
     status=ok; [ "$f" -ne 0 ] && status=FAIL
-    printf '%-5s %-40s %s passed, %s failed%s\n' "$status" "$name" "$p" "$f" \
+    printf '%-5s %-40s %5ss  %s passed, %s failed%s\n' "$status" "$name" "$secs" "$p" "$f" \
         "$([ "$s" -ne 0 ] && echo ", $s skipped")"
     if [ "$f" -ne 0 ]; then
         echo "----- $log (last 40 lines)"; tail -n 40 "$log"; echo "-----"

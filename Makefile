@@ -32,7 +32,9 @@ demo: build
 	@echo; echo "== khabar dups --index $(DEMO_INDEX)"
 	@./$(BUILD)/khabar dups --index $(DEMO_INDEX)
 
-test: deps
+# The test command also installs Chromium for the browser test of the web page.
+test:
+	@sh scripts/install-deps.sh --browser
 	@sh tests/run.sh
 
 clean:

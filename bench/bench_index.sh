@@ -14,6 +14,8 @@
 #   khabar  the terms and blocks tables (SQLite pages, dbstat)
 #   FTS5    the t_data and t_idx tables (detail=full: positions), contentless parts only
 #   Xapian  postlist.glass + position.glass (termlist and docdata reported as stored)
+# CPU time (user + system) is reported too: on a shared machine wall time depends on the load,
+# CPU time much less (khabar uses several threads, so its wall time can be below its CPU time).
 # Peak memory is the process's maximum RSS. The indexes stay in bench/out/ (git-ignored) for the
 # search latency benchmark: bench/out/khabar/, bench/out/fts5.db, bench/out/xapian/.
 set -eu
@@ -44,18 +46,18 @@ while [ "$run" -lt "$RUNS" ]; do
         case $e in
         khabar)
             rm -rf "$OUT/khabar"
-            /usr/bin/time -f '%e %M' -o "$OUT/time.txt" "$KHABAR" index --index "$OUT/khabar" \
+            /usr/bin/time -f '%e %M %U %S' -o "$OUT/time.txt" "$KHABAR" index --index "$OUT/khabar" \
                 --batch "$BATCH" --no-progress -q "$@" 2>"$OUT/khabar.log" || true
-            read -r secs rss <"$OUT/time.txt"
+            read -r secs rss usr sys <"$OUT/time.txt"
             st=$("$KHABAR" stats --index "$OUT/khabar" --json)
             post=$(echo "$st" | sed 's/.*"postings_bytes":\([0-9]*\).*/\1/')
             stored=$(echo "$st" | sed 's/.*"stored_bytes":\([0-9]*\).*/\1/')
             docs=$(echo "$st" | sed 's/.*"docs":\([0-9]*\).*/\1/')
             ;;
         fts5 | xapian)
-            /usr/bin/time -f '%e %M' -o "$OUT/time.txt" /usr/bin/python3 bench/index_peers.py "$e" \
+            /usr/bin/time -f '%e %M %U %S' -o "$OUT/time.txt" /usr/bin/python3 bench/index_peers.py "$e" \
                 "$OUT" "$@" >"$OUT/$e.json"
-            read -r secs rss <"$OUT/time.txt"
+            read -r secs rss usr sys <"$OUT/time.txt"
             j=$(cat "$OUT/$e.json")
             post=$(echo "$j" | sed 's/.*"postings_bytes": \([0-9]*\).*/\1/')
             stored=$(echo "$j" | sed 's/.*"stored_bytes": \([0-9]*\).*/\1/')
@@ -64,8 +66,9 @@ while [ "$run" -lt "$RUNS" ]; do
             ;;
         *) echo "unknown engine $e"; exit 2 ;;
         esac
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$e" "$run" "$secs" "$rss" "$post" "$stored" "$docs" \
-            >>"$results"
+        cpu=$(awk -v u="$usr" -v s="$sys" 'BEGIN { print u + s }')
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$e" "$run" "$secs" "$rss" "$post" "$stored" "$docs" \
+            "$cpu" >>"$results"
     done
 done
 
@@ -84,13 +87,14 @@ fi
 
 echo "indexing: $(echo "$@" | tr ' ' '\n' | sed 's|.*/||' | tr '\n' ' ')— $((text / 1000000)) MB of article text, $RUNS run(s), medians"
 echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-8s %7s %9s %9s %10s %12s %10s %10s\n' engine docs seconds "MB/s" "peak MB" "postings MB" "bytes/B" "stored MB"
+printf '%-8s %7s %9s %9s %9s %11s %9s %12s %9s %10s\n' engine docs seconds "MB/s" "CPU s" "MB/CPU-s" "peak MB" "postings MB" "bytes/B" "stored MB"
 for e in $ENGINES; do
     secs=$(awk -v e="$e" '$1 == e { print $3 }' "$results" | median)
     rss=$(awk -v e="$e" '$1 == e { print $4 }' "$results" | median)
     post=$(awk -v e="$e" '$1 == e { print $5 }' "$results" | median)
     stored=$(awk -v e="$e" '$1 == e { print $6 }' "$results" | median)
     docs=$(awk -v e="$e" '$1 == e { print $7 }' "$results" | tail -n 1)
-    awk -v e="$e" -v d="$docs" -v s="$secs" -v r="$rss" -v p="$post" -v st="$stored" -v t="$text" \
-        'BEGIN { printf "%-8s %7d %9.2f %9.2f %10.1f %12.2f %10.3f %10.2f\n", e, d, s, t / 1e6 / s, r / 1024, p / 1e6, p / t, st / 1e6 }'
+    cpu=$(awk -v e="$e" '$1 == e { print $8 }' "$results" | median)
+    awk -v e="$e" -v d="$docs" -v s="$secs" -v r="$rss" -v p="$post" -v st="$stored" -v t="$text" -v c="$cpu" \
+        'BEGIN { printf "%-8s %7d %9.2f %9.2f %9.2f %11.2f %9.1f %12.2f %9.3f %10.2f\n", e, d, s, t / 1e6 / s, c, t / 1e6 / c, r / 1024, p / 1e6, p / t, st / 1e6 }'
 done

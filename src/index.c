@@ -535,27 +535,30 @@ int kb__index_term_lookup(kb_index *ix, kb__term_kind kind, const char *term, si
     return 0;
 }
 
-/* A dictionary entry's value: varint df, varint tid; with a tid, three varint max tfs; without,
- * the inline block (the rest of the value). */
+/* A dictionary entry's value: varint tid; with a tid, varint df and three varint max tfs; without
+ * (tid 0), the inline block, whose posting count is the df. */
 int kb__term_value_parse(const void *v, size_t n, kb__term_row *row)
 {
     const unsigned char *p = v;
     size_t i = 0;
-    uint64_t x[5];
+    uint64_t x;
     memset(row, 0, sizeof *row);
-    for (int k = 0; k < 2; k++)
-        if (kb__varint_get(p, n, &i, &x[k])) return KB_ECORRUPT;
-    if (x[0] == 0 || x[0] > KB_INDEX_MAX_DOCS || x[1] > 0x7fffffffu) return KB_ECORRUPT;
-    row->df = (uint32_t)x[0];
-    row->tid = x[1];
+    if (kb__varint_get(p, n, &i, &x) || x > 0x7fffffffu) return KB_ECORRUPT;
+    row->tid = x;
     if (row->tid) {
+        if (kb__varint_get(p, n, &i, &x) || x == 0 || x > KB_INDEX_MAX_DOCS) return KB_ECORRUPT;
+        row->df = (uint32_t)x;
         for (int f = 0; f < KB_N_FIELDS; f++) {
-            if (kb__varint_get(p, n, &i, &x[2]) || x[2] > UINT32_MAX) return KB_ECORRUPT;
-            row->max_tf[f] = (uint32_t)x[2];
+            if (kb__varint_get(p, n, &i, &x) || x > UINT32_MAX) return KB_ECORRUPT;
+            row->max_tf[f] = (uint32_t)x;
         }
         return i == n ? 0 : KB_ECORRUPT;
     }
-    if (i >= n) return KB_ECORRUPT;
+    /* The block's first header varint after its 4-byte checksum is n << 2 | flags. */
+    size_t j = i + 4;
+    if (j >= n || kb__varint_get(p, n, &j, &x) || (x >> 2) == 0 || (x >> 2) > KB_BLOCK_MAX)
+        return KB_ECORRUPT;
+    row->df = (uint32_t)(x >> 2);
     row->inl = p + i;
     row->inl_n = n - i;
     return 0;
@@ -566,13 +569,14 @@ int kb__index_term_put(kb_index *ix, const void *key, size_t kn, uint32_t df, ui
 {
     kb_buf *v = &ix->tval;
     kb__buf_reset(v);
-    kb__varint_put(v, df);
     kb__varint_put(v, inl ? 0 : tid);
-    if (inl)
-        kb__buf_append(v, inl, inl_n);
-    else
+    if (inl) {
+        kb__buf_append(v, inl, inl_n); /* df is the block's posting count */
+    } else {
+        kb__varint_put(v, df);
         for (int f = 0; f < KB_N_FIELDS; f++)
             kb__varint_put(v, max_tf[f]);
+    }
     if (v->rc) return v->rc;
     sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_TERM_PUT);
     if (!st) return KB_EIO;

@@ -323,8 +323,7 @@ static void lex_add(const char *w, unsigned flags, const char *stem)
     uint64_t h = XXH3_64bits(w, n);
     lex_entry *e = lex_find(w, n, h);
     if (!e) {
-        if (lex_n == LEX_MAX)
-            return; /* cannot happen with the lists as built; test_analyzer checks the count */
+        if (lex_n == LEX_MAX) return; /* cannot happen: LEX_MAX is twice the lists' length */
         uint32_t i = (uint32_t)h & (LEX_SLOTS - 1);
         while (lex_slot[i])
             i = (i + 1) & (LEX_SLOTS - 1);

@@ -6,6 +6,7 @@
 #include "harness.h"
 #include "khabar.h"
 #include "khabar_int.h"
+#include "gen/stem_lists.h"
 
 #include <stdlib.h>
 
@@ -263,6 +264,34 @@ static void test_stopwords(void)
             bad++;
         }
     }
+    CHECK_INT(bad, 0);
+    /* So is every entry of the stemmer's lists (hand-written and generated). */
+    static const struct {
+        const char *const *words;
+        const size_t *n;
+        size_t stride;
+    } lists[] = {
+        {kb__stem_protect, &kb__stem_n_protect, 1}, {kb__stem_keep, &kb__stem_n_keep, 1},
+        {kb__stem_except, &kb__stem_n_except, 2},   {kb__gen_protect, &kb__gen_n_protect, 1},
+        {kb__gen_keep, &kb__gen_n_keep, 1},
+    };
+    bad = 0;
+    for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
+        for (size_t i = 0; i < *lists[l].n; i++) {
+            /* A core (a word with its endings stripped) may end in يء: the final-hamza rule
+             * applies to whole words only. */
+            const char *w = lists[l].words[i * lists[l].stride];
+            char fixed[128];
+            size_t k = strlen(w) < sizeof fixed ? strlen(w) : sizeof fixed - 1;
+            memcpy(fixed, w, k);
+            fixed[kb__normalize_final_hamza(fixed, k)] = 0;
+            kb__buf_reset(&b);
+            kb__normalize_token(w, strlen(w), 0, &b, NULL);
+            if (strcmp(b.p, fixed) != 0) {
+                fprintf(stderr, "stemmer list entry not normalized: %s\n", w);
+                bad++;
+            }
+        }
     CHECK_INT(bad, 0);
     kb__buf_free(&b);
     CHECK(kb__stopword("في", strlen("في")));

@@ -172,10 +172,10 @@ static void init_generic(int32_t cp)
         int last = 0;
         utf8proc_ssize_t k = utf8proc_decompose_char(
             cp, out, 8, UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD, &last);
-        if (k == 1)
+        if (k == 1 && cls != KB_C_MARK)
             map = out[0];
         else
-            map = KB_MAP_SLOW;
+            map = KB_MAP_SLOW; /* combining marks: composed with their letter (é) */
     }
     if (cls == KB_C_INVIS) map = 0;
     set(cp, cls, map);
@@ -358,6 +358,13 @@ static int normalize_slow(const char *s, size_t n, int number, kb_buf *out, uint
             if (buf != stackbuf) kb__free(buf);
             buf = nb;
             cap = ncap;
+        }
+        if (cp < KB_CTAB_SIZE && kb__ctab[cp].map != KB_MAP_SLOW) {
+            /* What the table handles is mapped as on the fast path (the hamza-carrying alefs
+             * and dropped marks stay themselves: slow_emit needs them), so both paths agree. */
+            int32_t m = kb__ctab[cp].map;
+            buf[len++] = (m == 0 || kb__ctab[cp].hamza) ? cp : m;
+            continue;
         }
         int last = 0;
         utf8proc_ssize_t k = utf8proc_decompose_char(

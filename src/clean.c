@@ -162,6 +162,16 @@ static inline size_t dec(const unsigned char *u, size_t n, int32_t *cp)
     return kb__utf8_decode(u, n, cp, &bad);
 }
 
+int32_t kb__clean_fold_cp(int32_t cp)
+{
+    if (cp == 0x0640 || (cp >= 0x064B && cp <= 0x065F) || cp == 0x0670) return -1;
+    if (cp == 0x0622 || cp == 0x0623 || cp == 0x0625 || cp == 0x0671) return 0x0627;
+    if (cp == 0x0649) return 0x064A;
+    if (cp == 0x0629) return 0x0647;
+    if (cp >= 'A' && cp <= 'Z') return cp + 32;
+    return cp;
+}
+
 /* The folded form used to match boilerplate phrases: lower-case ASCII, alef forms → ا, ى → ي,
  * ة → ه, harakat and tatweel removed, every run of non-alphanumerics → one space. */
 static void fold_line(kb_buf *out, const char *s, size_t n)
@@ -172,15 +182,7 @@ static void fold_line(kb_buf *out, const char *s, size_t n)
     for (size_t i = 0; i < n;) {
         int32_t cp;
         i += dec(u + i, n - i, &cp);
-        if (cp == 0x0640 || (cp >= 0x064B && cp <= 0x065F) || cp == 0x0670) continue;
-        if (cp == 0x0622 || cp == 0x0623 || cp == 0x0625 || cp == 0x0671)
-            cp = 0x0627;
-        else if (cp == 0x0649)
-            cp = 0x064A;
-        else if (cp == 0x0629)
-            cp = 0x0647;
-        else if (cp >= 'A' && cp <= 'Z')
-            cp += 32;
+        if ((cp = kb__clean_fold_cp(cp)) < 0) continue;
         if (out->rc) return;
         if (is_letter(cp) || is_digit_cp(cp) || cp == 0xA9 /* © */) {
             char e[4];

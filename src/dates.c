@@ -196,16 +196,8 @@ static size_t fold_date_text(const char *text, size_t len, char *out, size_t cap
             cp = '0' + (cp - 0x0660);
         else if (cp >= 0x06F0 && cp <= 0x06F9)
             cp = '0' + (cp - 0x06F0);
-        else if (cp == 0x0640 || (cp >= 0x064B && cp <= 0x065F) || cp == 0x0670)
+        else if ((cp = kb__clean_fold_cp(cp)) < 0)
             continue;
-        else if (cp == 0x0622 || cp == 0x0623 || cp == 0x0625 || cp == 0x0671)
-            cp = 0x0627;
-        else if (cp == 0x0649)
-            cp = 0x064A;
-        else if (cp == 0x0629)
-            cp = 0x0647;
-        else if (cp >= 'A' && cp <= 'Z')
-            cp += 32;
         o += kb__utf8_encode(cp, out + o);
     }
     out[o] = 0;

@@ -321,6 +321,7 @@ typedef struct kb__qnode {
     uint8_t field; /* kb__qfield */
     uint8_t exact; /* TERM: match the normalized (written) form, not the stem */
     uint8_t stop;  /* TERM: on the analyzer's stop list */
+    uint8_t bonus; /* PHRASE: optional, adds to the score (any-word word pairs), never required */
     uint32_t norm, norm_len; /* TERM: offset/length of the normalized form in kb__query.strings */
     uint32_t stem, stem_len; /* TERM: offset/length of the stem */
     uint32_t child, next;    /* first child and next sibling (node indexes), or KB_QN_NONE */
@@ -427,6 +428,9 @@ int kb__linestats_save(const kb__linestats *ls, const char *path);
 int kb__linestats_load(kb__linestats *ls, const char *path);
 /* The hash of a tidied line, as the statistics key it. */
 uint64_t kb__line_hash(const char *s, size_t n);
+/* The cleaner's folding of one character for phrase and date matching (clean.c): harakat and
+ * tatweel → -1 (drop), alef forms → ا, ى → ي, ة → ه, ASCII upper → lower; others unchanged. */
+int32_t kb__clean_fold_cp(int32_t cp);
 
 /* ---- index.c, postings.c, store.c: the index and its internal reader API (owner: index) --------
  *

@@ -35,6 +35,13 @@ for f in "$@"; do
     [ -f "$f" ] || { echo "skipped: $f not found"; exit 0; }
 done
 
+# Reads "elapsed maxrss user sys" from the last line of time's output (a failing exit status adds
+# a line before it).
+read_times() {
+    t=$(tail -n 1 "$OUT/time.txt")
+    secs=$(echo "$t" | cut -d' ' -f1) rss=$(echo "$t" | cut -d' ' -f2)
+    usr=$(echo "$t" | cut -d' ' -f3) sys=$(echo "$t" | cut -d' ' -f4)
+}
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 results=$OUT/index_runs.tsv
@@ -48,7 +55,7 @@ while [ "$run" -lt "$RUNS" ]; do
             rm -rf "$OUT/khabar"
             /usr/bin/time -f '%e %M %U %S' -o "$OUT/time.txt" "$KHABAR" index --index "$OUT/khabar" \
                 --batch "$BATCH" --no-progress -q "$@" 2>"$OUT/khabar.log" || true
-            read -r secs rss usr sys <"$OUT/time.txt"
+            read_times
             st=$("$KHABAR" stats --index "$OUT/khabar" --json)
             post=$(echo "$st" | sed 's/.*"postings_bytes":\([0-9]*\).*/\1/')
             stored=$(echo "$st" | sed 's/.*"stored_bytes":\([0-9]*\).*/\1/')
@@ -57,7 +64,7 @@ while [ "$run" -lt "$RUNS" ]; do
         fts5 | xapian)
             /usr/bin/time -f '%e %M %U %S' -o "$OUT/time.txt" /usr/bin/python3 bench/index_peers.py "$e" \
                 "$OUT" "$@" >"$OUT/$e.json"
-            read -r secs rss usr sys <"$OUT/time.txt"
+            read_times
             j=$(cat "$OUT/$e.json")
             post=$(echo "$j" | sed 's/.*"postings_bytes": \([0-9]*\).*/\1/')
             stored=$(echo "$j" | sed 's/.*"stored_bytes": \([0-9]*\).*/\1/')

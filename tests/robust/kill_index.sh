@@ -7,12 +7,14 @@
 # "committed: ... last=ID" line is in the index and its unique word is in the dictionary
 # (searchable). KB_KILL_ROUNDS sets the number of rounds (default 24; CI runs >= 20).
 # KB_KILL_MAX_MS (default 2500) is the longest delay before a kill: raise it on a loaded machine,
-# where the first commit of a round can take longer than that (the slow tier does).
+# where the first commit of a round can take longer than that; KB_KILL_BATCH (default 150) is the
+# batch size (the slow tier uses smaller batches so most rounds commit before their kill).
 set -u
 : "${KHABAR:?KHABAR must point at the khabar binary}"
 ROUNDS=${KB_KILL_ROUNDS:-24}
 N=${KB_KILL_DOCS:-3000}
 MAX_MS=${KB_KILL_MAX_MS:-2500}
+BATCH=${KB_KILL_BATCH:-150}
 work=$(mktemp -d /tmp/kb_kill.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 pass=0 fail=0
@@ -50,7 +52,7 @@ while [ "$round" -lt "$ROUNDS" ]; do
     r=$(rand)
     ms=$((20 + r % MAX_MS))
     [ $((r % 3)) -eq 0 ] && ms=$((20 + r % (MAX_MS / 6)))
-    "$KHABAR" index --index "$ix" --batch 150 --log-commits --no-progress -q "$work/in.jsonl" \
+    "$KHABAR" index --index "$ix" --batch "$BATCH" --log-commits --no-progress -q "$work/in.jsonl" \
         >/dev/null 2>"$work/log" &
     pid=$!
     sleep "$(awk -v m="$ms" 'BEGIN { printf "%.3f", m / 1000 }')"

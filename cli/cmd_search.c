@@ -38,6 +38,7 @@ static void usage(FILE *f)
                "  --to DATE        only articles dated DATE or earlier\n"
                "  --exact-total    count every match (and source facets)\n"
                "  --no-snippets    ids, scores and metadata only\n"
+               "  --ids-only       ids, scores, source, date and url (no stored article read)\n"
                "  --no-collapse    show every copy of a story\n"
                "  --color WHEN     highlight matches: auto (default), always, never\n"
                "  --explain        print how the query was understood\n\n"
@@ -289,6 +290,8 @@ int cmd_search(int argc, char **argv)
             o.so.exact_total = 1;
         } else if (!strcmp(a, "--no-snippets")) {
             o.so.no_snippets = 1;
+        } else if (!strcmp(a, "--ids-only")) {
+            o.so.ids_only = 1;
         } else if (!strcmp(a, "--no-collapse")) {
             o.so.no_collapse = 1;
         } else if (!strcmp(a, "--explain")) {

@@ -644,6 +644,8 @@ typedef struct kb_search_options {
     int no_snippets;     /* skip snippets (ids, scores and metadata only) */
     int no_facets;       /* skip the source facet counts */
     uint32_t snippet_bytes; /* target snippet length in bytes; 0 means 220 */
+    int ids_only;        /* hits carry id, score, source, date and url only: no title, no
+                          * snippet, no stored article read (the fastest answer) */
 } kb_search_options;
 
 /** A highlighted range [start, end) in bytes, relative to the snippet text. Whole words only. */

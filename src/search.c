@@ -25,6 +25,7 @@
 #include "khabar_int.h"
 
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -37,20 +38,21 @@ typedef struct rank_params {
     double k1;             /* tf saturation */
     double form;           /* weight of the written-form score added to a plain word's stem score */
     double stop;           /* weight of a stopword in an any-word query (they are kept there) */
+    double prox;           /* weight of the word-pair phrase bonus in an any-word query */
 } rank_params;
 
-static const rank_params DEFAULT_PARAMS = {{2.5, 1.5, 1.0}, {0.6, 0.6, 0.75}, 1.2, 0.3, 0.2};
+static const rank_params DEFAULT_PARAMS = {{2.5, 1.5, 1.0}, {0.6, 0.6, 0.75}, 1.2, 0.3, 0.2, 0.0};
 
-/* KHABAR_RANK="w_title w_head w_body b_title b_head b_body k1 form stop" overrides the defaults
- * (a tuning knob for scripts/eval_arcd.py; not for production use). */
+/* KHABAR_RANK="w_title w_head w_body b_title b_head b_body k1 form stop prox" overrides the
+ * defaults (a tuning knob for scripts/eval_arcd.py; not for production use). */
 static void load_params(rank_params *p)
 {
     *p = DEFAULT_PARAMS;
     const char *env = getenv("KHABAR_RANK");
     if (!env) return;
-    double v[9];
-    if (sscanf(env, "%lf %lf %lf %lf %lf %lf %lf %lf %lf", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-               &v[6], &v[7], &v[8]) != 9)
+    double v[10];
+    if (sscanf(env, "%lf %lf %lf %lf %lf %lf %lf %lf %lf %lf", &v[0], &v[1], &v[2], &v[3], &v[4],
+               &v[5], &v[6], &v[7], &v[8], &v[9]) != 10)
         return;
     for (int f = 0; f < KB_N_FIELDS; f++) {
         p->w[f] = v[f];
@@ -59,6 +61,53 @@ static void load_params(rank_params *p)
     p->k1 = v[6];
     p->form = v[7];
     p->stop = v[8];
+    p->prox = v[9];
+}
+
+/* Word-pair bonus for any-word queries (natural-language questions): each pair of neighbouring
+ * non-stop words of the root becomes an optional phrase of their written forms, weighted
+ * P.prox, so an article that says "كأس العالم" together ranks above one that has both words
+ * apart. Bounded by KB_QUERY_MAX_TERMS pairs. */
+static int add_pair_bonus(kb__query *q)
+{
+    if (q->root == KB_QN_NONE || q->nodes[q->root].type != KB_QN_AND) return 0;
+    uint32_t prev = KB_QN_NONE, tail = KB_QN_NONE, added = 0;
+    for (uint32_t k = q->nodes[q->root].child; k != KB_QN_NONE; k = q->nodes[k].next)
+        tail = k;
+    uint32_t end = tail;
+    for (uint32_t k = q->nodes[q->root].child; k != KB_QN_NONE && added < KB_QUERY_MAX_TERMS;
+         k = q->nodes[k].next) {
+        const kb__qnode *nd = &q->nodes[k];
+        int ok = nd->type == KB_QN_TERM && !nd->stop && !nd->exact && nd->field == KB_QF_ANY;
+        if (ok && prev != KB_QN_NONE) {
+            if (q->n_nodes + 3 > q->cap_nodes) {
+                uint32_t cap = q->cap_nodes * 2 + 16;
+                kb__qnode *nn = kb__realloc(q->nodes, cap * sizeof *nn);
+                if (!nn) return KB_ENOMEM;
+                q->nodes = nn;
+                q->cap_nodes = cap;
+                nd = &q->nodes[k];
+            }
+            uint32_t ph = q->n_nodes++, a = q->n_nodes++, b = q->n_nodes++;
+            kb__qnode *N = q->nodes;
+            N[a] = N[prev];
+            N[b] = N[k];
+            N[a].exact = N[b].exact = 1;
+            N[a].next = b;
+            N[b].next = KB_QN_NONE;
+            memset(&N[ph], 0, sizeof N[ph]);
+            N[ph].type = KB_QN_PHRASE;
+            N[ph].bonus = 1;
+            N[ph].child = a;
+            N[ph].next = KB_QN_NONE;
+            N[tail].next = ph;
+            tail = ph;
+            added++;
+        }
+        prev = ok ? k : KB_QN_NONE;
+        if (k == end) break;
+    }
+    return 0;
 }
 
 /* Snippet length when the caller does not say: two lines of a result page. */
@@ -185,6 +234,7 @@ static ev *new_ev(search *S, ev_type type)
     ev *e = &S->pool[S->n_pool++];
     memset(e, 0, sizeof *e);
     e->type = type;
+    e->w = 1.0;
     kb__postings_init(&e->post);
     kb__postings_init(&e->form);
     return e;
@@ -267,6 +317,7 @@ static ev *build(search *S, uint32_t id)
     case KB_QN_PHRASE:
         e = new_ev(S, EV_PHRASE);
         if (!e) return NULL;
+        if (nd->bonus) e->w = S->P.prox;
         for (k = nd->child; k != KB_QN_NONE; k = N[k].next)
             n++;
         e->kids = new_ptrs(S, n);
@@ -278,7 +329,7 @@ static ev *build(search *S, uint32_t id)
             t->title_only = nd->field == KB_QF_TITLE || N[k].field == KB_QF_TITLE;
             t->phrase_off = e->n_kids;
             e->kids[e->n_kids++] = t;
-            e->ub += t->ub;
+            e->ub += t->ub * e->w;
             if (t->absent) e->doc = KB_DOC_END;
         }
         return e;
@@ -463,7 +514,7 @@ static double ev_score(search *S, ev *e, const uint32_t *lens)
     case EV_AND:
         for (uint32_t i = 0; i < e->n_kids; i++)
             s += ev_score(S, e->kids[i], lens);
-        return s;
+        return s * e->w;
     case EV_OR:
         for (uint32_t i = 0; i < e->n_kids; i++)
             if (e->kids[i]->doc == e->doc) s += ev_score(S, e->kids[i], lens);
@@ -493,7 +544,7 @@ static double ev_block_ub(search *S, ev *e, uint32_t target, uint32_t *last)
     default:
         for (uint32_t i = 0; i < e->n_kids; i++)
             s += ev_block_ub(S, e->kids[i], target, last);
-        return s;
+        return s * e->w;
     }
 }
 
@@ -739,6 +790,7 @@ static size_t snip_terms(const kb__query *q, uint32_t id, int neg, kb__snip_term
 {
     if (id == KB_QN_NONE || n >= KB_QUERY_MAX_TERMS) return n;
     const kb__qnode *nd = &q->nodes[id];
+    if (nd->bonus) return n;
     if (nd->type == KB_QN_TERM) {
         if (!neg) {
             out[n].norm = kb__query_str(q, nd->norm);
@@ -834,6 +886,44 @@ typedef struct hit_plan {
     size_t hl_first, thl_first, also_first;
 } hit_plan;
 
+/* The docs row of docid (id, date, url; the source from the in-memory table), without reading
+ * the stored article: what an ids-only answer needs. The statement is prepared on first use
+ * and finalized by the caller. The slices point into d->meta. */
+static int meta_get(search *S, sqlite3_stmt **st, uint32_t docid, kb__doc *d)
+{
+    kb_index *ix = S->ix;
+    if (!*st) {
+        int r = sqlite3_prepare_v2(kb__index_db(ix),
+                                   "SELECT id, date, url FROM docs WHERE docid = ?1", -1, st, NULL);
+        if (r != SQLITE_OK)
+            return kb__index_fail(ix, KB_EIO, "prepare: %s", sqlite3_errmsg(kb__index_db(ix)));
+    }
+    sqlite3_bind_int64(*st, 1, docid);
+    int r = sqlite3_step(*st);
+    if (r != SQLITE_ROW) {
+        sqlite3_reset(*st);
+        return r == SQLITE_DONE
+                   ? KB_ENOTFOUND
+                   : kb__index_fail(ix, KB_EIO, "docs: %s", sqlite3_errmsg(kb__index_db(ix)));
+    }
+    kb__buf_reset(&d->meta);
+    size_t off[3], len[3];
+    for (int c = 0; c < 3; c++) {
+        const unsigned char *t = sqlite3_column_text(*st, c);
+        len[c] = t ? (size_t)sqlite3_column_bytes(*st, c) : 0;
+        off[c] = d->meta.n;
+        kb__buf_append(&d->meta, t ? (const char *)t : "", len[c]);
+        kb__buf_putc(&d->meta, 0);
+    }
+    sqlite3_reset(*st);
+    if (d->meta.rc) return d->meta.rc;
+    d->id = (kb_slice){d->meta.p + off[0], len[0]};
+    d->date = (kb_slice){d->meta.p + off[1], len[1]};
+    d->url = (kb_slice){d->meta.p + off[2], len[2]};
+    d->source = kb__index_source_name(ix, kb__index_doc_source(ix, docid));
+    return 0;
+}
+
 /* Picks the hits from the sorted candidates (folding duplicate clusters unless asked not to),
  * fetches each article, cuts its snippet, and fills R. */
 static int build_hits(search *S, results_impl *R, const kb_search_options *o, cand *sorted,
@@ -876,11 +966,25 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
     kb_buf *A = &R->arena;
     kb_highlight *tmp = NULL;
     size_t cap = 0;
+    sqlite3_stmt *meta_st = NULL;
     for (uint32_t i = 0; i < n_hits && !rc; i++) {
         hit_plan *p = &plan[o->offset + i];
         kb_hit *hit = &R->hits[i];
         hit->score = p->c.score;
         hit->similar = p->similar;
+        if (o->ids_only) {
+            rc = meta_get(S, &meta_st, p->c.doc, &doc);
+            if (rc) break;
+            hit->id = put(A, doc.id);
+            hit->source = put(A, doc.source);
+            hit->date = put(A, doc.date);
+            hit->url = put(A, doc.url);
+            hit->title = put(A, (kb_slice){"", 0});
+            hit->snippet = hit->title;
+            p->also_first = R->n_also;
+            p->hl_first = p->thl_first = R->n_hl;
+            continue;
+        }
         rc = kb__index_doc_get(ix, p->c.doc, &doc);
         if (rc) break;
         hit->id = put(A, doc.id);
@@ -943,6 +1047,7 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
     }
     kb__free(tmp);
     kb__doc_free(&doc);
+    if (meta_st) sqlite3_finalize(meta_st);
     /* facets: source names are copied, they live as long as the results */
     uint32_t nf = 0;
     if (!rc && S->facet) {
@@ -966,7 +1071,7 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
             fix(A, &hit->source);
             fix(A, &hit->date);
             fix(A, &hit->url);
-            if (o->no_snippets)
+            if (o->no_snippets || o->ids_only)
                 hit->snippet = (kb_slice){"", 0};
             else
                 fix(A, &hit->snippet);
@@ -1069,6 +1174,7 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
         if (!S.facet) rc = KB_ENOMEM;
     }
 
+    if (!rc && o.mode == KB_SEARCH_ANY && S.P.prox > 0) rc = add_pair_bonus(&S.q);
     uint32_t node_count = count_nodes(&S.q, S.q.root);
     ev *root = NULL;
     if (!rc) {

@@ -1,0 +1,250 @@
+/*
+ * test_search.c — kb_search_run() on a small index (tests/search_fixture.h). Rows give a query,
+ * options and the ids that must (and must not) be among the hits, and the expected first hit
+ * where the ranking is clear. Properties checked besides: pruned and exhaustive evaluation agree
+ * on the top hits; highlights lie inside their snippet on whole words; paging is consistent;
+ * bad queries get a message, not a crash.
+ */
+#include "harness.h"
+#include "khabar_int.h"
+#include "search_fixture.h"
+
+static kb_index *ix;
+
+static int has(const kb_results *r, const char *id)
+{
+    for (size_t i = 0; i < r->n_hits; i++)
+        if (r->hits[i].id.n == strlen(id) && !memcmp(r->hits[i].id.p, id, r->hits[i].id.n))
+            return 1;
+    return 0;
+}
+
+/* ids: space-separated; "!id" must be absent */
+static void check_ids(const char *label, const kb_results *r, const char *ids)
+{
+    char tmp[256];
+    snprintf(tmp, sizeof tmp, "%s", ids);
+    for (char *w = strtok(tmp, " "); w; w = strtok(NULL, " ")) {
+        int neg = w[0] == '!';
+        int ok = has(r, w + neg) != neg;
+        if (!kbt_check(ok, __FILE__, __LINE__, label))
+            fprintf(stderr, "     %s %s\n", w + neg, neg ? "should be absent" : "missing");
+    }
+}
+
+static const struct {
+    const char *query;
+    int mode;
+    const char *source, *from, *to;
+    const char *ids;   /* must / must not */
+    const char *first; /* expected first hit, or NULL */
+    int n_hits;        /* exact count, or -1 */
+    int fallback;
+} rows[] = {
+    {"العراق", 0, NULL, NULL, NULL, "d01 d02 d09 !d03 !d04", NULL, -1, 0},
+    {"والعراق", 0, NULL, NULL, NULL, "d01 d02 d09", NULL, -1, 0},
+    {"\"مجلس الأمن\"", 0, NULL, NULL, NULL, "d01 !d06 !d08", "d01", 1, 0},
+    {"مجلس", 0, NULL, NULL, NULL, "d01 d06 !d02", NULL, 2, 0},
+    {"العراق -بغداد", 0, NULL, NULL, NULL, "d01 d09 !d02", NULL, -1, 0},
+    {"النفط OR الذهب", 0, NULL, NULL, NULL, "d03 d10 !d01", NULL, 2, 0},
+    {"(النفط OR الذهب) الأسواق", 0, NULL, NULL, NULL, "d03 !d10", "d03", 1, 0},
+    {"title:العراق", 0, NULL, NULL, NULL, "d01 d09 !d02", NULL, -1, 0},
+    {"title:\"مجلس الوزراء\"", 0, NULL, NULL, NULL, "d06 !d01", "d06", 1, 0},
+    {"source:okaz العراق", 0, NULL, NULL, NULL, "d02 !d01 !d09", NULL, -1, 0},
+    {"source:nobody العراق", 0, NULL, NULL, NULL, "", NULL, 0, 0},
+    {"date:2016 أسعار", 0, NULL, NULL, NULL, "d10 !d03", "d10", 1, 0},
+    {"date:2015-07-01..2015-07-31 أسعار", 0, NULL, NULL, NULL, "d03 !d10", "d03", 1, 0},
+    {"مجلس", 0, "sabq", NULL, NULL, "d01 d06", NULL, 2, 0},
+    {"العراق", 0, NULL, "2016-01-01", NULL, "d09 !d01 !d02", NULL, -1, 0},
+    {"العراق", 0, NULL, NULL, "2015-07-02", "d01 !d02 !d09", "d01", 1, 0},
+    {"الهلال بغداد", 0, NULL, NULL, NULL, "d04 d02", NULL, -1, 1},
+    {"كيف ارتفعت أسعار النفط في الأسواق", 1, NULL, NULL, NULL, "d03", "d03", -1, 0},
+    {"الهلال النصر", 0, NULL, NULL, NULL, "d04", "d04", 1, 0},
+    {"\"unclosed مجلس", 0, NULL, NULL, NULL, "", NULL, -1, 0},
+};
+
+static void test_rows(void)
+{
+    for (size_t i = 0; i < KB_ARRAY_LEN(rows); i++) {
+        kb_search_options o;
+        memset(&o, 0, sizeof o);
+        o.mode = rows[i].mode ? KB_SEARCH_ANY : KB_SEARCH_ALL;
+        o.source = fx_slice(rows[i].source);
+        o.date_from = fx_slice(rows[i].from);
+        o.date_to = fx_slice(rows[i].to);
+        kb_results *r = NULL;
+        int rc = kb_search_run(ix, rows[i].query, strlen(rows[i].query), &o, &r);
+        if (!kbt_check(rc == 0 && r, __FILE__, __LINE__, rows[i].query)) {
+            fprintf(stderr, "     rc %d\n", rc);
+            kb_results_free(r);
+            continue;
+        }
+        check_ids(rows[i].query, r, rows[i].ids);
+        if (rows[i].first) {
+            int ok = r->n_hits && r->hits[0].id.n == strlen(rows[i].first) &&
+                     !memcmp(r->hits[0].id.p, rows[i].first, r->hits[0].id.n);
+            if (!kbt_check(ok, __FILE__, __LINE__, rows[i].query))
+                fprintf(stderr, "     first hit %.*s, expected %s\n",
+                        r->n_hits ? (int)r->hits[0].id.n : 4, r->n_hits ? r->hits[0].id.p : "none",
+                        rows[i].first);
+        }
+        if (rows[i].n_hits >= 0 &&
+            !kbt_check((int)r->n_hits == rows[i].n_hits, __FILE__, __LINE__, rows[i].query))
+            fprintf(stderr, "     %zu hits, expected %d\n", r->n_hits, rows[i].n_hits);
+        CHECK_INT(r->fallback_any, rows[i].fallback);
+        if (rows[i].fallback) CHECK(r->notice != NULL);
+        kb_results_free(r);
+    }
+}
+
+/* Every hit's highlights are inside its snippet and cover a query word's token. */
+static void test_snippets(void)
+{
+    const char *q = "النفط";
+    kb_results *r = NULL;
+    CHECK_INT(kb_search_run(ix, q, strlen(q), NULL, &r), 0);
+    CHECK(r && r->n_hits == 1);
+    if (r && r->n_hits) {
+        const kb_hit *h = &r->hits[0];
+        CHECK(h->snippet.n > 0 && h->n_highlights >= 1);
+        for (size_t k = 0; k < h->n_highlights; k++) {
+            CHECK(h->highlights[k].end <= h->snippet.n);
+            CHECK(h->highlights[k].end - h->highlights[k].start == strlen("النفط"));
+            CHECK(!memcmp(h->snippet.p + h->highlights[k].start, "النفط", strlen("النفط")));
+        }
+        CHECK_INT(h->n_title_highlights, 1);
+        CHECK(h->title.n > 0);
+    }
+    kb_results_free(r);
+
+    /* ids_only: no title or snippet, the id still there */
+    kb_search_options o;
+    memset(&o, 0, sizeof o);
+    o.ids_only = 1;
+    CHECK_INT(kb_search_run(ix, q, strlen(q), &o, &r), 0);
+    CHECK(r && r->n_hits == 1 && r->hits[0].id.n == 3 && r->hits[0].title.n == 0 &&
+          r->hits[0].snippet.n == 0 && r->hits[0].source.n == 4);
+    kb_results_free(r);
+}
+
+/* Pruned (top-k) and exhaustive evaluation rank the same documents first. */
+static void test_pruning_agrees(void)
+{
+    static const char *qs[] = {"العراق", "العراق OR أسعار OR الهلال", "مجلس الأمن", "الأسواق أسعار",
+                               "العراق بغداد الحدود"};
+    for (size_t i = 0; i < KB_ARRAY_LEN(qs); i++) {
+        for (int mode = 0; mode < 2; mode++) {
+            kb_search_options a, b;
+            memset(&a, 0, sizeof a);
+            a.limit = 2;
+            a.mode = mode ? KB_SEARCH_ANY : KB_SEARCH_ALL;
+            a.no_snippets = 1;
+            b = a;
+            b.exact_total = 1;
+            kb_results *ra = NULL, *rb = NULL;
+            CHECK_INT(kb_search_run(ix, qs[i], strlen(qs[i]), &a, &ra), 0);
+            CHECK_INT(kb_search_run(ix, qs[i], strlen(qs[i]), &b, &rb), 0);
+            if (ra && rb) {
+                int same = ra->n_hits == rb->n_hits;
+                for (size_t k = 0; same && k < ra->n_hits; k++)
+                    same = ra->hits[k].id.n == rb->hits[k].id.n &&
+                           !memcmp(ra->hits[k].id.p, rb->hits[k].id.p, ra->hits[k].id.n) &&
+                           ra->hits[k].score == rb->hits[k].score;
+                if (!kbt_check(same, __FILE__, __LINE__, qs[i]))
+                    fprintf(stderr, "     pruned and exhaustive differ (mode %d)\n", mode);
+                CHECK(rb->total_exact);
+                CHECK(rb->total >= rb->n_hits);
+            }
+            kb_results_free(ra);
+            kb_results_free(rb);
+        }
+    }
+}
+
+static void test_totals_facets_paging(void)
+{
+    kb_search_options o;
+    memset(&o, 0, sizeof o);
+    o.exact_total = 1;
+    o.limit = 10;
+    kb_results *r = NULL;
+    const char *q = "العراق";
+    CHECK_INT(kb_search_run(ix, q, strlen(q), &o, &r), 0);
+    uint64_t sum = 0;
+    for (size_t i = 0; r && i < r->n_sources; i++)
+        sum += r->sources[i].count;
+    CHECK(r && r->total_exact && r->total == r->n_hits && sum == r->total && r->n_sources >= 2);
+    /* scores descend */
+    for (size_t i = 1; r && i < r->n_hits; i++)
+        CHECK(r->hits[i - 1].score >= r->hits[i].score);
+    /* page 2 of size 1 is the second hit */
+    kb_search_options p;
+    memset(&p, 0, sizeof p);
+    p.limit = 1;
+    p.offset = 1;
+    p.no_collapse = 1;
+    kb_results *r2 = NULL;
+    CHECK_INT(kb_search_run(ix, q, strlen(q), &p, &r2), 0);
+    if (r && r2 && r->n_hits >= 2 && r2->n_hits == 1)
+        CHECK(r2->hits[0].id.n == r->hits[1].id.n &&
+              !memcmp(r2->hits[0].id.p, r->hits[1].id.p, r2->hits[0].id.n));
+    else
+        CHECK(0);
+    kb_results_free(r);
+    kb_results_free(r2);
+}
+
+static const struct {
+    const char *query;
+    int rc;
+} bad[] = {
+    {"-العراق", KB_EQUERY},
+    {"", KB_EQUERY},
+    {"((( )))", KB_EQUERY},
+    {"العراق date:2015-13-01", KB_EQUERY},
+};
+
+static void test_errors(void)
+{
+    for (size_t i = 0; i < KB_ARRAY_LEN(bad); i++) {
+        kb_results *r = NULL;
+        int rc = kb_search_run(ix, bad[i].query, strlen(bad[i].query), NULL, &r);
+        if (!kbt_check(rc == bad[i].rc, __FILE__, __LINE__, bad[i].query))
+            fprintf(stderr, "     rc %d, expected %d\n", rc, bad[i].rc);
+        CHECK(r && r->notice && r->notice[0] && r->n_hits == 0);
+        kb_results_free(r);
+    }
+    kb_search_options o;
+    memset(&o, 0, sizeof o);
+    o.limit = KB_SEARCH_MAX_HITS;
+    o.offset = 1;
+    kb_results *r = NULL;
+    CHECK_INT(kb_search_run(ix, "العراق", strlen("العراق"), &o, &r), KB_ETOOBIG);
+    CHECK(r && r->notice);
+    kb_results_free(r);
+    o.limit = 10;
+    o.offset = 0;
+    o.date_from = fx_slice("yesterday");
+    r = NULL;
+    int rc = kb_search_run(ix, "العراق", strlen("العراق"), &o, &r);
+    CHECK(rc == KB_EQUERY || rc == 0);
+    kb_results_free(r);
+    CHECK_INT(kb_search_run(NULL, "x", 1, NULL, &r), KB_EINVAL);
+    CHECK_INT(kb_search_run(ix, "x", 1, NULL, NULL), KB_EINVAL);
+    kb_results_free(NULL);
+}
+
+int main(void)
+{
+    char dir[64];
+    ix = fixture_index(dir);
+    if (!kbt_check(ix != NULL, __FILE__, __LINE__, "fixture index")) return kbt_summary();
+    test_rows();
+    test_snippets();
+    test_pruning_agrees();
+    test_totals_facets_paging();
+    test_errors();
+    kb_index_close(ix);
+    fixture_remove(dir);
+    return kbt_summary();
+}

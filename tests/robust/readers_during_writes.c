@@ -14,13 +14,16 @@
 #include "khabar_int.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 enum { BATCHES = 30, K = 40, R = 7, READERS = 2 };
 
 static char dir[128];
-static volatile int writer_done;
+/* Set by the writer when it is done; atomic so ThreadSanitizer sees the hand-over (a volatile int
+ * is a data race). */
+static atomic_int writer_done;
 static int writer_rc;
 
 static void *writer(void *arg)

@@ -13,6 +13,8 @@
  *               from sorted shingle sets. Its docs/s is the sample over the time; it grows
  *               quadratically, so the figure only holds for that sample size.
  * On the sample, the recall of khabar against brute force (pairs at J >= threshold) is printed.
+ * --store also times the index hooks (kb__dedup_on_add into the dedup_* tables of a temporary
+ * SQLite database, one transaction): the cost duplicates add to `khabar index`.
  *
  * --clusters OUT writes "handle<TAB>representative" for every document in a cluster of 2 or more.
  * --counts OUT writes each document's folded word and distinct shingle counts, one line each (the
@@ -24,20 +26,26 @@
 #include "khabar.h"
 #include "khabar_int.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct doc {
     char *title, *body, *date, *source;
     size_t title_n, body_n;
 } doc;
 
+/* Times are the CPU time of this (only) thread by default: the work of one core, whatever else
+ * the machine runs. --wall measures elapsed time instead. */
+static clockid_t bench_clock = CLOCK_THREAD_CPUTIME_ID;
+
 static double now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(bench_clock, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
@@ -101,7 +109,7 @@ int main(int argc, char **argv)
     kb_dedup_options o = {0};
     const char *pairs_path = NULL, *clusters_path = NULL, *counts_path = NULL;
     size_t sample = 2000, limit = SIZE_MAX;
-    int repeat = 3;
+    int repeat = 3, store = 0;
     const char *paths[64];
     size_t n_paths = 0;
     for (int i = 1; i < argc; i++) {
@@ -126,6 +134,10 @@ int main(int argc, char **argv)
             limit = (size_t)atol(v), i++;
         else if (!strcmp(a, "--repeat") && v)
             repeat = atoi(v), i++;
+        else if (!strcmp(a, "--wall"))
+            bench_clock = CLOCK_MONOTONIC;
+        else if (!strcmp(a, "--store"))
+            store = 1;
         else if (!strcmp(a, "--no-containment"))
             o.containment = -1;
         else if (!strcmp(a, "--estimate-only"))
@@ -136,7 +148,7 @@ int main(int argc, char **argv)
             fprintf(stderr,
                     "usage: bench_dedup [--pairs OUT] [--threshold J] [--bands B --rows R] "
                     "[--shingle K] [--sample N] [--limit N] [--repeat N] [--no-containment] "
-                    "[--estimate-only] FILE...\n");
+                    "[--estimate-only] [--store] [--wall] FILE...\n");
             return 2;
         }
     }
@@ -180,6 +192,8 @@ int main(int argc, char **argv)
            o.shingle ? o.shingle : p.shingle, KB_DEDUP_HASHES, o.bands ? o.bands : p.bands,
            o.rows ? o.rows : p.rows, o.threshold > 0 ? o.threshold : p.threshold,
            o.estimate_only ? ", estimate only" : "");
+    printf("clock: %s\n", bench_clock == CLOCK_MONOTONIC ? "elapsed (wall) time"
+                                                         : "CPU time of the benchmark thread");
     printf("stored signature: %zu bytes per document (MinHash %zu + exact hash + counts)\n",
            sizeof(kb__dedup_sig), sizeof(((kb__dedup_sig *)0)->mh));
 
@@ -199,13 +213,11 @@ int main(int argc, char **argv)
             kb__dedup_feed(&w, docs[i].body, docs[i].body_n);
             kb__dedup_finish(&w, o.shingle, &sig);
             total_shingles += sig.n_shingles;
-            if (counts && k == 0)
-                fprintf(counts, "%u\t%u\n", sig.n_words, sig.n_shingles);
+            if (counts && k == 0) fprintf(counts, "%u\t%u\n", sig.n_words, sig.n_shingles);
         }
         t[k] = now() - t0;
     }
-    if (counts)
-        fclose(counts);
+    if (counts) fclose(counts);
     double ts = median(t, repeat);
     printf("%-34s %10.0f docs/s  %7.1f MB/s  (median of %d, %.3f s)\n", "signature only", n / ts,
            bytes / ts / 1e6, repeat, ts);
@@ -261,6 +273,60 @@ int main(int argc, char **argv)
         fclose(f);
     }
     kb_dedup_free(kept);
+
+    if (store) {
+        char path[] = "/tmp/bench_dedup_XXXXXX";
+        int fd = mkstemp(path);
+        sqlite3 *db;
+        if (fd < 0 || sqlite3_open(path, &db) != SQLITE_OK) {
+            fprintf(stderr, "bench_dedup: cannot create a temporary database\n");
+            return 1;
+        }
+        close(fd);
+        sqlite3_exec(db, "PRAGMA journal_mode=WAL; BEGIN", NULL, NULL, NULL);
+        double t0 = now();
+        for (size_t i = 0; i < n; i++) {
+            kb_block blk = {KB_BLOCK_PARAGRAPH, {docs[i].body, docs[i].body_n}};
+            kb_article a;
+            memset(&a, 0, sizeof a);
+            a.title = (kb_slice){docs[i].title, docs[i].title_n};
+            a.date = (kb_slice){docs[i].date, strlen(docs[i].date)};
+            a.blocks = &blk;
+            a.n_blocks = 1;
+            if (kb__dedup_on_add(db, (int64_t)i + 1, &a)) {
+                fprintf(stderr, "kb__dedup_on_add failed\n");
+                return 1;
+            }
+        }
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+        double tt = now() - t0;
+        sqlite3_stmt *st;
+        long long pairs = 0, pages = 0, psize = 0;
+        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM dedup_pairs", -1, &st, NULL) ==
+                SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            pairs = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        if (sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            pages = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            psize = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        printf("%-34s %10.0f docs/s  (%.3f s, one run); %lld pairs; tables %.1f MB = %.0f "
+               "bytes/doc\n",
+               "index hooks (dedup_* tables)", n / tt, tt, pairs, pages * psize / 1e6,
+               n ? (double)pages * psize / n : 0.0);
+        sqlite3_close(db);
+        unlink(path);
+        char wal[64];
+        snprintf(wal, sizeof wal, "%s-wal", path);
+        unlink(wal);
+        snprintf(wal, sizeof wal, "%s-shm", path);
+        unlink(wal);
+    }
 
     /* Brute force on a sample, and khabar on the same sample for recall. */
     size_t m = sample < n ? sample : n;

@@ -439,7 +439,11 @@ int kb__dedup_verify(const kb__dedup_params *p, const kb__dedup_sig *a, const ui
     *sim = j;
     if (j >= p->threshold) return 1;
     uint32_t small = KB_MIN(a->n_shingles, b->n_shingles);
-    if (p->containment > 0 && small >= KB_DEDUP_MIN_CONTAINED && j > 0) {
+    uint32_t large = KB_MAX(a->n_shingles, b->n_shingles);
+    /* Containment is for a short text inside a longer one: between texts of about the same
+     * length it would only lower the Jaccard threshold. */
+    if (p->containment > 0 && small >= KB_DEDUP_MIN_CONTAINED &&
+        small <= KB_DEDUP_CONTAIN_RATIO * large && j > 0) {
         double inter = j * (double)(a->n_shingles + b->n_shingles) / (1.0 + j);
         if (inter / (double)small >= p->containment) return 2;
     }

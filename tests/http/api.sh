@@ -30,6 +30,18 @@ start_server int --index "$HTTP_TMP/ix" && kill -INT "$int_PID" && i=0 &&
 if wait "$int_PID" && grep -q "SIGINT received" "$HTTP_TMP/int.err"; then p=$((p + 1)); else
     f=$((f + 1)); echo "FAIL server did not stop cleanly on SIGINT"; fi
 
+# IPv6 loopback, and the access log (one line per request on stderr)
+if start_server v6 --index "$HTTP_TMP/ix" --listen "[::1]:0" --access-log; then
+    case "$v6_URL" in http://\[::1\]:*) p=$((p + 1)) ;; *) f=$((f + 1)); echo "FAIL [::1] listen: $v6_URL" ;; esac
+    if curl -s -g "${v6_URL}api/search?q=%D9%85%D8%B9%D8%B1%D8%B6" | grep -q '"hits":\[{'; then
+        p=$((p + 1)); else f=$((f + 1)); echo "FAIL search over IPv6"; fi
+    stop_server v6
+    if grep -q '^/api/search?q=%D9%85%D8%B9%D8%B1%D8%B6 [0-9]*us$' "$HTTP_TMP/v6.err"; then
+        p=$((p + 1)); else f=$((f + 1)); echo "FAIL access log line"; cat "$HTTP_TMP/v6.err"; fi
+else
+    echo "skipped: no IPv6 loopback here"
+fi
+
 # refusals at start: no index, bad listen address, a short token, a non-loopback default
 "$KHABAR" serve --index "$HTTP_TMP/none" --listen 127.0.0.1:0 >/dev/null 2>"$HTTP_TMP/e1" </dev/null
 [ $? -ne 0 ] && grep -q "index" "$HTTP_TMP/e1" && p=$((p + 1)) || { f=$((f + 1)); echo "FAIL serve without an index must fail"; }

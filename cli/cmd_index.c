@@ -254,6 +254,7 @@ static void usage(FILE *f)
           "  --id-field, --title-field, --body-field, --url-field, --source-field,\n"
           "  --date-field NAME      JSONL field names\n"
           "  --sync                 fsync each commit (survives power loss, slower)\n"
+          "  --no-dedup             skip duplicate-story signatures (faster bulk loads)\n"
           "  --log-commits          print \"committed: batch=K docs=N last=ID\" after each commit\n"
           "  --progress / --no-progress   force the progress line on or off (default: on a TTY)\n"
           "  -q, --quiet            no summary\n",
@@ -329,6 +330,8 @@ int cmd_index(int argc, char **argv)
             ro.source_field = v;
         } else if (!strcmp(a, "--date-field")) {
             ro.date_field = v;
+        } else if (!strcmp(a, "--no-dedup")) {
+            io.no_dedup = 1;
         } else if (!strcmp(a, "--sync")) {
             io.sync_full = 1;
         } else if (!strcmp(a, "--log-commits")) {

@@ -482,6 +482,9 @@ typedef struct kb_index_options {
     kb_stemmer_mode stemmer; /* used when creating a new index; an existing index keeps its own */
     int sync_full;           /* fsync every commit (power-loss safe); default survives a process
                                 crash and is much faster (SQLite synchronous=NORMAL in WAL) */
+    int no_dedup;            /* do not maintain duplicate-story signatures while adding (faster
+                                bulk loads; `khabar dups` and search collapsing then miss the
+                                articles added this way) */
 } kb_index_options;
 
 /** Index-wide counts. */

@@ -266,6 +266,7 @@ KB_API int kb_index_open(const char *dir, const kb_index_options *opts, kb_index
     kb_index *ix = kb__calloc(1, sizeof *ix);
     if (!ix) return KB_ENOMEM;
     ix->read_only = o.read_only;
+    ix->no_dedup = o.no_dedup;
     size_t dl = strlen(dir);
     ix->path = kb__malloc(dl + 16);
     if (!ix->path) {

@@ -49,6 +49,7 @@ struct kb_index {
     sqlite3 *db;
     char *path;
     int read_only;
+    int no_dedup; /* skip the duplicates hooks */
     kb_stemmer_mode stemmer;
     kb_analyzer *an;
     kb_prepared *prep; /* for kb_index_add */

@@ -246,7 +246,7 @@ KB_API int kb_index_add_prepared(kb_index *ix, kb_prepared *p)
     ix->pending_docs++;
     ix->dirty = 1;
 
-    if (kb__dedup_on_add) {
+    if (kb__dedup_on_add && !ix->no_dedup) {
         /* The hook sees the article as stored: title, and the body's blocks. */
         kb_block blocks[1];
         kb_article a;

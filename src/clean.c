@@ -37,16 +37,21 @@
 /* Share/follow and agency-tag lines are short; a long line that mentions them is prose. */
 #define SHARE_MAX_WORDS 12
 #define AGENCY_MAX_WORDS 6
-#define COPYRIGHT_MAX_WORDS 30
+#define COPYRIGHT_MAX_WORDS 12
 /* A site name glued to a paragraph is split off when the rest is at least this long (bytes): a
  * short rest is a byline, dropped with the site name. */
 #define SITE_SPLIT_MIN_BYTES 200
 /* A Latin site-name line at the top (e.g. "EXAMPLE.INFO - staff") is short. */
 #define SITENAME_MAX_WORDS 8
-/* A repeated line is dropped as a duplicate when it is this long, or this close to its first
- * copy; short lines further apart are kept. */
-#define DUP_MIN_WORDS 8
-#define DUP_NEAR_LINES 2
+/* In the body, a repeated line is dropped as a duplicate only when it is this long: a whole
+ * paragraph printed twice is a scraping accident, while shorter repeats are content more often
+ * than not (a refrain in a poem, "خادم الحرمين الشريفين ،" opening each part of a speech, the
+ * same clause closing each item of a list, identical specifications of two phones). In the head,
+ * every repeat is dropped (a caption shown twice). */
+#define DUP_MIN_WORDS 20
+/* The title repeated as a body line is dropped only among the first lines; further down it is a
+ * refrain (a poem's first verse is often its title). */
+#define TITLE_REPEAT_MAX_LINE 3
 /* A dateline ("القاهرة في 12 يناير 2021 -") is short. */
 #define DATELINE_MAX_WORDS 8
 /* Datelines are looked for in the first lines only. */
@@ -755,13 +760,11 @@ static void classify(kb_cleaner *c, const kb_record *rec, const char *title, siz
     for (size_t i = 0; i < n; i++) {
         line *l = &L[i];
         if (l->kind != K_NONE) continue;
-        /* a repeated paragraph, or a short line shown again right away (a caption twice); a short
-         * line that recurs further down is content (a schedule, a refrain) */
-        if (l->first != i && (l->words >= DUP_MIN_WORDS || i - l->first <= DUP_NEAR_LINES)) {
+        if (l->first != i && l->words >= DUP_MIN_WORDS) {
             drop(l, KB_DROP_DUPLICATE);
             continue;
         }
-        if (nt && same_text(c, l, t, nt)) {
+        if (nt && i < TITLE_REPEAT_MAX_LINE && same_text(c, l, t, nt)) {
             drop(l, KB_DROP_TITLE);
             continue;
         }

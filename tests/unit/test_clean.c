@@ -82,6 +82,9 @@ static void reasons(const kb_article *a, char *out, size_t size)
 
 #define PARA1                                                                                      \
     "وقال المتحدث باسم الوزارة إن الاجتماع بحث سبل التعاون في مجالات الطاقة والنقل والتعليم."
+#define PARA3                                                                                                                                                            \
+    "وأوضح التقرير السنوي أن عدد المسافرين عبر المطارات الدولية ارتفع بنسبة كبيرة خلال العام " \
+    "الماضي، مدفوعا بعودة الرحلات السياحية وافتتاح خطوط جديدة إلى عدد من العواصم الآسيوية."
 #define PARA2                                                                                      \
     "وأضاف أن الجانبين اتفقا على عقد اجتماع آخر في الشهر المقبل لمتابعة تنفيذ ما تم الاتفاق عليه."
 
@@ -110,10 +113,14 @@ static void test_text_rules(void)
         {"عنوان الخبر هنا اليوم\n" PARA1 "\nتابعونا على تويتر\nفيسبوك تويتر واتساب\n"
          "© 2021 جميع الحقوق محفوظة\n(أ ف ب)\n// انتهى //\n* * *",
          "عنوان الخبر هنا اليوم", "P", "share,share,copyright,agency-tag,agency-tag,empty"},
-        /* a repeated paragraph is dropped, a short far repeat is kept */
-        {"عنوان الخبر هنا اليوم\n" PARA1 "\nالمباراة الأولى:\n" PARA2 "\n" PARA1
-         "\nالمباراة الأولى:\n" PARA2,
-         "عنوان الخبر هنا اليوم", "PPPP", "duplicate,duplicate"},
+        /* a repeated long paragraph is dropped, short repeats are kept (a refrain, a list) */
+        {"عنوان الخبر هنا اليوم\n" PARA1 "\nالمباراة الأولى:\n" PARA2 "\n" PARA3
+         "\nالمباراة الأولى:\n" PARA3 "\n" PARA1,
+         "عنوان الخبر هنا اليوم", "PPPPPP", "duplicate"},
+        /* a sentence that mentions copyright is prose */
+        {"عنوان الخبر هنا اليوم\n" PARA1 "\nويعتبر هذا البرنامج هدفا للشركات حول العالم لأنه "
+         "ينتهك قواعد حقوق النشر من خلال نسخ الأفلام والمسلسلات.",
+         "عنوان الخبر هنا اليوم", "PP", ""},
         /* a Latin site name and a byline tag at the top, no headline */
         {"EXAMPLE.INFO - متابعة\n" PARA1, "", "P", "masthead"},
         /* a long line mentioning a share word is prose */

@@ -135,11 +135,13 @@ static int exec3(sqlite3 *db, const char *sql, int64_t a, int64_t b, int64_t c)
 /* Creates the tables when missing and checks the version and parameters. */
 static int ensure_schema(sqlite3 *db, const kb__dedup_params *p)
 {
-    int rc = sql_rc(sqlite3_exec(db, SCHEMA, NULL, NULL, NULL));
-    if (rc) return rc;
     sqlite3_stmt *st;
-    rc = prep(db, "SELECT value FROM dedup_meta WHERE key = 'params'", &st);
-    if (rc) return rc;
+    int rc = prep(db, "SELECT value FROM dedup_meta WHERE key = 'params'", &st);
+    if (rc) { /* no tables yet (the usual case is that they exist: one statement) */
+        rc = sql_rc(sqlite3_exec(db, SCHEMA, NULL, NULL, NULL));
+        if (!rc) rc = prep(db, "SELECT value FROM dedup_meta WHERE key = 'params'", &st);
+        if (rc) return rc;
+    }
     char want[128];
     snprintf(want, sizeof want, "version=%d shingle=%d hashes=%d bands=%d rows=%d threshold=%.3f",
              KB_DEDUP_STORE_VERSION, p->shingle, KB_DEDUP_HASHES, p->bands, p->rows, p->threshold);

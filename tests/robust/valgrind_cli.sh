@@ -1,0 +1,66 @@
+#!/bin/sh
+# tests/robust/valgrind_cli.sh — the CLI test suites under valgrind memcheck.
+#
+# Runs every tests/cli/*.sh suite (and the golden suites, which drive the CLI too) with KHABAR
+# pointing to a wrapper that runs the real binary under `valgrind --error-exitcode`: an invalid
+# read or write, a use of uninitialized memory, a bad free or a definitely lost block makes that
+# khabar run fail with exit status 99 (which the suite reports as a failed check) and leaves a
+# log. The suite passes when every wrapped suite passes and no valgrind log holds an error.
+# KB_VALGRIND_SUITES="tests/cli/index.sh ..." picks suites. Skips cleanly without valgrind.
+set -u
+ROOT=${KB_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+KHABAR=${KHABAR:-$ROOT/build/khabar}
+command -v valgrind >/dev/null 2>&1 || {
+    echo "skipped: valgrind is not installed"
+    echo "0 passed, 0 failed, 1 skipped"
+    exit 0
+}
+[ -x "$KHABAR" ] || {
+    echo "skipped: $KHABAR not built"
+    echo "0 passed, 0 failed, 1 skipped"
+    exit 0
+}
+case $KHABAR in /*) ;; *) KHABAR=$(pwd)/$KHABAR ;; esac
+work=$(mktemp -d /tmp/kb_valgrind.XXXXXX)
+trap 'rm -rf "$work"' EXIT INT TERM
+mkdir -p "$work/logs"
+cat >"$work/khabar" <<EOF
+#!/bin/sh
+# khabar under memcheck; a report makes the run exit 99.
+exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \\
+    --show-leak-kinds=definite --track-origins=yes --log-file="$work/logs/vg.%p.log" \\
+    "$KHABAR" "\$@"
+EOF
+chmod +x "$work/khabar"
+
+suites=${KB_VALGRIND_SUITES:-$(ls "$ROOT"/tests/cli/*.sh "$ROOT"/tests/golden/*/run.sh 2>/dev/null)}
+pass=0 fail=0
+for s in $suites; do
+    case $s in /*) ;; *) s=$ROOT/$s ;; esac
+    name=${s#"$ROOT"/tests/}
+    KB_ROOT=$ROOT KHABAR="$work/khabar" sh "$s" >"$work/suite.log" 2>&1
+    rc=$?
+    line=$(grep -E '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed' "$work/suite.log" | tail -n 1)
+    if [ "$rc" -eq 0 ]; then
+        pass=$((pass + 1))
+        echo "ok   $name under valgrind: $line"
+    else
+        fail=$((fail + 1))
+        echo "FAIL $name under valgrind (exit $rc): $line"
+        grep -E '^FAIL|^not ok' "$work/suite.log" | head -n 5
+    fi
+done
+runs=$(ls "$work/logs" | wc -l)
+reports=0
+for l in "$work"/logs/vg.*.log; do
+    [ -s "$l" ] || continue
+    reports=$((reports + 1))
+    if [ "$reports" -le 3 ]; then
+        echo "---- valgrind report $(basename "$l")"
+        head -n 40 "$l"
+    fi
+done
+echo "khabar runs under valgrind: $runs; runs with a report: $reports"
+if [ "$reports" -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,15 +1,18 @@
 /*
  * fuzz_postings.c — the postings block decoder fed damaged blocks.
  *
- * The first input byte picks a mode:
- *   even: the rest is a raw block: decode it (header, docs, tfs, positions) from a zero-padded
+ * The first input byte picks a mode (its low two bits):
+ *   3:    the rest is a dictionary value (terms.v): parse it; an inline block in it is decoded
+ *         like a raw block;
+ *   0, 2: the rest is a raw block: decode it (header, docs, tfs, positions) from a zero-padded
  *         copy; anything but success or KB_ECORRUPT, or a crash, is a finding;
- *   odd:  the rest describes postings (docid gaps, tfs, position gaps as bytes); they are
+ *   1:    the rest describes postings (docid gaps, tfs, position gaps as bytes); they are
  *         encoded, the block is damaged at an input-chosen byte with an input-chosen XOR, and
  *         decoded: an undamaged block must round-trip exactly, a damaged one must either fail
  *         with KB_ECORRUPT or (checksum collision, vanishingly rare) decode to valid postings.
  */
 #include "khabar_int.h"
+#include "index_int.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -104,12 +107,25 @@ static void round_trip(const uint8_t *p, size_t n)
     kb__buf_free(&b);
 }
 
+static void term_value(const uint8_t *p, size_t n)
+{
+    kb__term_row row;
+    if (kb__term_value_parse(p, n, &row) != 0)
+        return;
+    if (row.df == 0 || (row.inl && row.tid))
+        abort();
+    if (row.inl)
+        decode_raw(row.inl, row.inl_n);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    if (data[0] & 1)
+    if ((data[0] & 3) == 1)
         round_trip(data + 1, size - 1);
+    else if ((data[0] & 3) == 3)
+        term_value(data + 1, size - 1);
     else
         decode_raw(data + 1, size - 1);
     return 0;

@@ -227,12 +227,11 @@ static int expand_dir(kb_reader *r, const char *dir, int depth)
 
 static void close_file(kb_reader *r)
 {
-    if (r->fd > 2) close(r->fd);
+    if (r->fd >= 0 && r->fd_owned) close(r->fd);
     r->fd = -1;
+    r->fd_owned = 0;
     r->active = 0;
-    if (r->json) {
-        kb__reader_json_release(r);
-    }
+    kb__reader_json_release(r);
 }
 
 /* Detects the format of the file now at the head of the window. */
@@ -298,8 +297,8 @@ static kb_format detect_format(kb_reader *r, int *json_array)
 
 /*
  * Opens the next path from the stack. Returns 1 when a file is ready to be read, 0 when the
- * stack is empty, KB_OK-like 2 when a directory was expanded (call again), or an error for this
- * path (counted by the caller).
+ * stack is empty, 2 when a directory was expanded (call again), or an error for this path
+ * (counted by the caller).
  */
 static int open_next(kb_reader *r)
 {
@@ -342,6 +341,7 @@ static int open_next(kb_reader *r)
             kb__reader_error(r, 0, "cannot open: %s", strerror(errno));
             return KB_EIO;
         }
+        r->fd_owned = 1;
     }
     kb__decoder_start_fd(r->dec, r->fd);
 opened:

@@ -712,13 +712,20 @@ static void run_or_maxscore(search *S, ev *root, heap *h)
 static void run_generic(search *S, ev *root, heap *h, int prune)
 {
     uint32_t target = 1;
+    /* the bound of the current block range, kept while the candidates stay inside it: bounding
+     * again for every posting costs more than the few extra scores it might save */
+    uint32_t last = 0;
+    double bound = 0, bound_th = -1;
     while (!S->rc) {
-        uint32_t last = KB_DOC_END;
         double th = threshold(h);
         if (prune && th >= 0) {
-            double b = ev_block_ub(S, root, target, &last);
-            if (last < target) last = target;
-            if (b <= th) {
+            if (target > last || last == 0 || th > bound_th * 1.05) {
+                last = KB_DOC_END;
+                bound = ev_block_ub(S, root, target, &last);
+                if (last < target) last = target;
+                bound_th = th;
+            }
+            if (bound <= th) {
                 S->pruned = 1;
                 if (last == KB_DOC_END) break;
                 target = last + 1;

@@ -39,9 +39,11 @@ typedef struct rank_params {
     double form;           /* weight of the written-form score added to a plain word's stem score */
     double stop;           /* weight of a stopword in an any-word query (they are kept there) */
     double prox;           /* weight of the word-pair phrase bonus in an any-word query */
+    double delta;          /* BM25+ lower bound: added (times idf) for every matched word */
 } rank_params;
 
-static const rank_params DEFAULT_PARAMS = {{2.5, 1.5, 1.0}, {0.6, 0.6, 0.75}, 1.2, 0.3, 0.2, 0.0};
+static const rank_params DEFAULT_PARAMS = {
+    {2.5, 1.5, 1.0}, {0.6, 0.6, 0.75}, 1.2, 0.3, 0.2, 0.0, 0.0};
 
 /* KHABAR_RANK="w_title w_head w_body b_title b_head b_body k1 form stop prox" overrides the
  * defaults (a tuning knob for scripts/eval_arcd.py; not for production use). */
@@ -50,9 +52,9 @@ static void load_params(rank_params *p)
     *p = DEFAULT_PARAMS;
     const char *env = getenv("KHABAR_RANK");
     if (!env) return;
-    double v[10];
-    if (sscanf(env, "%lf %lf %lf %lf %lf %lf %lf %lf %lf %lf", &v[0], &v[1], &v[2], &v[3], &v[4],
-               &v[5], &v[6], &v[7], &v[8], &v[9]) != 10)
+    double v[11] = {0};
+    if (sscanf(env, "%lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf", &v[0], &v[1], &v[2], &v[3],
+               &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10]) < 10)
         return;
     for (int f = 0; f < KB_N_FIELDS; f++) {
         p->w[f] = v[f];
@@ -62,6 +64,7 @@ static void load_params(rank_params *p)
     p->form = v[7];
     p->stop = v[8];
     p->prox = v[9];
+    p->delta = v[10];
 }
 
 /* Word-pair bonus for any-word queries (natural-language questions): each pair of neighbouring
@@ -197,7 +200,7 @@ static double tf_tilde(const search *S, const kb__postings *p, const uint32_t *l
 
 static double sat_k(const search *S, double t)
 {
-    return t / (S->P.k1 + t);
+    return t / (S->P.k1 + t) + (t > 0 ? S->P.delta : 0);
 }
 #define sat(t) sat_k(S, (t))
 

@@ -174,8 +174,6 @@ enum { KB_LEX_STOP = 1, KB_LEX_PROTECT = 2, KB_LEX_KEEP = 4, KB_LEX_EXCEPT = 8 }
 /* Flags of w[0..n), 0 when it is on no list. With KB_LEX_EXCEPT, *stem (if stem is not NULL)
  * gets the fixed stem (static storage). */
 unsigned kb__lex_lookup(const char *w, size_t n, const char **stem);
-/* The same with h = XXH3_64bits(w, n) already computed. */
-unsigned kb__lex_lookup_hash(const char *w, size_t n, uint64_t h, const char **stem);
 /* stem.c's lists, which the table is built from ({form, stem} pairs for the exceptions). */
 extern const char *const kb__stem_protect[], *const kb__stem_keep[], *const kb__stem_except[];
 extern const size_t kb__stem_n_protect, kb__stem_n_keep, kb__stem_n_except;

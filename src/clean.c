@@ -980,7 +980,7 @@ int kb_cleaner_learn(kb_cleaner *c, const kb_record *rec)
     if (!c->ls && !(c->ls = kb__linestats_new())) return KB_ENOMEM;
     int rc = prepare(c, rec, &is_html);
     if (rc) return rc;
-    uint64_t *h = (uint64_t *)c->slots;
+    /* the duplicate-detection slots double as the array of line hashes */
     size_t need = c->n_lines * 2 + 2;
     if (need > c->cap_slots) {
         uint32_t *s = kb__realloc(c->slots, need * sizeof *s);
@@ -988,7 +988,7 @@ int kb_cleaner_learn(kb_cleaner *c, const kb_record *rec)
         c->slots = s;
         c->cap_slots = need;
     }
-    h = (uint64_t *)c->slots;
+    uint64_t *h = (uint64_t *)c->slots;
     for (size_t i = 0; i < c->n_lines; i++)
         h[i] = c->lines[i].hash;
     size_t n_src;

@@ -140,8 +140,8 @@ static void measure(hctx *h, xmlNode *n, nstat *s, int depth)
             size_t si = (size_t)(s - h->st);
             nstat *cs = new_stat(h, c);
             if (!cs) return;
-            s = &h->st[si]; /* new_stat may move the array */
             measure(h, c, cs, depth + 1);
+            /* new_stat() may have moved the array: both pointers are taken again */
             cs = stat_of(h, c);
             s = &h->st[si];
             s->text += cs->text;

@@ -36,6 +36,8 @@
 /* Inside the article, a subtree whose text is mostly links and short is a link list. */
 #define NAV_LINK_DENSITY 0.5
 #define NAV_MAX_CHARS 300
+/* An <article> holding the chosen container is looked for this many levels up. */
+#define CAPTION_ARTICLE_UP 4
 /* A title or date attribute longer than this is not one. */
 #define META_MAX 2000
 
@@ -47,6 +49,7 @@ typedef struct nstat {
     uint32_t commas;
     double score;
     int scored;
+    int written; /* already written out as part of the article */
 } nstat;
 
 typedef struct hctx {
@@ -349,6 +352,23 @@ static void write_lines(hctx *h, xmlNode *n, int hint, int depth)
     }
 }
 
+/* Writes the <figcaption>s under n, skipping the subtrees already written. */
+static void outside_captions(hctx *h, xmlNode *n, int depth)
+{
+    for (xmlNode *c = n->children; c && !h->rc; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE || !c->_private || depth >= HTML_MAX_DEPTH ||
+            stat_of(h, c)->written)
+            continue;
+        if (!strcasecmp(name_of(c), "figcaption")) {
+            flush(h);
+            write_lines(h, c, KB__HINT_CAPTION, depth + 1);
+            flush(h);
+        } else {
+            outside_captions(h, c, depth + 1);
+        }
+    }
+}
+
 /* ---- metadata ---------------------------------------------------------------------------------
  */
 
@@ -560,7 +580,15 @@ int kb__html_extract(kb__html_doc *d, const char *html, size_t n)
             flush(&h);
             write_lines(&h, c, hint_of(name_of(c)), 0);
             flush(&h);
+            stat_of(&h, c)->written = 1;
         }
+        /* image captions of the same <article> outside the chosen container (the lead photo) */
+        xmlNode *art = best->parent;
+        for (int k = 0; art && art->type == XML_ELEMENT_NODE && k < CAPTION_ARTICLE_UP;
+             art = art->parent, k++)
+            if (!strcasecmp(name_of(art), "article")) break;
+        if (art && art->type == XML_ELEMENT_NODE && !strcasecmp(name_of(art), "article"))
+            outside_captions(&h, art, 0);
     } else if (!h.rc) {
         write_lines(&h, body, KB__HINT_NONE, 0); /* no prose found: everything, as lines */
         flush(&h);

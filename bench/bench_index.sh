@@ -4,7 +4,8 @@
 # usage: bench/bench_index.sh [FILE.jsonl.zst...]
 #   default inputs: ../shared/corpus/saudinewsnet.jsonl.zst and jawharafm.jsonl.zst
 #   KHABAR=path/to/khabar (default build/khabar), KB_BENCH_RUNS=N (default 3; medians quoted),
-#   KB_BENCH_ENGINES="khabar fts5 xapian" to run a subset, KB_BENCH_BATCH (khabar --batch,
+#   KB_BENCH_ENGINES="khabar fts5 xapian" to run a subset (khabar-nodedup: khabar index
+#   --no-dedup, without duplicate signatures), KB_BENCH_BATCH (khabar --batch,
 #   default 100000: one transaction, as the peers use).
 #
 # Each engine indexes the same files from scratch, as one process, reading the zstd JSONL itself;
@@ -45,18 +46,24 @@ read_times() {
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 results=$OUT/index_runs.tsv
-: >"$results"
-run=0
+# KB_BENCH_KEEP=1 appends to the runs of an earlier invocation (e.g. more runs of the fast
+# engines after one long Xapian run); the table then covers every engine in the file.
+[ "${KB_BENCH_KEEP:-0}" = 1 ] || : >"$results"
+run=$(awk -v m=0 '$2 > m { m = $2 } END { print m }' "$results")
+RUNS=$((RUNS + run))
 while [ "$run" -lt "$RUNS" ]; do
     run=$((run + 1))
     for e in $ENGINES; do
         case $e in
-        khabar)
-            rm -rf "$OUT/khabar"
-            /usr/bin/time -f '%e %M %U %S' -o "$OUT/time.txt" "$KHABAR" index --index "$OUT/khabar" \
-                --batch "$BATCH" --no-progress -q "$@" 2>"$OUT/khabar.log" || true
+        khabar | khabar-nodedup)
+            # khabar-nodedup: --no-dedup, the index without the duplicates hook
+            flag=""
+            [ "$e" = khabar-nodedup ] && flag=--no-dedup
+            rm -rf "${OUT:?}/$e"
+            /usr/bin/time -f '%e %M %U %S' -o "$OUT/time.txt" "$KHABAR" index --index "$OUT/$e" \
+                --batch "$BATCH" $flag --no-progress -q "$@" 2>"$OUT/$e.log" || true
             read_times
-            st=$("$KHABAR" stats --index "$OUT/khabar" --json)
+            st=$("$KHABAR" stats --index "$OUT/$e" --json)
             post=$(echo "$st" | sed 's/.*"postings_bytes":\([0-9]*\).*/\1/')
             stored=$(echo "$st" | sed 's/.*"stored_bytes":\([0-9]*\).*/\1/')
             docs=$(echo "$st" | sed 's/.*"docs":\([0-9]*\).*/\1/')
@@ -92,16 +99,17 @@ for l in sys.stdin:
 print(n)')
 fi
 
-echo "indexing: $(echo "$@" | tr ' ' '\n' | sed 's|.*/||' | tr '\n' ' ')— $((text / 1000000)) MB of article text, $RUNS run(s), medians"
+echo "indexing: $(echo "$@" | tr ' ' '\n' | sed 's|.*/||' | tr '\n' ' ')— $((text / 1000000)) MB of article text; medians of the runs (last column)"
 echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-8s %7s %9s %9s %9s %11s %9s %12s %9s %10s\n' engine docs seconds "MB/s" "CPU s" "MB/CPU-s" "peak MB" "postings MB" "bytes/B" "stored MB"
-for e in $ENGINES; do
+printf '%-8s %7s %9s %9s %9s %11s %9s %12s %9s %10s %5s\n' engine docs seconds "MB/s" "CPU s" "MB/CPU-s" "peak MB" "postings MB" "bytes/B" "stored MB" runs
+for e in $(cut -f1 "$results" | awk '!seen[$0]++'); do
+    n=$(awk -v e="$e" '$1 == e' "$results" | wc -l)
     secs=$(awk -v e="$e" '$1 == e { print $3 }' "$results" | median)
     rss=$(awk -v e="$e" '$1 == e { print $4 }' "$results" | median)
     post=$(awk -v e="$e" '$1 == e { print $5 }' "$results" | median)
     stored=$(awk -v e="$e" '$1 == e { print $6 }' "$results" | median)
     docs=$(awk -v e="$e" '$1 == e { print $7 }' "$results" | tail -n 1)
     cpu=$(awk -v e="$e" '$1 == e { print $8 }' "$results" | median)
-    awk -v e="$e" -v d="$docs" -v s="$secs" -v r="$rss" -v p="$post" -v st="$stored" -v t="$text" -v c="$cpu" \
-        'BEGIN { printf "%-8s %7d %9.2f %9.2f %9.2f %11.2f %9.1f %12.2f %9.3f %10.2f\n", e, d, s, t / 1e6 / s, c, t / 1e6 / c, r / 1024, p / 1e6, p / t, st / 1e6 }'
+    awk -v e="$e" -v d="$docs" -v n="$n" -v s="$secs" -v r="$rss" -v p="$post" -v st="$stored" -v t="$text" -v c="$cpu" \
+        'BEGIN { printf "%-8s %7d %9.2f %9.2f %9.2f %11.2f %9.1f %12.2f %9.3f %10.2f %5d\n", e, d, s, t / 1e6 / s, c, t / 1e6 / c, r / 1024, p / 1e6, p / t, st / 1e6, n }'
 done

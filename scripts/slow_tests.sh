@@ -47,7 +47,8 @@ if want corrupt; then
         sh tests/robust/corrupt.sh
 fi
 if want oom && [ -x "$B-asan/test_oom" ]; then
-    step oom-asan env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 "$B-asan/test_oom"
+    step oom-asan env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 KB_OOM_STICKY_STRIDE=1 \
+        "$B-asan/test_oom"
 fi
 if want fuzz; then
     secs=${KB_SLOW_FUZZ_SECONDS:-3600}

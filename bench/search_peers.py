@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """search_peers.py — top-10 query latency of the peers, for bench/bench_search.sh.
 
-usage: /usr/bin/python3 bench/search_peers.py fts5|xapian OUT KIND WORDS.tsv
+usage: /usr/bin/python3 bench/search_peers.py fts5|xapian OUT KIND WORDS.tsv [REPEAT]
 
 Opens the peer index built by bench/bench_index.sh (OUT/fts5.db, OUT/xapian/) and runs every
 query of WORDS.tsv (one query a line, its words tab-separated) as KIND:
@@ -12,7 +12,8 @@ query of WORDS.tsv (one query a line, its words tab-separated) as KIND:
 ranked by BM25 (FTS5's bm25(), Xapian's BM25Weight), top 10 ids. Each query is timed in the
 process around the query alone (FTS5: execute and fetch the 10 rowids; Xapian: parse, get_mset
 and read the 10 docids), as khabar's took_us is. Every query runs once unmeasured first (warm
-cache), then once measured. Prints one JSON line per query: {"took_us":…, "hits":N}.
+cache), then REPEAT times (default 1) measured. Prints one JSON line per run, the warm-up
+included (bench_search.sh skips it): {"took_us":…, "hits":N}.
 """
 import json
 import os
@@ -39,20 +40,20 @@ def fts5_expr(kind, ws):
     return q[0]
 
 
-def run_fts5(out, kind, path):
+def run_fts5(out, kind, path, repeat):
     import sqlite3
     con = sqlite3.connect("file:%s?mode=ro" % os.path.join(out, "fts5.db"), uri=True)
     sql = "SELECT rowid FROM t WHERE t MATCH ? ORDER BY rank LIMIT 10"
     for ws in queries(path):
         expr = fts5_expr(kind, ws)
-        con.execute(sql, (expr,)).fetchall()  # warm
-        t0 = time.perf_counter()
-        rows = con.execute(sql, (expr,)).fetchall()
-        us = (time.perf_counter() - t0) * 1e6
-        print(json.dumps({"took_us": round(us, 1), "hits": len(rows)}))
+        for _ in range(1 + repeat):
+            t0 = time.perf_counter()
+            rows = con.execute(sql, (expr,)).fetchall()
+            us = (time.perf_counter() - t0) * 1e6
+            print(json.dumps({"took_us": round(us, 1), "hits": len(rows)}))
 
 
-def run_xapian(out, kind, path):
+def run_xapian(out, kind, path, repeat):
     import xapian
     db = xapian.Database(os.path.join(out, "xapian"))
     qp = xapian.QueryParser()
@@ -70,16 +71,17 @@ def run_xapian(out, kind, path):
             enq.set_query(q)
             m = enq.get_mset(0, 10)
             return [it.docid for it in m]
-        once()  # warm
-        t0 = time.perf_counter()
-        ids = once()
-        us = (time.perf_counter() - t0) * 1e6
-        print(json.dumps({"took_us": round(us, 1), "hits": len(ids)}))
+        for _ in range(1 + repeat):
+            t0 = time.perf_counter()
+            ids = once()
+            us = (time.perf_counter() - t0) * 1e6
+            print(json.dumps({"took_us": round(us, 1), "hits": len(ids)}))
 
 
 def main():
     peer, out, kind, path = sys.argv[1:5]
-    {"fts5": run_fts5, "xapian": run_xapian}[peer](out, kind, path)
+    repeat = int(sys.argv[5]) if len(sys.argv) > 5 else 1
+    {"fts5": run_fts5, "xapian": run_xapian}[peer](out, kind, path, repeat)
 
 
 if __name__ == "__main__":

@@ -152,6 +152,7 @@ struct ev {
 typedef struct search {
     kb_index *ix;
     rank_params P;
+    double form_ub_total; /* bound of all written-form bonuses together */
     kb__query q;
     kb__collection coll;
     double norm_k[KB_N_FIELDS]; /* b_f / avglen_f */
@@ -282,6 +283,7 @@ static void open_term(search *S, ev *e, const kb__qnode *nd, int exact)
             e->idf_form = idf_of(S, e->form.df);
             e->form_ub = list_bound(S, &e->form, e->idf_form, 0);
             ub += S->P.form * e->form_ub;
+            S->form_ub_total += S->P.form * e->form_ub * (nd->stop ? S->P.stop : 1.0);
         } else if (rc != KB_ENOTFOUND) {
             S->rc = rc;
             return;
@@ -505,13 +507,6 @@ static double ev_score(search *S, ev *e, const uint32_t *lens)
     switch (e->type) {
     case EV_TERM:
         s = e->idf * sat(tf_tilde(S, &e->post, lens, e->title_only));
-        if (e->has_form) {
-            int r = kb__postings_advance(&e->form, e->doc);
-            if (r < 0)
-                S->rc = r;
-            else if (r > 0 && e->form.doc == e->doc)
-                s += S->P.form * e->idf_form * sat(tf_tilde(S, &e->form, lens, e->title_only));
-        }
         return s * e->w;
     case EV_PHRASE:
     case EV_AND:
@@ -521,6 +516,36 @@ static double ev_score(search *S, ev *e, const uint32_t *lens)
     case EV_OR:
         for (uint32_t i = 0; i < e->n_kids; i++)
             if (e->kids[i]->doc == e->doc) s += ev_score(S, e->kids[i], lens);
+        return s;
+    }
+    return 0;
+}
+
+/* The written-form bonus of e on its current document (see FORM in rank_params). Kept apart
+ * from ev_score() so the top-k loops read the form postings only for a document that could
+ * still enter the top k: stem score + the bound of every bonus > threshold. */
+static double ev_form(search *S, ev *e, const uint32_t *lens)
+{
+    double s = 0;
+    switch (e->type) {
+    case EV_TERM:
+        if (e->has_form) {
+            int r = kb__postings_advance(&e->form, e->doc);
+            if (r < 0)
+                S->rc = r;
+            else if (r > 0 && e->form.doc == e->doc)
+                s = S->P.form * e->idf_form * sat(tf_tilde(S, &e->form, lens, e->title_only));
+        }
+        return s * e->w;
+    case EV_PHRASE:
+        return 0;
+    case EV_AND:
+        for (uint32_t i = 0; i < e->n_kids; i++)
+            s += ev_form(S, e->kids[i], lens);
+        return s * e->w;
+    case EV_OR:
+        for (uint32_t i = 0; i < e->n_kids; i++)
+            if (e->kids[i]->doc == e->doc) s += ev_form(S, e->kids[i], lens);
         return s;
     }
     return 0;
@@ -641,7 +666,9 @@ static void collect(search *S, ev *root, uint32_t d, heap *h)
         uint32_t s = kb__index_doc_source(S->ix, d);
         if (s < S->n_facet) S->facet[s]++;
     }
-    heap_push(h, ev_score(S, root, lens), d);
+    double sc = ev_score(S, root, lens), th = threshold(h);
+    if (th < 0 || sc + S->form_ub_total > th) sc += ev_form(S, root, lens);
+    heap_push(h, sc, d);
 }
 
 static int cmp_ub(const void *x, const void *y)
@@ -707,6 +734,8 @@ static void run_or_maxscore(search *S, ev *root, heap *h)
             continue;
         }
         S->counted++;
+        root->doc = d; /* ev_form() reads the kids on the root's document */
+        if (th < 0 || s + S->form_ub_total > th) s += ev_form(S, root, lens);
         heap_push(h, s, d);
     }
 }
@@ -1212,6 +1241,7 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
         any_mode = 1;
         free_evs(&S);
         S.counted = 0;
+        S.form_ub_total = 0;
         S.pruned = 0;
         if (S.facet) memset(S.facet, 0, S.n_facet * sizeof *S.facet);
         rc = reopen_terms(&S, node_count);

@@ -1,13 +1,14 @@
 // browser.mjs — the web page in headless Chromium (Debian's), driven by playwright-core.
 //
-// usage: node browser.mjs BASE_URL QUERY SCREENSHOT.png [ARTICLE_SCREENSHOT.png]
+// usage: node browser.mjs BASE_URL QUERY SCREENSHOT.png ARTICLE_SCREENSHOT.png [SIMILAR_QUERY]
 //
 // Loads the page, types an Arabic query with the keyboard, checks that results come with
-// whole-word highlights, opens an article by keyboard, checks the article view, checks the page
-// at phone width, and saves screenshots. Prints "N passed, N failed".
+// whole-word highlights, filters by source, opens an article by keyboard, checks the article view,
+// expands the copies of a story found by SIMILAR_QUERY, checks the page at phone width, and saves
+// screenshots. Prints "N passed, N failed".
 import { chromium } from 'playwright-core';
 
-const [base, query, shot, shotDoc] = process.argv.slice(2);
+const [base, query, shot, shotDoc, similarQuery] = process.argv.slice(2);
 let passed = 0, failed = 0;
 function check(ok, what, extra) {
   if (ok) passed++;
@@ -76,12 +77,6 @@ try {
   }
   if (shot) await page.screenshot({ path: shot, fullPage: false });
 
-  // "N similar stories" expands, when there is one
-  const more = page.locator('.hit button.more').first();
-  if (await more.count()) {
-    await more.click();
-    check(await more.getAttribute('aria-expanded') === 'true', 'similar stories expand');
-  }
 
   // open the first result with the keyboard
   const title = (await page.textContent('.hit .title a')).trim();
@@ -104,6 +99,24 @@ try {
   await page.goBack();
   await page.waitForSelector('#results-view:not([hidden]) .hit', { timeout: 10000 });
   check(true, 'back returns to the results');
+
+  // "N similar stories": a story carried by several outlets is one hit whose copies expand
+  if (similarQuery) {
+    await page.fill('#q', similarQuery);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((q) => decodeURIComponent(location.hash).includes(q), similarQuery);
+    const more = page.locator('.hit button.more').first();
+    await more.waitFor({ timeout: 10000 }).catch(() => {});
+    check(await more.count() === 1, 'a hit offers its similar stories', similarQuery);
+    if (await more.count()) {
+      await more.focus();
+      await page.keyboard.press('Enter');
+      check(await more.getAttribute('aria-expanded') === 'true', 'similar stories expand');
+      await page.waitForSelector('.similar li a', { timeout: 10000 })
+        .then(() => check(true, 'the similar stories are listed with links'),
+          (e) => check(false, 'the similar stories are listed with links', String(e)));
+    }
+  }
 
   // phone width: nothing wider than the screen
   await page.setViewportSize({ width: 360, height: 740 });

@@ -23,7 +23,7 @@ build_index "$HTTP_TMP/ix" "$KB_ROOT/examples/news.jsonl" || { echo "0 passed, 1
 start_server b --index "$HTTP_TMP/ix" --threads 2 || { echo "0 passed, 1 failed"; exit 1; }
 mkdir -p "$KB_ROOT/docs"
 HOME="$HTTP_TMP" CHROMIUM="$CHROMIUM" timeout 120 node browser.mjs "$b_URL" "القاهرة" \
-    "$KB_ROOT/docs/screenshot.png" "$KB_ROOT/docs/screenshot-article.png"
+    "$KB_ROOT/docs/screenshot.png" "$KB_ROOT/docs/screenshot-article.png" "الإنفلونزا"
 rc=$?
 stop_server b
 exit $rc

@@ -904,6 +904,7 @@ static void free_evs(search *S)
 /* Appends highlights to the results' shared array. */
 static int add_hls(results_impl *R, const kb_highlight *h, size_t n)
 {
+    if (n == 0) return 0;
     if (R->n_hl + n > R->cap_hl) {
         size_t nc = (R->cap_hl + n) * 2 + 32;
         kb_highlight *p = kb__realloc(R->hl, nc * sizeof *p);

@@ -370,7 +370,7 @@ typedef struct kb_article {
     const kb_dropped *dropped; /* in input order */
     size_t n_dropped;
     kb_slice text;       /* the blocks' texts joined by "\n\n": what an indexer analyzes */
-    double arabic_share; /* Arabic letters / all letters of title and blocks, 0..1 */
+    double arabic_share; /* Arabic letters / all letters of the blocks, 0..1 (0: no letters) */
     size_t n_repaired;   /* characters repaired (decoding and display repair) */
     kb_format format;    /* the record's format */
 } kb_article;

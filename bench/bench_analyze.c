@@ -75,6 +75,10 @@ static int load(corpus *c, const char *path)
     ZSTD_DStream *z = ZSTD_createDStream();
     size_t in_cap = ZSTD_DStreamInSize(), out_cap = ZSTD_DStreamOutSize();
     char *in = malloc(in_cap), *out = malloc(out_cap);
+    if (!z || !in || !out) {
+        fprintf(stderr, "bench_analyze: out of memory\n");
+        exit(1);
+    }
     char *line = NULL;
     size_t line_n = 0, line_cap = 0, k;
     while ((k = fread(in, 1, in_cap, f)) > 0) {
@@ -94,7 +98,12 @@ static int load(corpus *c, const char *path)
                 }
                 if (line_n == line_cap) {
                     line_cap = line_cap ? line_cap * 2 : 1 << 16;
-                    line = realloc(line, line_cap);
+                    char *bigger = realloc(line, line_cap);
+                    if (!bigger) {
+                        fprintf(stderr, "bench_analyze: out of memory\n");
+                        exit(1);
+                    }
+                    line = bigger;
                 }
                 line[line_n++] = out[i];
             }

@@ -514,24 +514,29 @@ int kb__dedup_on_delete(sqlite3 *db, int64_t docid)
     return rc;
 }
 
+/* One statement per call (search calls it for every hit it considers): no tables yet means
+ * every document is alone. */
 int kb__dedup_cluster_of(sqlite3 *db, int64_t docid, int64_t *rep, uint32_t *size)
 {
     *rep = docid;
     *size = 1;
     if (!db) return KB_EINVAL;
-    if (!have_tables(db)) return 0;
-    member m;
-    int rc = load_member(db, docid, &m);
-    if (rc == KB_ENOTFOUND) return 0;
-    if (rc) return rc;
-    *rep = m.rep;
     sqlite3_stmt *st;
-    rc = prep(db, "SELECT count(*) FROM dedup_docs WHERE rep = ?", &st);
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, m.rep);
-    if (sqlite3_step(st) == SQLITE_ROW) *size = (uint32_t)sqlite3_column_int64(st, 0);
+    if (sqlite3_prepare_v2(db,
+                           "SELECT rep, (SELECT count(*) FROM dedup_docs AS m WHERE m.rep = d.rep) "
+                           "FROM dedup_docs AS d WHERE docid = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return have_tables(db) ? KB_EIO : 0;
+    sqlite3_bind_int64(st, 1, docid);
+    int s = sqlite3_step(st), rc = 0;
+    if (s == SQLITE_ROW) {
+        *rep = sqlite3_column_int64(st, 0);
+        *size = (uint32_t)sqlite3_column_int64(st, 1);
+    } else if (s != SQLITE_DONE) {
+        rc = sql_rc(s);
+    }
     sqlite3_finalize(st);
-    return 0;
+    return rc;
 }
 
 int kb__dedup_cluster_members(sqlite3 *db, int64_t rep, int64_t *out, uint32_t cap, uint32_t *n_out)

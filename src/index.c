@@ -71,6 +71,7 @@ int kb__index_sqlerr(kb_index *ix, int src, const char *what)
               : e == SQLITE_BUSY || e == SQLITE_LOCKED  ? KB_EBUSY
               : e == SQLITE_READONLY                    ? KB_EREADONLY
                                                         : KB_EIO;
+    ix->last_err = err;
     return kb__index_fail(ix, err, "%s: %s", what, ix->db ? sqlite3_errmsg(ix->db) : "sqlite");
 }
 
@@ -165,21 +166,29 @@ int kb__index_exec(kb_index *ix, const char *sql)
     return 0;
 }
 
-int64_t kb__index_meta_get(kb_index *ix, const char *key, int64_t dflt)
+int kb__index_meta_read(kb_index *ix, const char *key, int64_t *out)
 {
     sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_META_GET);
-    if (!st) return dflt;
+    if (!st) return ix->last_err;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    int64_t v = dflt;
-    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
-    return v;
+    if (s == SQLITE_ROW) return 0;
+    if (s == SQLITE_DONE) return kb__index_fail(ix, KB_ENOTFOUND, "meta: %s missing", key);
+    return kb__index_sqlerr(ix, s, "meta");
+}
+
+int64_t kb__index_meta_get(kb_index *ix, const char *key, int64_t dflt)
+{
+    int64_t v = dflt;
+    return kb__index_meta_read(ix, key, &v) ? dflt : v;
 }
 
 int kb__index_meta_put(kb_index *ix, const char *key, int64_t v)
 {
     sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_META_PUT);
-    if (!st) return KB_EIO;
+    if (!st) return ix->last_err;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, v);
     int rc = sqlite3_step(st);
@@ -244,12 +253,16 @@ static int check_format(kb_index *ix, const kb_index_options *o)
     if (app != KB_APP_ID)
         return kb__index_fail(ix, KB_ECORRUPT, "%s: not a khabar index (application_id %lld)",
                               ix->path, (long long)app);
-    int64_t ver = kb__index_meta_get(ix, "format", -1);
+    int64_t ver = -1, stem = -1;
+    rc = kb__index_meta_read(ix, "format", &ver);
+    if (rc && rc != KB_ENOTFOUND) return rc;
+    rc = ver == KB_INDEX_FORMAT_VERSION ? kb__index_meta_read(ix, "stemmer", &stem) : 0;
+    if (rc && rc != KB_ENOTFOUND) return rc;
     if (ver != KB_INDEX_FORMAT_VERSION)
         return kb__index_fail(ix, KB_EVERSION,
                               "%s: index format version %lld, this khabar reads version %d",
                               ix->path, (long long)ver, KB_INDEX_FORMAT_VERSION);
-    int64_t stem = kb__index_meta_get(ix, "stemmer", -1);
+
     if (stem < 0 || stem > KB_STEM_NONE)
         return kb__index_fail(ix, KB_ECORRUPT, "%s: unknown stemmer %lld in meta", ix->path,
                               (long long)stem);
@@ -433,10 +446,13 @@ int kb__index_read_begin(kb_index *ix)
     }
     ix->in_read = 1;
     /* The first read fixes the snapshot; the commit counter in it says whether ours is stale. */
-    int64_t gen = kb__index_meta_get(ix, "commits", -1);
-    if (gen < 0) {
+    int64_t gen = -1;
+    int mrc = kb__index_meta_read(ix, "commits", &gen);
+    if (mrc || gen < 0) {
         kb__index_read_end(ix);
-        return kb__index_fail(ix, KB_ECORRUPT, "meta: commit counter missing");
+        return mrc && mrc != KB_ENOTFOUND
+                   ? mrc
+                   : kb__index_fail(ix, KB_ECORRUPT, "meta: commit counter missing");
     }
     if (!ix->docs_loaded || gen != ix->loaded_gen || ix->dirty) {
         int rc = reload_docs(ix);
@@ -526,7 +542,7 @@ int kb__index_term_lookup(kb_index *ix, kb__term_kind kind, const char *term, si
     key[0] = kind == KB_TERM_FORM ? 'F' : 'S';
     memcpy(key + 1, term, n);
     sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_TERM);
-    if (!st) return KB_EIO;
+    if (!st) return ix->last_err;
     sqlite3_bind_blob(st, 1, key, (int)n + 1, SQLITE_TRANSIENT);
     int s = sqlite3_step(st);
     if (s == SQLITE_DONE) return KB_ENOTFOUND;
@@ -580,12 +596,25 @@ int kb__index_term_put(kb_index *ix, const void *key, size_t kn, uint32_t df, ui
     }
     if (v->rc) return v->rc;
     sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_TERM_PUT);
-    if (!st) return KB_EIO;
+    if (!st) return ix->last_err;
     sqlite3_bind_blob(st, 1, key, (int)kn, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, v->p, (int)v->n, SQLITE_STATIC);
     int s = sqlite3_step(st);
     sqlite3_reset(st);
     return s == SQLITE_DONE ? 0 : kb__index_sqlerr(ix, s, "terms");
+}
+
+int kb__index_docid_find(kb_index *ix, const char *id, size_t n, uint32_t *out)
+{
+    *out = 0;
+    sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_DOCID);
+    if (!st) return ix->last_err;
+    sqlite3_bind_text(st, 1, id, (int)n, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) *out = (uint32_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (s == SQLITE_ROW) return 0;
+    return s == SQLITE_DONE ? KB_ENOTFOUND : kb__index_sqlerr(ix, s, "docs");
 }
 
 uint32_t kb__index_docid(kb_index *ix, const char *id, size_t n)

@@ -50,6 +50,7 @@ struct kb_index {
     char *path;
     int read_only;
     int no_dedup; /* skip the duplicates hooks */
+    int last_err; /* KB_E* code of the last SQLite failure (kb__index_sqlerr) */
     kb_stemmer_mode stemmer;
     kb_analyzer *an;
     kb_prepared *prep; /* for kb_index_add */
@@ -100,7 +101,11 @@ struct kb_index {
 int kb__index_sqlerr(kb_index *ix, int src, const char *what);
 sqlite3_stmt *kb__index_stmt(kb_index *ix, int which);
 int kb__index_exec(kb_index *ix, const char *sql);
-int64_t kb__index_meta_get(kb_index *ix, const char *key, int64_t dflt);
+int64_t kb__index_meta_get(kb_index *ix, const char *key, int64_t dflt); /* dflt on any error */
+/* Reads a meta value: 0, KB_ENOTFOUND, or the SQLite failure's code (KB_ENOMEM, KB_EIO...). */
+int kb__index_meta_read(kb_index *ix, const char *key, int64_t *out);
+/* Looks an article id up: 0 and *out, KB_ENOTFOUND, or an error code. */
+int kb__index_docid_find(kb_index *ix, const char *id, size_t n, uint32_t *out);
 int kb__index_meta_put(kb_index *ix, const char *key, int64_t v);
 void kb__batch_free(kb_index *ix);
 /* Dictionary values (docs/format.md): parse one, or write a term's row. */

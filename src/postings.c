@@ -21,6 +21,7 @@
  * of order, counts past their limits) is KB_ECORRUPT, never a crash.
  */
 #include "khabar_int.h"
+#include "index_int.h"
 
 #include <sqlite3.h>
 #include <xxhash.h>
@@ -482,7 +483,7 @@ static int fetch_block(kb__postings *p, uint32_t target)
     sqlite3_bind_int64(st, 2, (sqlite3_int64)((p->tid << 32) | 0xffffffffu));
     int s = sqlite3_step(st);
     if (s == SQLITE_DONE) return 0;
-    if (s != SQLITE_ROW) return KB_EIO;
+    if (s != SQLITE_ROW) return kb__index_sqlerr(p->ix, s, "blocks");
     uint32_t key_last = (uint32_t)((uint64_t)sqlite3_column_int64(st, 0) & 0xffffffffu);
     int rc =
         load_raw(&p->next_blk, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));

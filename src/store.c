@@ -72,7 +72,7 @@ static kb_slice meta_copy(kb__doc *d, sqlite3_stmt *st, int col, size_t *offs, i
 int kb__index_doc_get(kb_index *ix, uint32_t docid, kb__doc *d)
 {
     sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_DOC_GET);
-    if (!st) return KB_EIO;
+    if (!st) return ix->last_err;
     sqlite3_bind_int64(st, 1, docid);
     int s = sqlite3_step(st);
     if (s == SQLITE_DONE) {
@@ -120,7 +120,9 @@ KB_API int kb_index_get(kb_index *ix, const char *id, size_t n, kb_stored **out)
 {
     if (!ix || !id || !out) return KB_EINVAL;
     *out = NULL;
-    uint32_t d = kb__index_docid(ix, id, n);
+    uint32_t d = 0;
+    int frc = kb__index_docid_find(ix, id, n, &d);
+    if (frc && frc != KB_ENOTFOUND) return frc;
     if (!d)
         return kb__index_fail(ix, KB_ENOTFOUND, "no article with id '%.*s'", (int)KB_MIN(n, 200),
                               id);
@@ -166,7 +168,36 @@ typedef struct checker {
     kb_check_fn fn;
     void *ctx;
     uint64_t problems;
+    int err; /* the check itself failed (out of memory, I/O): its findings are incomplete */
 } checker;
+
+/* SQLite calls of the check: a failure of the check itself (not of the data) is kept in c->err,
+ * so that running out of memory is reported as KB_ENOMEM and never as damage. */
+static int prep(checker *c, const char *sql, sqlite3_stmt **st)
+{
+    int rc = sqlite3_prepare_v2(c->ix->db, sql, -1, st, NULL);
+    if (rc == SQLITE_OK) return 1;
+    if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_ERROR) {
+        /* a damaged schema, or a table that is missing */
+        c->problems++;
+        if (c->fn) c->fn(c->ctx, sqlite3_errmsg(c->ix->db));
+    } else if (!c->err) {
+        c->err = kb__index_sqlerr(c->ix, rc, "check");
+    }
+    return 0;
+}
+
+static int step(checker *c, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE && (rc & 0xff) != SQLITE_CORRUPT && !c->err)
+        c->err = kb__index_sqlerr(c->ix, rc, "check");
+    if ((rc & 0xff) == SQLITE_CORRUPT && c->fn) {
+        c->problems++;
+        c->fn(c->ctx, "sqlite: the database file is damaged (SQLITE_CORRUPT while reading)");
+    }
+    return rc;
+}
 
 static void problem(checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void problem(checker *c, const char *fmt, ...)
@@ -200,11 +231,18 @@ static int64_t check_block(checker *c, const void *blob, size_t n, int with_pos,
         pstart[KB_BLOCK_MAX + 1];
     kb__buf_reset(tmp);
     kb__buf_append(tmp, blob, n);
-    if (kb__buf_reserve(tmp, KB_BLOCK_PAD)) return -1;
+    if (kb__buf_reserve(tmp, KB_BLOCK_PAD)) {
+        c->err = KB_ENOMEM;
+        return -1;
+    }
     memset(tmp->p + n, 0, KB_BLOCK_PAD);
     kb__block_head h;
     int rc = kb__block_decode((const unsigned char *)tmp->p, n, &h, docs, tfs,
                               with_pos ? pos : NULL, cap, pstart);
+    if (rc == KB_ENOMEM) {
+        c->err = KB_ENOMEM;
+        return -1;
+    }
     if (rc) {
         problem(c, "%s: block of %zu bytes does not decode (%s: bad checksum or damaged data)",
                 what, n, kb_err_name(rc));
@@ -228,7 +266,7 @@ static int64_t check_block(checker *c, const void *blob, size_t n, int with_pos,
 KB_API int kb_index_check(kb_index *ix, kb_check_fn fn, void *ctx)
 {
     if (!ix) return KB_EINVAL;
-    checker c = {ix, fn, ctx, 0};
+    checker c = {ix, fn, ctx, 0, 0};
     int rc = kb__index_read_begin(ix);
     if (rc) {
         problem(&c, "cannot open a snapshot: %s", kb_index_errmsg(ix));
@@ -236,14 +274,12 @@ KB_API int kb_index_check(kb_index *ix, kb_check_fn fn, void *ctx)
     }
     /* 1. SQLite's own verification of pages, indexes and free lists. */
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(ix->db, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
+    if (prep(&c, "PRAGMA integrity_check", &st)) {
+        while (step(&c, st) == SQLITE_ROW) {
             const char *m = (const char *)sqlite3_column_text(st, 0);
             if (m && strcmp(m, "ok")) problem(&c, "sqlite: %s", m);
         }
         sqlite3_finalize(st);
-    } else {
-        problem(&c, "sqlite: integrity_check failed to run: %s", sqlite3_errmsg(ix->db));
     }
     int64_t next_docid = kb__index_meta_get(ix, "next_docid", -1);
     int64_t next_tid = kb__index_meta_get(ix, "next_tid", -1);
@@ -259,10 +295,9 @@ KB_API int kb_index_check(kb_index *ix, kb_check_fn fn, void *ctx)
     uint32_t *pos = NULL, cap = 0;
     uint64_t n_terms = 0, n_rows_expected = 0;
     sqlite3_stmt *blk = NULL;
-    sqlite3_prepare_v2(ix->db, "SELECT k, data FROM blocks WHERE k >= ?1 AND k <= ?2", -1, &blk,
-                       NULL);
-    if (sqlite3_prepare_v2(ix->db, "SELECT term, v FROM terms", -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
+    prep(&c, "SELECT k, data FROM blocks WHERE k >= ?1 AND k <= ?2", &blk);
+    if (prep(&c, "SELECT term, v FROM terms", &st)) {
+        while (step(&c, st) == SQLITE_ROW) {
             n_terms++;
             char what[200];
             key_str(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), what,
@@ -295,7 +330,7 @@ KB_API int kb_index_check(kb_index *ix, kb_check_fn fn, void *ctx)
                 sqlite3_reset(blk);
                 sqlite3_bind_int64(blk, 1, (sqlite3_int64)((uint64_t)tid << 32));
                 sqlite3_bind_int64(blk, 2, (sqlite3_int64)((uint64_t)tid << 32 | 0xffffffffu));
-                while (sqlite3_step(blk) == SQLITE_ROW) {
+                while (step(&c, blk) == SQLITE_ROW) {
                     n_rows_expected++;
                     if (got < 0) continue; /* count the term's rows; one damage report per term */
                     uint32_t key_last = (uint32_t)(sqlite3_column_int64(blk, 0) & 0xffffffff);
@@ -320,8 +355,8 @@ KB_API int kb_index_check(kb_index *ix, kb_check_fn fn, void *ctx)
     }
     sqlite3_finalize(blk);
     int64_t rows = 0;
-    if (sqlite3_prepare_v2(ix->db, "SELECT count(*) FROM blocks", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW) rows = sqlite3_column_int64(st, 0);
+    if (prep(&c, "SELECT count(*) FROM blocks", &st)) {
+        if (step(&c, st) == SQLITE_ROW) rows = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
     }
     if ((uint64_t)rows != n_rows_expected)
@@ -332,11 +367,11 @@ KB_API int kb_index_check(kb_index *ix, kb_check_fn fn, void *ctx)
     kb__doc d;
     kb__doc_init(&d);
     uint64_t n_docs = 0;
-    if (sqlite3_prepare_v2(ix->db,
-                           "SELECT d.docid, d.id, s.data FROM docs d LEFT JOIN store s"
-                           " ON s.docid = d.docid",
-                           -1, &st, NULL) == SQLITE_OK) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
+    if (prep(&c,
+             "SELECT d.docid, d.id, s.data FROM docs d LEFT JOIN store s"
+             " ON s.docid = d.docid",
+             &st)) {
+        while (step(&c, st) == SQLITE_ROW) {
             n_docs++;
             int64_t docid = sqlite3_column_int64(st, 0);
             const char *id = (const char *)sqlite3_column_text(st, 1);
@@ -344,16 +379,19 @@ KB_API int kb_index_check(kb_index *ix, kb_check_fn fn, void *ctx)
                 problem(&c, "document %lld (%s): no stored copy", (long long)docid, id ? id : "?");
                 continue;
             }
-            if (kb__store_decode(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2),
-                                 &d))
+            int drc = kb__store_decode(sqlite3_column_blob(st, 2),
+                                       (size_t)sqlite3_column_bytes(st, 2), &d);
+            if (drc == KB_ENOMEM)
+                c.err = KB_ENOMEM;
+            else if (drc)
                 problem(&c, "document %lld (%s): stored copy is damaged (zstd frame or record)",
                         (long long)docid, id ? id : "?");
         }
         sqlite3_finalize(st);
     }
     int64_t stored = 0;
-    if (sqlite3_prepare_v2(ix->db, "SELECT count(*) FROM store", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW) stored = sqlite3_column_int64(st, 0);
+    if (prep(&c, "SELECT count(*) FROM store", &st)) {
+        if (step(&c, st) == SQLITE_ROW) stored = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
     }
     if ((uint64_t)stored != n_docs)
@@ -367,6 +405,7 @@ KB_API int kb_index_check(kb_index *ix, kb_check_fn fn, void *ctx)
     kb__free(pos);
     kb__index_read_end(ix);
     (void)n_terms;
+    if (c.err) return c.err; /* the check could not finish: its findings would be partial */
     return c.problems ? KB_ECORRUPT : 0;
 }
 

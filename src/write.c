@@ -69,20 +69,39 @@ static void batch_reset(kb_index *ix)
     ix->pending_dead = ix->pending_docs = 0;
 }
 
+/* SQLite rolls a transaction back by itself after some failures (out of memory in the middle of
+ * a statement, I/O errors). Continuing would then write in autocommit mode, one statement at a
+ * time: a half-applied batch. So every write first checks that its transaction is still there;
+ * if not, the batch is dropped and the caller told. */
+static int txn_alive(kb_index *ix)
+{
+    if (!ix->in_txn || !sqlite3_get_autocommit(ix->db)) return 0;
+    ix->in_txn = 0;
+    ix->dirty = 1;
+    batch_reset(ix);
+    int e = (sqlite3_errcode(ix->db) & 0xff) == SQLITE_NOMEM ? KB_ENOMEM : KB_EIO;
+    return kb__index_fail(ix, e,
+                          "an error rolled the write transaction back: the changes since "
+                          "the last commit are lost");
+}
+
 static int begin_write(kb_index *ix)
 {
     if (ix->read_only) return kb__index_fail(ix, KB_EREADONLY, "index opened read-only");
     if (ix->in_read) return kb__index_fail(ix, KB_EINVAL, "a read snapshot is open on this handle");
-    if (ix->in_txn) return 0;
+    if (ix->in_txn) return txn_alive(ix);
     int rc = kb__index_exec(ix, "BEGIN IMMEDIATE");
     if (rc) return rc;
     ix->in_txn = 1;
-    int64_t nd = kb__index_meta_get(ix, "next_docid", -1);
-    int64_t nt = kb__index_meta_get(ix, "next_tid", -1);
-    if (nd < 1 || nt < 1 || nd > (int64_t)KB_INDEX_MAX_DOCS || nt > 0x7fffffff) {
+    int64_t nd = -1, nt = -1;
+    rc = kb__index_meta_read(ix, "next_docid", &nd);
+    if (!rc) rc = kb__index_meta_read(ix, "next_tid", &nt);
+    if (rc || nd < 1 || nt < 1 || nd > (int64_t)KB_INDEX_MAX_DOCS || nt > 0x7fffffff) {
         sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
         ix->in_txn = 0;
-        return kb__index_fail(ix, KB_ECORRUPT, "meta: next_docid/next_tid missing or bad");
+        return rc && rc != KB_ENOTFOUND
+                   ? rc
+                   : kb__index_fail(ix, KB_ECORRUPT, "meta: next_docid/next_tid missing or bad");
     }
     ix->next_docid = (uint32_t)nd;
     ix->next_tid = (uint64_t)nt;
@@ -95,12 +114,12 @@ static int begin_write(kb_index *ix)
 static int delete_docid(kb_index *ix, uint32_t docid)
 {
     sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_DOC_DEL);
-    if (!st) return KB_EIO;
+    if (!st) return ix->last_err;
     sqlite3_bind_int64(st, 1, docid);
     int s = sqlite3_step(st);
     if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "delete");
     st = kb__index_stmt(ix, KB_ST_STORE_DEL);
-    if (!st) return KB_EIO;
+    if (!st) return ix->last_err;
     sqlite3_bind_int64(st, 1, docid);
     s = sqlite3_step(st);
     if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "delete");
@@ -117,7 +136,7 @@ static int64_t source_id(kb_index *ix, kb_slice s)
 {
     if (!s.n) return 0;
     sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_SOURCE);
-    if (!st) return KB_EIO;
+    if (!st) return ix->last_err;
     sqlite3_bind_text(st, 1, s.p, (int)s.n, SQLITE_STATIC);
     int r = sqlite3_step(st);
     if (r == SQLITE_ROW) {
@@ -127,7 +146,7 @@ static int64_t source_id(kb_index *ix, kb_slice s)
     }
     sqlite3_reset(st);
     st = kb__index_stmt(ix, KB_ST_SOURCE_ADD);
-    if (!st) return KB_EIO;
+    if (!st) return ix->last_err;
     sqlite3_bind_text(st, 1, s.p, (int)s.n, SQLITE_STATIC);
     r = sqlite3_step(st);
     sqlite3_reset(st);
@@ -205,7 +224,10 @@ static inline size_t varint_at(char *p, uint32_t v)
     return n;
 }
 
-KB_API int kb_index_add_prepared(kb_index *ix, kb_prepared *p)
+static void rollback(kb_index *ix);
+
+/* Adds one prepared document inside the open transaction (see kb_index_add_prepared). */
+static int add_one(kb_index *ix, kb_prepared *p)
 {
     if (!ix || !p || !p->meta.n) return KB_EINVAL;
     int rc = begin_write(ix);
@@ -214,18 +236,22 @@ KB_API int kb_index_add_prepared(kb_index *ix, kb_prepared *p)
         return kb__index_fail(ix, KB_ETOOBIG, "the index holds the maximum number of documents");
     kb_slice id = kb__prepared_meta(p, KB_PMETA_ID);
     int replaced = 0;
-    uint32_t old = kb__index_docid(ix, id.p, id.n);
+    uint32_t old = 0;
+    rc = kb__index_docid_find(ix, id.p, id.n, &old);
+    if (rc && rc != KB_ENOTFOUND) return rc;
     if (old) {
         rc = delete_docid(ix, old);
         if (rc) return rc;
         replaced = 1;
     }
+    if ((rc = txn_alive(ix))) return rc;
     int64_t sid = source_id(ix, kb__prepared_meta(p, KB_PMETA_SOURCE));
+    if (sid >= 0 && (rc = txn_alive(ix))) return rc;
     if (sid < 0) return (int)sid;
     uint32_t docid = ix->next_docid;
     kb_slice date = kb__prepared_meta(p, KB_PMETA_DATE), url = kb__prepared_meta(p, KB_PMETA_URL);
     sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_DOC_ADD);
-    if (!st) return KB_EIO;
+    if (!st) return ix->last_err;
     sqlite3_bind_int64(st, 1, docid);
     sqlite3_bind_text(st, 2, id.p, (int)id.n, SQLITE_STATIC);
     if (sid) sqlite3_bind_int64(st, 3, sid);
@@ -236,8 +262,9 @@ KB_API int kb_index_add_prepared(kb_index *ix, kb_prepared *p)
         sqlite3_bind_int64(st, 7 + f, p->lens[f]);
     int s = sqlite3_step(st);
     if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "docs");
+    if ((rc = txn_alive(ix))) return rc;
     st = kb__index_stmt(ix, KB_ST_STORE_ADD);
-    if (!st) return KB_EIO;
+    if (!st) return ix->last_err;
     sqlite3_bind_int64(st, 1, docid);
     sqlite3_bind_blob(st, 2, p->z.p, (int)p->z.n, SQLITE_STATIC);
     s = sqlite3_step(st);
@@ -268,6 +295,7 @@ KB_API int kb_index_add_prepared(kb_index *ix, kb_prepared *p)
         (void)i;
         rc = kb__dedup_on_add(ix->db, docid, &a);
         if (rc < 0) return kb__index_fail(ix, rc, "duplicates: add hook failed");
+        if ((rc = txn_alive(ix))) return rc;
     }
 
     /* Document lengths of the batch (block min_len), then the terms. */
@@ -302,6 +330,23 @@ KB_API int kb_index_add_prepared(kb_index *ix, kb_prepared *p)
     return replaced;
 }
 
+/* A failure part-way through an add (a row written, the batch half-updated) cannot be undone on
+ * its own: the whole pending batch is rolled back, so a commit stays all or nothing, and the
+ * message says so. */
+KB_API int kb_index_add_prepared(kb_index *ix, kb_prepared *p)
+{
+    int was_open = ix && ix->in_txn;
+    int rc = add_one(ix, p);
+    if (rc >= 0 || !ix || (!ix->in_txn && !was_open)) return rc;
+    if (rc == KB_EREADONLY || rc == KB_EINVAL) return rc;
+    char msg[sizeof ix->errmsg];
+    memcpy(msg, ix->errmsg, sizeof msg);
+    rollback(ix);
+    snprintf(ix->errmsg, sizeof ix->errmsg, "%.400s (changes since the last commit rolled back)",
+             msg);
+    return rc;
+}
+
 KB_API int kb_index_add(kb_index *ix, const kb_article *a)
 {
     if (!ix || !a) return KB_EINVAL;
@@ -316,11 +361,15 @@ KB_API int kb_index_delete(kb_index *ix, const char *id, size_t n)
     if (!ix || !id) return KB_EINVAL;
     int rc = begin_write(ix);
     if (rc) return rc;
-    uint32_t d = kb__index_docid(ix, id, n);
+    uint32_t d = 0;
+    rc = kb__index_docid_find(ix, id, n, &d);
+    if (rc && rc != KB_ENOTFOUND) return rc;
     if (!d)
         return kb__index_fail(ix, KB_ENOTFOUND, "no article with id '%.*s'", (int)KB_MIN(n, 200),
                               id);
-    return delete_docid(ix, d);
+    rc = delete_docid(ix, d);
+    if (rc < 0) rollback(ix); /* half a delete must not be committed */
+    return rc;
 }
 
 /* ---- commit: merging the batch into the on-disk postings ------------------------------------- */
@@ -444,7 +493,7 @@ static int encode_range(kb_index *ix, uint32_t from, uint32_t to, int with_pos)
 static int put_block_row(kb_index *ix, uint64_t tid, uint32_t last)
 {
     sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_BLOCK_PUT);
-    if (!st) return KB_EIO;
+    if (!st) return ix->last_err;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)(tid << 32 | last));
     sqlite3_bind_blob(st, 2, ix->enc.p, (int)ix->enc.n, SQLITE_STATIC);
     int s = sqlite3_step(st);
@@ -477,7 +526,7 @@ static int write_term(kb_index *ix, const kb__acc *a)
         } else {
             /* The last block, when partial, is decoded and rewritten with the new postings. */
             sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_BLOCK_LAST);
-            if (!st) return KB_EIO;
+            if (!st) return ix->last_err;
             sqlite3_bind_int64(st, 1, (sqlite3_int64)(tid << 32));
             sqlite3_bind_int64(st, 2, (sqlite3_int64)(tid << 32 | 0xffffffffu));
             int s = sqlite3_step(st);
@@ -502,7 +551,7 @@ static int write_term(kb_index *ix, const kb__acc *a)
                     if (rc) return rc;
                     sqlite3_reset(st);
                     sqlite3_stmt *del = kb__index_stmt(ix, KB_ST_BLOCK_DEL);
-                    if (!del) return KB_EIO;
+                    if (!del) return ix->last_err;
                     sqlite3_bind_int64(del, 1, k);
                     s = sqlite3_step(del);
                     sqlite3_reset(del);
@@ -555,7 +604,8 @@ KB_API int kb_index_commit(kb_index *ix)
 {
     if (!ix) return KB_EINVAL;
     if (!ix->in_txn) return 0;
-    int rc = 0;
+    int rc = txn_alive(ix);
+    if (rc) return rc;
     uint32_t *order = kb__malloc((size_t)(ix->n_acc ? ix->n_acc : 1) * sizeof *order);
     if (!order) {
         rollback(ix);
@@ -569,9 +619,14 @@ KB_API int kb_index_commit(kb_index *ix)
     kb__free(order);
     if (!rc) rc = kb__index_meta_put(ix, "next_docid", ix->next_docid);
     if (!rc) rc = kb__index_meta_put(ix, "next_tid", (int64_t)ix->next_tid);
-    if (!rc) rc = kb__index_meta_put(ix, "commits", kb__index_meta_get(ix, "commits", 0) + 1);
-    if (!rc && ix->pending_dead)
-        rc = kb__index_meta_put(ix, "dead", kb__index_meta_get(ix, "dead", 0) + ix->pending_dead);
+    int64_t commits = 0, dead = 0;
+    if (!rc) rc = kb__index_meta_read(ix, "commits", &commits);
+    if (!rc) rc = kb__index_meta_put(ix, "commits", commits + 1);
+    if (!rc && ix->pending_dead) {
+        rc = kb__index_meta_read(ix, "dead", &dead);
+        if (rc == KB_ENOTFOUND) rc = 0, dead = 0;
+    }
+    if (!rc && ix->pending_dead) rc = kb__index_meta_put(ix, "dead", dead + ix->pending_dead);
     if (!rc) rc = kb__index_exec(ix, "COMMIT");
     if (rc) {
         int keep = rc;

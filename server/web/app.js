@@ -59,6 +59,17 @@ function highlighted(node, text, ranges) {
 
 function status(msg) { $('status').textContent = msg; }
 
+/* The direction of a text by its letters, not its first one: "BBC: …" in an Arabic headline is
+ * still right-to-left (dir="auto" would make the whole line left-to-right). */
+function dirOf(text) {
+  let ar = 0, lat = 0;
+  for (const ch of text || '') {
+    if (/[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/u.test(ch)) ar++;
+    else if (/\p{L}/u.test(ch)) lat++;
+  }
+  return ar === 0 && lat === 0 ? 'auto' : ar >= lat ? 'rtl' : 'ltr';
+}
+
 function formatDate(d) {
   if (!d) return null;
   const t = el('time', { datetime: d, dir: 'ltr' });
@@ -132,7 +143,7 @@ async function loadSimilar(hit, box, btn) {
     box.replaceChildren();
     const list = d.similar || [];
     for (const s of list) {
-      const a = el('a', { href: '#doc=' + encodeURIComponent(s.id), dir: 'auto' });
+      const a = el('a', { href: '#doc=' + encodeURIComponent(s.id), dir: dirOf(s.title || s.id) });
       a.textContent = s.title || s.id;
       box.append(el('li', null, a, meta(s.source, s.date)));
     }
@@ -148,12 +159,12 @@ async function loadSimilar(hit, box, btn) {
 function renderHit(h, i) {
   const li = el('li', { class: 'hit' });
   const art = el('article', { 'aria-labelledby': 'h-' + i });
-  const a = el('a', { href: '#doc=' + encodeURIComponent(h.id), id: 'h-' + i, dir: 'auto' });
+  const a = el('a', { href: '#doc=' + encodeURIComponent(h.id), id: 'h-' + i, dir: dirOf(h.title || h.id) });
   highlighted(a, h.title || h.id, h.title_highlights);
   art.append(el('h3', { class: 'title' }, a));
   art.append(meta(h.source, h.date));
   if (h.snippet && h.snippet.text && !h.snippet.is_title) {
-    const p = el('p', { class: 'snippet', dir: 'auto' });
+    const p = el('p', { class: 'snippet', dir: dirOf(h.snippet.text) });
     if (h.snippet.start > 0) p.append('… ');
     highlighted(p, h.snippet.text, h.snippet.highlights);
     p.append(' …');
@@ -228,13 +239,14 @@ async function showDoc(id) {
   try {
     const d = await getJSON('/api/documents/' + encodeURIComponent(id));
     $('doc-title').textContent = d.title || d.id;
+    $('doc-title').dir = dirOf(d.title || d.id);
     const m = meta(d.source, d.date, d.url ? el('a', { href: d.url, rel: 'noopener noreferrer', dir: 'ltr', text: 'المصدر الأصلي' }) : null);
     $('doc-meta').replaceWith(m);
     m.id = 'doc-meta';
-    for (const c of d.captions || []) $('doc-captions').append(el('p', { class: 'caption', dir: 'auto', text: c }));
+    for (const c of d.captions || []) $('doc-captions').append(el('p', { class: 'caption', dir: dirOf(c), text: c }));
     for (const b of d.blocks || []) {
       const tag = b.type === 'heading' ? 'h3' : b.type === 'quote' ? 'blockquote' : 'p';
-      $('doc-body').append(el(tag, { dir: 'auto', text: b.text }));
+      $('doc-body').append(el(tag, { dir: dirOf(b.text), text: b.text }));
     }
     const dropped = d.dropped || [];
     const box = $('doc-dropped-box');
@@ -245,7 +257,7 @@ async function showDoc(id) {
     $('toggle-dropped').textContent = 'عرض الأسطر المحذوفة (' + nf.format(dropped.length) + ')';
     list.replaceChildren(...dropped.map((x) => el('li', null,
       el('span', { class: 'reason', text: REASONS[x.reason] || x.reason }), ' ',
-      el('span', { dir: 'auto', text: x.text }))));
+      el('span', { dir: dirOf(x.text), text: x.text }))));
     status('');
     document.title = (d.title || d.id) + ' — خبر';
     $('doc-title').focus();

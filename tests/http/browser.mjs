@@ -56,7 +56,13 @@ try {
   });
   check(split.length === 0, 'no highlight splits a word', split);
   check(await page.locator('.hit .meta bdi').count() > 0, 'sources are isolated with <bdi>');
-  check(await page.locator('.hit .snippet[dir=auto]').count() > 0, 'snippets have dir=auto');
+  // direction by the letters of the text, so that Latin words and numbers inside Arabic keep
+  // their order and an Arabic line that starts with a Latin word stays right-to-left
+  const dirs = await page.$$eval('.hit .title a, .hit .snippet', (es) => es.map((e) => e.dir));
+  check(dirs.length > 0 && dirs.every((d) => d === 'rtl'), 'Arabic titles and snippets are rtl', dirs);
+  const guess = await page.evaluate(() => [dirOf('BBC: العراق يعلن خطة'), dirOf('قال مسؤول إن Siemens ستبني ١٢ محطة'),
+    dirOf('Reuters reports a deal'), dirOf('2024')]);
+  check(JSON.stringify(guess) === '["rtl","rtl","ltr","auto"]', 'direction by letters, not the first one', guess);
   const status = await page.textContent('#status');
   check(/النتائج/.test(status), 'the status line counts the results', status);
 

@@ -441,6 +441,8 @@ int kb__index_read_begin(kb_index *ix)
 {
     if (ix->in_read) return kb__index_fail(ix, KB_EINVAL, "read snapshot already open");
     if (!ix->in_txn) {
+        if (!sqlite3_get_autocommit(ix->db)) /* a read left open by a failed COMMIT */
+            sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
         int rc = kb__index_exec(ix, "BEGIN");
         if (rc) return rc;
     }
@@ -472,7 +474,10 @@ void kb__index_read_end(kb_index *ix)
     ix->in_read = 0;
     for (int i = 0; i < KB_ST_N; i++)
         if (ix->st[i]) sqlite3_reset(ix->st[i]);
-    if (!ix->in_txn) sqlite3_exec(ix->db, "COMMIT", NULL, NULL, NULL);
+    /* Ending a read: COMMIT, and when even that fails (out of memory), ROLLBACK, which cannot
+     * fail for a read-only transaction; the next read_begin double-checks. */
+    if (!ix->in_txn && sqlite3_exec(ix->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 void kb__index_collection(const kb_index *ix, kb__collection *out)

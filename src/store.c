@@ -281,8 +281,10 @@ KB_API int kb_index_check(kb_index *ix, kb_check_fn fn, void *ctx)
         }
         sqlite3_finalize(st);
     }
-    int64_t next_docid = kb__index_meta_get(ix, "next_docid", -1);
-    int64_t next_tid = kb__index_meta_get(ix, "next_tid", -1);
+    int64_t next_docid = -1, next_tid = -1;
+    int mrc = kb__index_meta_read(ix, "next_docid", &next_docid);
+    if (!mrc) mrc = kb__index_meta_read(ix, "next_tid", &next_tid);
+    if (mrc && mrc != KB_ENOTFOUND) c.err = mrc;
     if (next_docid < 1 || next_tid < 1) problem(&c, "meta: next_docid or next_tid missing");
     uint32_t max_doc = next_docid > 1 ? (uint32_t)(next_docid - 1) : 0;
     if (ix->max_docid > max_doc)

@@ -90,6 +90,8 @@ static int begin_write(kb_index *ix)
     if (ix->read_only) return kb__index_fail(ix, KB_EREADONLY, "index opened read-only");
     if (ix->in_read) return kb__index_fail(ix, KB_EINVAL, "a read snapshot is open on this handle");
     if (ix->in_txn) return txn_alive(ix);
+    if (!sqlite3_get_autocommit(ix->db)) /* a read left open by a failed COMMIT */
+        sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
     int rc = kb__index_exec(ix, "BEGIN IMMEDIATE");
     if (rc) return rc;
     ix->in_txn = 1;
@@ -145,6 +147,7 @@ static int64_t source_id(kb_index *ix, kb_slice s)
         return sid;
     }
     sqlite3_reset(st);
+    if (r != SQLITE_DONE) return kb__index_sqlerr(ix, r, "sources");
     st = kb__index_stmt(ix, KB_ST_SOURCE_ADD);
     if (!st) return ix->last_err;
     sqlite3_bind_text(st, 1, s.p, (int)s.n, SQLITE_STATIC);

@@ -215,9 +215,11 @@ async function search(p) {
     if (r.fallback_any) msg += ' — لا خبر يحوي كل الكلمات، فهذه أخبار تحوي بعضها.';
     else if (r.notice) msg += ' — ' + r.notice;
     status(msg);
-    $('pager').hidden = !(offset > 0 || offset + r.hits.length < total);
+    // a short page is the last one (collapsed copies count in total but are not hits)
+    const more = r.hits.length === PAGE && offset + PAGE < total;
+    $('pager').hidden = !(offset > 0 || more);
     $('prev').disabled = offset <= 0;
-    $('next').disabled = offset + r.hits.length >= total;
+    $('next').disabled = !more;
     $('page-info').textContent = 'صفحة ' + nf.format(Math.floor(offset / PAGE) + 1);
   } catch (e) {
     $('results').replaceChildren();

@@ -114,6 +114,7 @@ try {
     const more = page.locator('.hit button.more').first();
     await more.waitFor({ timeout: 10000 }).catch(() => {});
     check(await more.count() === 1, 'a hit offers its similar stories', similarQuery);
+    check(await page.isHidden('#pager'), 'no pager when every hit fits on one page');
     if (await more.count()) {
       await more.focus();
       await page.keyboard.press('Enter');
@@ -128,6 +129,7 @@ try {
   await page.setViewportSize({ width: 360, height: 740 });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 1, 'no horizontal scrolling at phone width', overflow);
+  if (shot) await page.screenshot({ path: shot.replace(/\.png$/, '-phone.png') });
 
   check(problems.length === 0, 'no console errors, no external requests', problems);
 } catch (e) {

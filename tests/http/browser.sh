@@ -2,7 +2,7 @@
 # browser.sh — the web page in headless Chromium (Debian's `chromium`, driven by playwright-core
 # from tests/http/package.json): loads the page from a test server on 127.0.0.1, types an Arabic
 # query, checks the highlighted results, opens an article, checks phone width, and saves
-# docs/screenshot.png (results) and docs/screenshot-article.png. Skips when chromium or node is
+# docs/screenshot.png (results), docs/screenshot-article.png and docs/screenshot-phone.png. Skips when chromium or node is
 # missing (scripts/install-deps.sh --browser installs chromium).
 set -u
 . "$(dirname "$0")/serverlib"

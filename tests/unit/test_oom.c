@@ -29,6 +29,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* Sticky runs: every 4th N, every 16th under AddressSanitizer (several times slower; the single
+ * failures still cover every N there). */
+#if defined(__SANITIZE_ADDRESS__)
+#define KB_OOM_STICKY_DEFAULT 16
+#else
+#define KB_OOM_STICKY_DEFAULT 4
+#endif
+
 /* ---- the failing allocator ---- */
 static long g_calls;   /* allocations (malloc, realloc) seen in this run */
 static long g_fail_at; /* index of the allocation that fails; -1: none */
@@ -330,9 +338,9 @@ int main(void)
     }
     sweep(0, total, stride, &ref);
     /* Sticky failures reach the error paths of error paths; neighbouring Ns mostly share them, so
-     * CI samples every KB_OOM_STICKY_STRIDE-th N (default 4; 1 in the slow tier). */
+     * CI samples every KB_OOM_STICKY_STRIDE-th N (default 4, 16 under ASan; 1 in the slow tier). */
     const char *ss = getenv("KB_OOM_STICKY_STRIDE");
-    long sticky_stride = ss && atol(ss) > 0 ? atol(ss) : 4;
+    long sticky_stride = ss && atol(ss) > 0 ? atol(ss) : KB_OOM_STICKY_DEFAULT;
     sweep(1, total, stride * sticky_stride, &ref);
 
     remove_index();

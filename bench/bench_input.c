@@ -8,11 +8,12 @@
  * (characters Windows-1256 lacks are dropped), then times, three runs each, and prints medians:
  *   decode   zstd → UTF-8, plain UTF-8 → UTF-8 (validation, CR LF), Windows-1256 → UTF-8
  *   reader   JSONL records from the .zst and from the plain file (decode, lines, the JSON fast
- *            path), and from the plain file with jansson parsing every record
+ *            path), and from the plain file with jansson parsing every record; the same for a
+ *            copy with every non-ASCII character \\u-escaped (Python's ensure_ascii)
  *   parts    libzstd alone (decompression to nowhere); jansson alone (json_loadb per line,
  *            in memory): the floor under the reader
  *   peer     Python 3 json.loads per line over the plain file (what Python cleaners pay)
- * MB/s are megabytes (10^6) of decoded UTF-8 text per CPU second (user + system, children
+ * MB/s are megabytes (10^6) of decoded input text per CPU second (user + system, children
  * included), one thread.
  */
 #include "khabar_int.h"
@@ -124,6 +125,29 @@ static void write_cp1256(const char *path, const char *p, size_t n)
     free(out);
 }
 
+/* The same JSON with every non-ASCII character as a \\u escape, as Python's json.dumps writes
+ * by default (ensure_ascii): many dumps look like this. */
+static void write_escaped(const char *path, const char *p, size_t n)
+{
+    kb_buf b;
+    kb__buf_init(&b, 0);
+    for (size_t i = 0; i < n;) {
+        int32_t cp;
+        int bad;
+        size_t k = kb__utf8_decode((const unsigned char *)p + i, n - i, &cp, &bad);
+        if (cp < 0x80)
+            kb__buf_putc(&b, (char)cp);
+        else if (cp < 0x10000)
+            kb__buf_printf(&b, "\\u%04x", (unsigned)cp);
+        else
+            kb__buf_printf(&b, "\\u%04x\\u%04x", (unsigned)(0xD800 + ((cp - 0x10000) >> 10)),
+                           (unsigned)(0xDC00 + ((cp - 0x10000) & 0x3FF)));
+        i += k;
+    }
+    write_all(path, b.p, b.n);
+    kb__buf_free(&b);
+}
+
 static void row(const char *what, double secs, uint64_t bytes, uint64_t records)
 {
     printf("%-52s %8.1f MB/s", what, (double)bytes / 1e6 / secs);
@@ -140,14 +164,16 @@ int main(int argc, char **argv)
     }
     char dir[] = "/tmp/khabar-bench-input-XXXXXX";
     if (!mkdtemp(dir)) return 2;
-    char plain[256], cp[256];
+    char plain[256], cp[256], esc[256];
     snprintf(plain, sizeof plain, "%s/plain.jsonl", dir);
     snprintf(cp, sizeof cp, "%s/cp1256.jsonl", dir);
+    snprintf(esc, sizeof esc, "%s/escaped.jsonl", dir);
     kb_buf text;
     kb__buf_init(&text, 0);
     decode_file(corpus, NULL, &text);
     write_all(plain, text.p, text.n);
     write_cp1256(cp, text.p, text.n);
+    write_escaped(esc, text.p, text.n);
     printf("corpus %s: %.1f MB of JSONL text; median of %d runs, CPU time, one thread\n\n", corpus,
            (double)text.n / 1e6, RUNS);
 
@@ -171,6 +197,10 @@ int main(int argc, char **argv)
     row("reader  JSONL records from plain file", median3(t), bytes, recs);
     TIME(recs = read_records(plain, &bytes, 0));
     row("reader  the same, JSON fast path off (jansson only)", median3(t), bytes, recs);
+    TIME(recs = read_records(esc, &bytes, 1));
+    row("reader  JSONL with \\u escapes (ensure_ascii)", median3(t), bytes, recs);
+    TIME(recs = read_records(esc, &bytes, 0));
+    row("reader  the same, jansson only", median3(t), bytes, recs);
 
     /* the parts under the reader */
     FILE *f = fopen(corpus, "rb");
@@ -219,6 +249,7 @@ int main(int argc, char **argv)
 
     unlink(plain);
     unlink(cp);
+    unlink(esc);
     rmdir(dir);
     kb__buf_free(&text);
     free(z);

@@ -229,12 +229,11 @@ static int hex4(const char *p, unsigned *v)
 
 /*
  * Scans a string whose opening quote is at p[-1]. Returns the position after the closing quote,
- * or NULL (ask jansson). Sets *esc when the string has escapes. When out is not NULL the
- * decoded string is appended to it.
+ * or NULL (ask jansson). Sets *esc when the string has escapes (decode_string() then decodes
+ * it; without escapes the string is its own bytes).
  */
-static const char *scan_string(const char *p, const char *e, int *esc, kb_buf *out)
+static const char *scan_string(const char *p, const char *e, int *esc)
 {
-    const char *run = p;
     *esc = 0;
     for (;;) {
         while (p + 8 <= e) {
@@ -246,40 +245,21 @@ static const char *scan_string(const char *p, const char *e, int *esc, kb_buf *o
         while (p < e && (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\')
             p++;
         if (p >= e || (unsigned char)*p < 0x20) return NULL;
-        if (*p == '"') {
-            if (out) kb__buf_append(out, run, (size_t)(p - run));
-            return p + 1;
-        }
+        if (*p == '"') return p + 1;
         /* an escape */
         *esc = 1;
-        if (out) kb__buf_append(out, run, (size_t)(p - run));
         if (p + 1 >= e) return NULL;
-        char c = p[1], lit;
-        switch (c) {
+        switch (p[1]) {
         case '"':
-            lit = '"';
-            break;
         case '\\':
-            lit = '\\';
-            break;
         case '/':
-            lit = '/';
-            break;
         case 'b':
-            lit = '\b';
-            break;
         case 'f':
-            lit = '\f';
-            break;
         case 'n':
-            lit = '\n';
-            break;
         case 'r':
-            lit = '\r';
-            break;
         case 't':
-            lit = '\t';
-            break;
+            p += 2;
+            continue;
         case 'u': {
             unsigned u, lo;
             if (e - p < 6 || !hex4(p + 2, &u) || u == 0) return NULL; /* \u0000: jansson's call */
@@ -289,23 +269,52 @@ static const char *scan_string(const char *p, const char *e, int *esc, kb_buf *o
                 if (e - p < 6 || p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, &lo) || lo < 0xDC00 ||
                     lo > 0xDFFF)
                     return NULL;
-                u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
                 p += 6;
             }
-            if (out) {
-                char enc[4];
-                kb__buf_append(out, enc, kb__utf8_encode((int32_t)u, enc));
-            }
-            run = p;
             continue;
         }
         default:
             return NULL;
         }
-        if (out) kb__buf_putc(out, lit);
-        p += 2;
-        run = p;
     }
+}
+
+/* Appends the body v[0..end) of a string that scan_string() accepted, decoded, to out. The
+ * decoded form is never longer than the escaped one, so one reservation covers it. */
+static void decode_string(const char *v, const char *end, kb_buf *out)
+{
+    if (kb__buf_reserve(out, (size_t)(end - v))) return;
+    char *o = out->p + out->n;
+    while (v < end) {
+        const char *bs = memchr(v, '\\', (size_t)(end - v));
+        size_t run = bs ? (size_t)(bs - v) : (size_t)(end - v);
+        memcpy(o, v, run);
+        o += run;
+        v += run;
+        if (!bs) break;
+        char c = v[1];
+        if (c == 'u') {
+            unsigned u = 0, lo = 0;
+            hex4(v + 2, &u);
+            v += 6;
+            if (u >= 0xD800 && u <= 0xDBFF) {
+                hex4(v + 2, &lo);
+                u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+                v += 6;
+            }
+            o += kb__utf8_encode((int32_t)u, o);
+            continue;
+        }
+        *o++ = c == 'b'   ? '\b'
+               : c == 'f' ? '\f'
+               : c == 'n' ? '\n'
+               : c == 'r' ? '\r'
+               : c == 't' ? '\t'
+                          : c;
+        v += 2;
+    }
+    out->n = (size_t)(o - out->p);
+    out->p[out->n] = 0;
 }
 
 /* Scans a number (RFC 8259 grammar). Sets *real when it has a fraction or an exponent. */
@@ -368,7 +377,7 @@ static const char *skip_value(const char *p, const char *e, int depth)
     if (p >= e) return NULL;
     switch (*p) {
     case '"':
-        return scan_string(p + 1, e, &esc, NULL);
+        return scan_string(p + 1, e, &esc);
     case 't':
         return e - p >= 4 && !memcmp(p, "true", 4) ? p + 4 : NULL;
     case 'f':
@@ -383,7 +392,7 @@ static const char *skip_value(const char *p, const char *e, int depth)
         if (p < e && *p == close) return p + 1;
         for (;;) {
             if (close == '}') {
-                if (p >= e || *p != '"' || !(p = scan_string(p + 1, e, &esc, NULL))) return NULL;
+                if (p >= e || *p != '"' || !(p = scan_string(p + 1, e, &esc))) return NULL;
                 p = skip_ws(p, e);
                 if (p >= e || *p != ':') return NULL;
                 p = skip_ws(p + 1, e);
@@ -442,7 +451,7 @@ static int json_fast(kb_reader *r, kb_record *rec, const char *text, size_t n, u
         int esc, slot = -1, prio = 0;
         if (p >= e || *p != '"') return 0;
         const char *k = p + 1;
-        if (!(p = scan_string(k, e, &esc, NULL))) return 0;
+        if (!(p = scan_string(k, e, &esc))) return 0;
         if (esc) return 0; /* escaped keys are rare: jansson decodes them */
         if (match_key(r, k, (size_t)(p - 1 - k), &slot, &prio)) {
             if (seen[slot] & (1u << prio)) return 0; /* a duplicate key: jansson's rule */
@@ -456,9 +465,9 @@ static int json_fast(kb_reader *r, kb_record *rec, const char *text, size_t n, u
         } else if (p < e && *p == '"') { /* a string: borrowed when it has no escapes */
             const char *v = p + 1;
             size_t mark = r->fields.n;
-            if (!(p = scan_string(v, e, &esc, NULL))) return 0;
+            if (!(p = scan_string(v, e, &esc))) return 0;
             if (esc) {
-                scan_string(v, e, &esc, &r->fields);
+                decode_string(v, p - 1, &r->fields);
                 off[slot] = mark;
                 slots[slot]->n = r->fields.n - mark;
                 kind[slot] = SLICE_MADE;
@@ -478,7 +487,12 @@ static int json_fast(kb_reader *r, kb_record *rec, const char *text, size_t n, u
                     elems++;
                     if (q < e && *q == '"') {
                         if (strings++) kb__buf_putc(&r->fields, '\n');
-                        if (!(q = scan_string(q + 1, e, &esc, &r->fields))) return 0;
+                        const char *v = q + 1;
+                        if (!(q = scan_string(v, e, &esc))) return 0;
+                        if (esc)
+                            decode_string(v, q - 1, &r->fields);
+                        else
+                            kb__buf_append(&r->fields, v, (size_t)(q - 1 - v));
                     } else if (!(q = skip_value(q, e, 2))) {
                         return 0;
                     }

@@ -221,7 +221,8 @@ typedef enum kb_format {
  */
 typedef struct kb_record {
     kb_slice id;       /* from the record (JSONL id, DOCNO); else derived from the file name */
-    kb_slice title;    /* when the format carries one (JSONL title, <TITLE>, <title>) */
+    kb_slice title;    /* when the format carries one (JSON title, <TITLE>); empty for text
+                        * and HTML, whose title the cleaner finds */
     kb_slice body;     /* the article text; the whole page for HTML */
     kb_slice url, source, date; /* metadata as found (date not yet normalized) */
     kb_format format;  /* the format this record came from */
@@ -254,7 +255,10 @@ typedef struct kb_reader kb_reader;
 
 /**
  * Opens a reader over paths[0..n_paths) (files, directories, "-" for stdin). Nothing is read yet.
- * Returns NULL only on out of memory. opts may be NULL. Close with kb_reader_close().
+ * Directories are read recursively in byte order of entry names, hidden entries skipped.
+ * Returns NULL only on out of memory. opts may be NULL (strings in it are copied). Close with
+ * kb_reader_close(). A reader is used by one thread at a time. docs/input.md describes the
+ * detection rules, field names, limits and messages.
  */
 KB_API kb_reader *kb_reader_open(const char *const *paths, size_t n_paths,
                                  const kb_reader_options *opts);

@@ -64,7 +64,16 @@ if [ "${1:-}" = --trial ]; then
     elif [ -z "$checkline" ]; then
         class=no-check
     elif [ "$checkline" != "check KB_OK 0" ]; then
-        class=check-found
+        # Check saw the damage. What did the reads do: report an error, give the undamaged
+        # answer, or answer differently without a word (reads-differ: search itself does not
+        # notice; only check does).
+        if [ $prc -eq 3 ]; then
+            class=check-found/read-error
+        elif grep -v '^check ' "$t.out" | cmp -s - "$ref"; then
+            class=check-found/reads-same
+        else
+            class=check-found/reads-differ
+        fi
         [ $crc -eq 1 ] || { verdict=FAIL why="library check found damage, khabar check exit $crc"; }
     elif [ $prc -eq 0 ] && grep -v '^check ' "$t.out" | cmp -s - "$ref"; then
         class=harmless
@@ -88,7 +97,9 @@ if [ "${1:-}" = --trial ]; then
         verdict=FAIL why="unexpected error: $(cat "$t.out" | tail -n 1)"
     fi
     echo "$n $verdict $class | $file $what${why:+ | $why}" >"$work/res.$n"
-    [ "$verdict" = ok ] && rm -rf "$t" "$t.out" "$t.err" "$t.check" "$t.search"
+    if [ "$verdict" = ok ] && [ "$class" != check-found/reads-differ ]; then
+        rm -rf "$t" "$t.out" "$t.err" "$t.check" "$t.search"
+    fi
     exit 0
 fi
 
@@ -165,6 +176,7 @@ grep ' FAIL ' "$work/results" | head -n 20
 [ "$missing" -eq 0 ] || echo "FAIL: $missing trials left no result"
 echo "outcomes over $TRIALS trials ($((end - start)) s, $JOBS jobs):"
 awk '{print $3}' "$work/results" | sed 's/:.*//' | sort | uniq -c | sort -rn
+grep ' check-found/reads-differ ' "$work/results" | head -n 5 | sed 's/^/  reads differ (check found it): trial /'
 echo "refusals and read errors:"
 awk '{print $3}' "$work/results" | grep ':' | sort | uniq -c | sort -rn | head -n 10
 echo "$pass passed, $fail failed"

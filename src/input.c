@@ -234,6 +234,15 @@ static void close_file(kb_reader *r)
     kb__reader_json_release(r);
 }
 
+/* "{" then a key or "}": a JSON object, not an article whose first line is "{headline}". */
+static int json_object_start(const char *p, const char *end)
+{
+    p++;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p < end && (*p == '"' || *p == '}');
+}
+
 /* Detects the format of the file now at the head of the window. */
 static kb_format detect_format(kb_reader *r, int *json_array)
 {
@@ -274,7 +283,7 @@ static kb_format detect_format(kb_reader *r, int *json_array)
             f = KB_FORMAT_HTML;
         else if (left >= 5 && !strncasecmp(p, "<DOC>", 5))
             f = KB_FORMAT_DOC;
-        else if (left && *p == '{')
+        else if (left && *p == '{' && json_object_start(p, end))
             f = KB_FORMAT_JSONL;
         else if (!strcasecmp(ext, "json"))
             f = KB_FORMAT_JSONL;

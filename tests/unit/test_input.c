@@ -386,6 +386,9 @@ static void test_text_html(void)
         {"page", "<!DOCTYPE html><html><head><title>t</title></head></html>",
          "REC page||<!DOCTYPE html><html><head><title>t</title></head></html>|||@1\n"},
         {"doc.TXT", "[صورة] نص", "REC doc||[صورة] نص|||@1\n"},
+        /* a headline in braces is text, not JSON (found in saudinewsnet articles) */
+        {"b.txt", "{هامتون كورت}.. عنوان\nنص", "REC b||{هامتون كورت}.. عنوان\\nنص|||@1\n"},
+        {"b", "{\"id\": 5}", "REC 5|||||@1\n"},
     };
     run_rows(rows, KB_ARRAY_LEN(rows), NULL);
     kb_reader *r = kb_reader_open_mem("<html><body>x</body></html>", 27, "p.htm", NULL);

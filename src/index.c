@@ -548,7 +548,10 @@ int kb__index_term_lookup(kb_index *ix, kb__term_kind kind, const char *term, si
     memcpy(key + 1, term, n);
     sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_TERM);
     if (!st) return ix->last_err;
-    sqlite3_bind_blob(st, 1, key, (int)n + 1, SQLITE_TRANSIENT);
+    /* A copy of the key (it lives on this stack frame); the copy can fail to allocate, and a
+     * statement run without its key would say "no such term". */
+    int b = sqlite3_bind_blob(st, 1, key, (int)n + 1, SQLITE_TRANSIENT);
+    if (b != SQLITE_OK) return kb__index_sqlerr(ix, b, "terms");
     int s = sqlite3_step(st);
     if (s == SQLITE_DONE) return KB_ENOTFOUND;
     if (s != SQLITE_ROW) return kb__index_sqlerr(ix, s, "terms");

@@ -2,7 +2,8 @@
  * bench_input.c — how fast the reader turns bytes on disk into records, side by side with the
  * cost of its parts and with a Python peer, in one run. Figures only: nothing here is a test.
  *
- *   bench_input [CORPUS.jsonl.zst]     (default ../shared/corpus/saudinewsnet.jsonl.zst)
+ *   bench_input [CORPUS.jsonl.zst [ARTICLES.jsonl.zst]]
+ *       (defaults ../shared/corpus/saudinewsnet.jsonl.zst and ../shared/corpus/jawharafm.jsonl.zst)
  *
  * From the corpus it writes, in a temporary directory, the plain JSONL and a Windows-1256 copy
  * (characters Windows-1256 lacks are dropped), then times, three runs each, and prints medians:
@@ -13,6 +14,8 @@
  *   parts    libzstd alone (decompression to nowhere); jansson alone (json_loadb per line,
  *            in memory): the floor under the reader
  *   peer     Python 3 json.loads per line over the plain file (what Python cleaners pay)
+ * Then encoding detection on real articles (ARTICLES written in Windows-1256, ISO-8859-6 and
+ * UTF-16LE without BOM): how many are detected as what they are.
  * MB/s are megabytes (10^6) of decoded input text per CPU second (user + system, children
  * included), one thread.
  */
@@ -107,11 +110,13 @@ static void write_all(const char *path, const char *p, size_t n)
 }
 
 /* UTF-8 → Windows-1256, dropping characters it cannot encode (Latin accents, emoji). */
-static void write_cp1256(const char *path, const char *p, size_t n)
+/* UTF-8 → another encoding, dropping the characters it cannot encode; returns malloc'd bytes. */
+static char *encode_lossy(const char *to, const char *p, size_t n, size_t *out_n)
 {
-    iconv_t ic = iconv_open("WINDOWS-1256", "UTF-8");
-    char *out = malloc(n + 16), *o = out, *in = (char *)p;
-    size_t in_left = n, o_left = n + 16;
+    iconv_t ic = iconv_open(to, "UTF-8");
+    size_t cap = n * 2 + 16;
+    char *out = malloc(cap), *o = out, *in = (char *)p;
+    size_t in_left = n, o_left = cap;
     while (in_left) {
         if (iconv(ic, &in, &in_left, &o, &o_left) != (size_t)-1) break;
         size_t skip = 1; /* skip one whole UTF-8 character */
@@ -121,8 +126,55 @@ static void write_cp1256(const char *path, const char *p, size_t n)
         in_left -= skip;
     }
     iconv_close(ic);
-    write_all(path, out, (size_t)(o - out));
+    *out_n = (size_t)(o - out);
+    return out;
+}
+
+static void write_cp1256(const char *path, const char *p, size_t n)
+{
+    size_t k;
+    char *out = encode_lossy("WINDOWS-1256", p, n, &k);
+    write_all(path, out, k);
     free(out);
+}
+
+/*
+ * Encoding detection on real articles: the first `limit` articles of a corpus (title and text)
+ * written in Windows-1256, ISO-8859-6 and UTF-16LE without BOM, each read as one plain-text
+ * file from memory; prints how many were detected as what they are.
+ */
+static void detection(const char *corpus, int limit)
+{
+    static const char *const encs[] = {"WINDOWS-1256", "ISO-8859-6", "UTF-16LE"};
+    int right[3] = {0}, total = 0;
+    kb_reader *r = kb_reader_open(&corpus, 1, NULL);
+    kb_record rec;
+    kb_buf text;
+    kb__buf_init(&text, 0);
+    int rc;
+    while (total < limit && (rc = kb_reader_next(r, &rec)) != 0) {
+        if (rc < 0) continue;
+        kb__buf_reset(&text);
+        kb__buf_append(&text, rec.title.p, rec.title.n);
+        kb__buf_putc(&text, '\n');
+        kb__buf_append(&text, rec.body.p, rec.body.n);
+        total++;
+        for (int e = 0; e < 3; e++) {
+            size_t n;
+            char *bytes = encode_lossy(encs[e], text.p, text.n, &n);
+            kb_reader *one = kb_reader_open_mem(bytes, n, "a.txt", NULL);
+            kb_record r1;
+            if (kb_reader_next(one, &r1) == 1 && !strcmp(r1.encoding, encs[e])) right[e]++;
+            kb_reader_close(one);
+            free(bytes);
+        }
+    }
+    kb_reader_close(r);
+    kb__buf_free(&text);
+    printf("\nencoding detection, %d articles of %s as plain-text files:\n", total, corpus);
+    for (int e = 0; e < 3; e++)
+        printf("  %-14s %d/%d detected right%s\n", encs[e], right[e], total,
+               e == 2 ? " (no byte order mark)" : "");
 }
 
 /* The same JSON with every non-ASCII character as a \\u escape, as Python's json.dumps writes
@@ -158,6 +210,7 @@ static void row(const char *what, double secs, uint64_t bytes, uint64_t records)
 int main(int argc, char **argv)
 {
     const char *corpus = argc > 1 ? argv[1] : "../shared/corpus/saudinewsnet.jsonl.zst";
+    const char *articles = argc > 2 ? argv[2] : "../shared/corpus/jawharafm.jsonl.zst";
     if (access(corpus, R_OK) != 0) {
         fprintf(stderr, "bench_input: %s not found\n", corpus);
         return 2;
@@ -246,6 +299,8 @@ int main(int argc, char **argv)
              plain);
     TIME(if (system(cmd) != 0) fprintf(stderr, "python3 peer failed\n"));
     row("peer    Python 3 json.loads per line", median3(t), text.n, recs);
+
+    if (access(articles, R_OK) == 0) detection(articles, 3000);
 
     unlink(plain);
     unlink(cp);

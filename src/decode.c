@@ -11,10 +11,10 @@
  *
  * The encoding is decided once per file from a sample of the first decompressed bytes: a BOM
  * wins; then the caller's override; then "is it valid UTF-8"; then an HTML <meta charset>;
+ * then single-byte Arabic (Windows-1256 or ISO-8859-6, told apart by where their letters lie);
  * then uchardet (any encoding iconv knows); then Windows-1256, the legacy Arabic encoding most
- * often met. The same sample
- * decides whether the file is binary (NUL bytes, many control bytes), which is an error, not a
- * stream of U+FFFD.
+ * often met. The same sample decides whether the file is binary (NUL bytes, many control bytes),
+ * which is an error, not a stream of U+FFFD.
  *
  * The decoder remembers where in the decoded stream it put each U+FFFD, so the reader can say
  * how many repairs fall inside each record (kb_record.n_repaired).
@@ -456,24 +456,52 @@ static const char *static_cs_name(const char *s)
     return NULL;
 }
 
-/* Most bytes >= 0x80 are Windows-1256 Arabic letters or punctuation. Latin text in Windows-1252
- * or ISO-8859-1 fails this: Windows-1256 keeps the French accented letters at their Latin-1
- * places, outside its Arabic letters. */
+/* Single-byte Arabic: at least this share of the bytes >= 0x80 are Arabic letters (or Arabic
+ * punctuation) under Windows-1256 or under ISO-8859-6. Latin text in Windows-1252 or ISO-8859-1
+ * fails it: both Arabic encodings keep the French accented letters at their Latin-1 places or
+ * leave them unassigned. */
 #define KB_DECODE_ARABIC_SHARE_PCT 70
+/* ... and at least this share are in 0xC1-0xDA, where both encodings put the most frequent half
+ * of the alphabet (ا ب ت … ع): French in ISO-8859-1 (é è à ç = ISO-8859-6 ى و ـ ه) has almost
+ * none there. */
+#define KB_DECODE_ARABIC_CORE_PCT 30
 
-static int looks_arabic_1256(const unsigned char *p, size_t n)
+static int arabic_1256(unsigned c)
 {
-    size_t high = 0, arabic = 0;
+    return (c >= 0xC1 && c <= 0xDF && c != 0xD7) || c == 0xE1 || (c >= 0xE3 && c <= 0xE6) ||
+           c == 0xEC || c == 0xED || (c >= 0xF0 && c <= 0xF3) || c == 0xF5 || c == 0xF6 ||
+           c == 0xF8 || c == 0xFA || c == 0xA1 || c == 0xBA || c == 0xBF || c == 0x81 ||
+           c == 0x8D || c == 0x8E || c == 0x90 || c == 0x98;
+}
+
+static int arabic_8859_6(unsigned c)
+{
+    return (c >= 0xC1 && c <= 0xDA) || (c >= 0xE0 && c <= 0xF2) || c == 0xAC || c == 0xBB ||
+           c == 0xBF;
+}
+
+/*
+ * Returns "WINDOWS-1256" or "ISO-8859-6" when the sample reads as single-byte Arabic, else NULL.
+ * The two place the same letters differently (ISO-8859-6 has ه و ى ي at 0xE7-0xEA, where
+ * Windows-1256 has ç è é ê; Windows-1256 has غ ف ق ك at 0xDB-0xDF, unassigned in ISO-8859-6), so
+ * the one under which more bytes are Arabic letters is the one. uchardet alone confuses them
+ * on some articles.
+ */
+static const char *single_byte_arabic(const unsigned char *p, size_t n)
+{
+    size_t high = 0, w = 0, iso = 0, core = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned c = p[i];
         if (c < 0x80) continue;
         high++;
-        arabic += (c >= 0xC1 && c <= 0xDF && c != 0xD7) || c == 0xE1 || (c >= 0xE3 && c <= 0xE6) ||
-                  c == 0xEC || c == 0xED || (c >= 0xF0 && c <= 0xF3) || c == 0xF5 || c == 0xF6 ||
-                  c == 0xF8 || c == 0xFA || c == 0xA1 || c == 0xBA || c == 0xBF || c == 0x81 ||
-                  c == 0x8D || c == 0x8E || c == 0x90 || c == 0x98;
+        w += (size_t)arabic_1256(c);
+        iso += (size_t)arabic_8859_6(c);
+        core += c >= 0xC1 && c <= 0xDA;
     }
-    return high > 0 && arabic * 100 >= high * KB_DECODE_ARABIC_SHARE_PCT;
+    if (!high || KB_MAX(w, iso) * 100 < high * KB_DECODE_ARABIC_SHARE_PCT ||
+        core * 100 < high * KB_DECODE_ARABIC_CORE_PCT)
+        return NULL;
+    return iso > w ? "ISO-8859-6" : "WINDOWS-1256";
 }
 
 /* Decides the character set from the sample at the head of d->dec. */
@@ -547,19 +575,18 @@ static int detect_charset(kb_decoder *d)
             if (sn) return open_iconv(d, meta, sn);
         }
     }
-    /* 6. uchardet; 7. Windows-1256. */
-    const char *guess = NULL;
-    uchardet_t u = uchardet_new();
+    /* 6. Single-byte Arabic, Windows-1256 or ISO-8859-6 by our letter count (uchardet confuses
+     * the two on some articles and reads short or repetitive Arabic as Greek); 7. else uchardet;
+     * 8. else Windows-1256. */
+    const char *guess = single_byte_arabic(p, n);
+    uchardet_t u = guess ? NULL : uchardet_new();
     if (u) {
         if (uchardet_handle_data(u, (const char *)p, n) == 0) {
             uchardet_data_end(u);
             const char *g = uchardet_get_charset(u);
             if (g && *g && !is_utf8_name(g) && strcasecmp(g, "ASCII") != 0) {
                 guess = static_cs_name(g);
-                if (guess && strcmp(guess, "WINDOWS-1256") != 0 &&
-                    strcmp(guess, "ISO-8859-6") != 0 && looks_arabic_1256(p, n))
-                    guess = "WINDOWS-1256"; /* uchardet misreads short or repetitive Arabic */
-                else if (!guess && strlen(g) < sizeof d->cs_buf && !looks_arabic_1256(p, n)) {
+                if (!guess && strlen(g) < sizeof d->cs_buf) { /* another encoding iconv knows */
                     iconv_t t = iconv_open("UTF-8", g);
                     if (t != (iconv_t)-1) {
                         iconv_close(t);

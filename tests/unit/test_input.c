@@ -226,9 +226,9 @@ static void test_chunk_boundaries(void)
     kb__buf_init(&crlf, 0);
     kb__buf_puts(&lf, "{\"id\":\"big\",\"body\":\"");
     kb__buf_puts(&crlf, "{\"id\":\"big\",\"body\":\"");
-    for (int i = 0; i < 30000; i++) { /* ~1 MiB: odd-length pieces shift the boundaries */
-        kb__buf_puts(&lf, "كلمة، a ");
-        kb__buf_puts(&crlf, "كلمة، a ");
+    for (int i = 0; i < 20000; i++) { /* ~1 MiB: odd-length pieces shift the boundaries */
+        kb__buf_puts(&lf, "وزارة الاقتصاد، a ");
+        kb__buf_puts(&crlf, "وزارة الاقتصاد، a ");
     }
     kb__buf_puts(&lf, "\"}\n{\"id\":\"next\"}\n");
     kb__buf_puts(&crlf, "\"}\r\n{\"id\":\"next\"}\r\n");

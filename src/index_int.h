@@ -49,8 +49,9 @@ struct kb_index {
     sqlite3 *db;
     char *path;
     int read_only;
-    int no_dedup; /* skip the duplicates hooks */
-    int last_err; /* KB_E* code of the last SQLite failure (kb__index_sqlerr) */
+    int no_dedup;    /* skip the duplicates hooks */
+    int last_err;    /* KB_E* code of the last SQLite failure (kb__index_sqlerr) */
+    int terms_fresh; /* the dictionary was empty when this write transaction began */
     kb_stemmer_mode stemmer;
     kb_analyzer *an;
     kb_prepared *prep; /* for kb_index_add */

@@ -108,6 +108,14 @@ static int begin_write(kb_index *ix)
     ix->next_docid = (uint32_t)nd;
     ix->next_tid = (uint64_t)nt;
     ix->batch_first = ix->next_docid;
+    /* An empty dictionary (a fresh index's first commit) needs no lookup per term at commit. */
+    sqlite3_stmt *st = NULL;
+    ix->terms_fresh = 0;
+    if (sqlite3_prepare_v2(ix->db, "SELECT EXISTS (SELECT 1 FROM terms)", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        ix->terms_fresh = sqlite3_column_int(st, 0) == 0;
+    sqlite3_finalize(st);
     batch_reset(ix);
     return 0;
 }
@@ -517,7 +525,9 @@ static int write_term(kb_index *ix, const kb__acc *a)
 
     /* The term's current row, if any. */
     kb__term_row row;
-    rc = kb__index_term_lookup(ix, (kb__term_kind)a->kind, key + 1, a->key_len - 1, &row);
+    rc = ix->terms_fresh
+             ? KB_ENOTFOUND
+             : kb__index_term_lookup(ix, (kb__term_kind)a->kind, key + 1, a->key_len - 1, &row);
     if (rc && rc != KB_ENOTFOUND) return rc;
     if (!rc) {
         df = row.df;

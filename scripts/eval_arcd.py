@@ -9,7 +9,7 @@ Recall@100 (and nDCG@10) per engine, in one run.
 How the questions are issued. They are questions ("متى ولد جمال خاشقجي؟"), not keyword
 queries, so no engine is asked to match every word: each gets the question's words as a ranked
 any-word (OR) query with BM25 —
-  khabar   `khabar search --queries FILE --format jsonl --any --no-collapse --no-snippets`
+  khabar   `khabar search --queries FILE --format jsonl --any --no-collapse --ids-only`
            (its own analyzer: stopwords dropped, clitic-aware stems, BM25F over title and body)
   FTS5     tokenize='unicode61 remove_diacritics 2', the words joined with OR, ranked by bm25()
   Xapian   QueryParser, Arabic Snowball stemmer (STEM_SOME), default operator OR, BM25Weight
@@ -81,7 +81,7 @@ def run_khabar(khabar, docs, queries, work):
         for _, q in queries:
             f.write(" ".join(words(q)) + "\n")
     r = subprocess.run([khabar, "search", "--index", ixdir, "--queries", qfile, "--format",
-                        "jsonl", "--limit", "100", "--any", "--no-collapse", "--no-snippets"],
+                        "jsonl", "--limit", "100", "--any", "--no-collapse", "--ids-only"],
                        capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError("khabar search failed: " + r.stderr[-2000:])

@@ -877,6 +877,31 @@ static uint32_t ymd_of(const char *s)
 }
 
 /* Turns the root AND into an OR of its positive parts; its exclusions become global filters. */
+/* A cheap estimate of a node's matches when pruning skipped the counting: a word's document
+ * frequency, the rarest part of an AND, the sum of an OR's parts (phrases and exclusions are
+ * not estimated: what was seen stands). */
+static uint64_t estimate(const ev *e)
+{
+    uint64_t m = 0;
+    switch (e->type) {
+    case EV_TERM:
+        return e->absent ? 0 : e->post.df;
+    case EV_PHRASE:
+        return 0;
+    case EV_AND:
+        if (e->n_nots) return 0;
+        m = UINT64_MAX;
+        for (uint32_t i = 0; i < e->n_kids; i++)
+            m = KB_MIN(m, estimate(e->kids[i]));
+        return e->n_kids ? m : 0;
+    case EV_OR:
+        for (uint32_t i = 0; i < e->n_kids; i++)
+            m += estimate(e->kids[i]);
+        return m;
+    }
+    return 0;
+}
+
 static ev *relax(search *S, ev *root)
 {
     if (root->type != EV_AND) return root;
@@ -1263,8 +1288,11 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
     if (!rc) {
         R->pub.total = S.counted;
         R->pub.total_exact = !S.pruned;
-        if (S.pruned) /* an estimate: at least what was seen, and at least the top-k */
+        if (S.pruned) { /* an estimate: at least what was seen, and at least the top-k */
             R->pub.total = KB_MAX(S.counted, h.n);
+            if (!S.src_filter && !S.date_lo && !S.date_hi && !S.n_global_nots && root)
+                R->pub.total = KB_MAX(R->pub.total, KB_MIN(estimate(root), S.coll.docs));
+        }
         if (S.q.notice.n) rc = set_notice(R, S.q.notice.p, S.q.notice.n);
     }
     kb__free(h.a);

@@ -90,7 +90,8 @@ static int sig_decode(const void *blob, int n, kb__dedup_sig *s)
 
 static int sql_rc(int s)
 {
-    switch (s) {
+    if (s == SQLITE_IOERR_NOMEM) return KB_ENOMEM;
+    switch (s & 0xff) { /* extended result codes keep the primary code in the low byte */
     case SQLITE_OK:
     case SQLITE_DONE:
     case SQLITE_ROW:
@@ -132,11 +133,20 @@ static int exec3(sqlite3 *db, const char *sql, int64_t a, int64_t b, int64_t c)
     return rc;
 }
 
+/* A column's text or blob came back NULL although the value is not NULL, or the call ran out of
+ * memory (SQLite then reports the value as NULL and sets SQLITE_NOMEM). */
+static int column_lost(sqlite3_stmt *st, int col, const void *v)
+{
+    return !v && (sqlite3_column_type(st, col) != SQLITE_NULL ||
+                  sqlite3_errcode(sqlite3_db_handle(st)) == SQLITE_NOMEM);
+}
+
 /* Creates the tables when missing and checks the version and parameters. */
 static int ensure_schema(sqlite3 *db, const kb__dedup_params *p)
 {
     sqlite3_stmt *st;
     int rc = prep(db, "SELECT value FROM dedup_meta WHERE key = 'params'", &st);
+    if (rc == KB_ENOMEM) return rc;
     if (rc) { /* no tables yet (the usual case is that they exist: one statement) */
         rc = sql_rc(sqlite3_exec(db, SCHEMA, NULL, NULL, NULL));
         if (!rc) rc = prep(db, "SELECT value FROM dedup_meta WHERE key = 'params'", &st);
@@ -148,7 +158,9 @@ static int ensure_schema(sqlite3 *db, const kb__dedup_params *p)
     int s = sqlite3_step(st);
     if (s == SQLITE_ROW) {
         const unsigned char *have = sqlite3_column_text(st, 0);
-        rc = have && !strcmp((const char *)have, want) ? 0 : KB_EVERSION;
+        rc = column_lost(st, 0, have)                    ? KB_ENOMEM
+             : have && !strcmp((const char *)have, want) ? 0
+                                                         : KB_EVERSION;
         sqlite3_finalize(st);
         return rc;
     }
@@ -156,20 +168,29 @@ static int ensure_schema(sqlite3 *db, const kb__dedup_params *p)
     if (s != SQLITE_DONE) return sql_rc(s);
     rc = prep(db, "INSERT INTO dedup_meta(key, value) VALUES ('params', ?)", &st);
     if (rc) return rc;
-    sqlite3_bind_text(st, 1, want, -1, SQLITE_TRANSIENT);
-    rc = sql_rc(sqlite3_step(st));
+    rc = sql_rc(sqlite3_bind_text(st, 1, want, -1, SQLITE_STATIC));
+    if (!rc) rc = sql_rc(sqlite3_step(st));
     sqlite3_finalize(st);
     return rc;
 }
 
-/* Do the dedup tables exist? (An index made before any add has none: no clusters.) */
+int kb__dedup_create(sqlite3 *db)
+{
+    kb__dedup_params p;
+    kb__dedup_params_default(&p);
+    return db ? ensure_schema(db, &p) : KB_EINVAL;
+}
+
+/* Do the dedup tables exist? 1 yes, 0 no (an index before its first add: no clusters), or a
+ * negative KB_E* code. */
 static int have_tables(sqlite3 *db)
 {
     sqlite3_stmt *st;
-    if (prep(db, "SELECT 1 FROM sqlite_master WHERE name = 'dedup_docs'", &st)) return 0;
-    int yes = sqlite3_step(st) == SQLITE_ROW;
+    int rc = prep(db, "SELECT 1 FROM sqlite_master WHERE name = 'dedup_docs'", &st);
+    if (rc) return rc;
+    int s = sqlite3_step(st);
     sqlite3_finalize(st);
-    return yes;
+    return s == SQLITE_ROW ? 1 : s == SQLITE_DONE ? 0 : sql_rc(s);
 }
 
 /* A cluster member loaded into memory. */
@@ -190,13 +211,14 @@ static int better(const member *a, const member *b)
     return a->docid < b->docid;
 }
 
-static void member_from_row(sqlite3_stmt *st, member *m)
+static int member_from_row(sqlite3_stmt *st, member *m)
 {
     m->docid = sqlite3_column_int64(st, 0);
     m->rep = sqlite3_column_int64(st, 1);
     m->n_words = (uint32_t)sqlite3_column_int64(st, 2);
     const unsigned char *d = sqlite3_column_text(st, 3);
     snprintf(m->date, sizeof m->date, "%s", d ? (const char *)d : "");
+    return column_lost(st, 3, d) ? KB_ENOMEM : 0;
 }
 
 static int load_member(sqlite3 *db, int64_t docid, member *m)
@@ -207,7 +229,7 @@ static int load_member(sqlite3 *db, int64_t docid, member *m)
     sqlite3_bind_int64(st, 1, docid);
     int s = sqlite3_step(st);
     if (s == SQLITE_ROW)
-        member_from_row(st, m);
+        rc = member_from_row(st, m);
     else
         rc = s == SQLITE_DONE ? KB_ENOTFOUND : sql_rc(s);
     sqlite3_finalize(st);
@@ -240,7 +262,7 @@ static int load_cluster(sqlite3 *db, int64_t rep, member **out, uint32_t *n_out)
             }
             m = q;
         }
-        member_from_row(st, &m[n]);
+        if ((rc = member_from_row(st, &m[n])) != 0) break;
         m[n].parent = n;
         n++;
     }
@@ -330,8 +352,10 @@ static int load_sig(sqlite3_stmt *st, int64_t docid, kb__dedup_sig *sig, member 
     sqlite3_bind_int64(st, 1, docid);
     int s = sqlite3_step(st), rc;
     if (s == SQLITE_ROW) {
-        rc = sig_decode(sqlite3_column_blob(st, 4), sqlite3_column_bytes(st, 4), sig);
-        if (m) member_from_row(st, m);
+        const void *blob = sqlite3_column_blob(st, 4);
+        rc = column_lost(st, 4, blob) ? KB_ENOMEM
+                                      : sig_decode(blob, sqlite3_column_bytes(st, 4), sig);
+        if (!rc && m) rc = member_from_row(st, m);
     } else {
         rc = s == SQLITE_DONE ? KB_ENOTFOUND : sql_rc(s);
     }
@@ -358,9 +382,8 @@ static int key_rows(sqlite3 *db, const char *sql, const kb__dedup_sig *sig,
     return rc;
 }
 
-int kb__dedup_on_add(sqlite3 *db, int64_t docid, const kb_article *a)
+static int on_add(sqlite3 *db, int64_t docid, const kb_article *a)
 {
-    if (!db || !a) return KB_EINVAL;
     kb__dedup_params p;
     kb__dedup_params_default(&p);
     int rc = ensure_schema(db, &p);
@@ -479,10 +502,10 @@ int kb__dedup_on_add(sqlite3 *db, int64_t docid, const kb_article *a)
     return rc;
 }
 
-int kb__dedup_on_delete(sqlite3 *db, int64_t docid)
+static int on_delete(sqlite3 *db, int64_t docid)
 {
-    if (!db) return KB_EINVAL;
-    if (!have_tables(db)) return 0;
+    int t = have_tables(db);
+    if (t <= 0) return t;
     kb__dedup_params p;
     kb__dedup_params_default(&p);
     sqlite3_stmt *st;
@@ -514,6 +537,29 @@ int kb__dedup_on_delete(sqlite3 *db, int64_t docid)
     return rc;
 }
 
+/* Each hook is atomic: a savepoint undoes its partial writes when it fails (out of memory,
+ * a damaged row), so the index may go on with its other documents and commit them. */
+static int end_savepoint(sqlite3 *db, int rc)
+{
+    if (rc) sqlite3_exec(db, "ROLLBACK TO kb_dedup", NULL, NULL, NULL);
+    int r = sql_rc(sqlite3_exec(db, "RELEASE kb_dedup", NULL, NULL, NULL));
+    return rc ? rc : r;
+}
+
+int kb__dedup_on_add(sqlite3 *db, int64_t docid, const kb_article *a)
+{
+    if (!db || !a) return KB_EINVAL;
+    int rc = sql_rc(sqlite3_exec(db, "SAVEPOINT kb_dedup", NULL, NULL, NULL));
+    return rc ? rc : end_savepoint(db, on_add(db, docid, a));
+}
+
+int kb__dedup_on_delete(sqlite3 *db, int64_t docid)
+{
+    if (!db) return KB_EINVAL;
+    int rc = sql_rc(sqlite3_exec(db, "SAVEPOINT kb_dedup", NULL, NULL, NULL));
+    return rc ? rc : end_savepoint(db, on_delete(db, docid));
+}
+
 /* One statement per call (search calls it for every hit it considers): no tables yet means
  * every document is alone. */
 int kb__dedup_cluster_of(sqlite3 *db, int64_t docid, int64_t *rep, uint32_t *size)
@@ -522,11 +568,16 @@ int kb__dedup_cluster_of(sqlite3 *db, int64_t docid, int64_t *rep, uint32_t *siz
     *size = 1;
     if (!db) return KB_EINVAL;
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
+    int prc =
+        sqlite3_prepare_v2(db,
                            "SELECT rep, (SELECT count(*) FROM dedup_docs AS m WHERE m.rep = d.rep) "
                            "FROM dedup_docs AS d WHERE docid = ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return have_tables(db) ? KB_EIO : 0;
+                           -1, &st, NULL);
+    if (prc != SQLITE_OK) {
+        if (sql_rc(prc) == KB_ENOMEM) return KB_ENOMEM;
+        int t = have_tables(db);
+        return t < 0 ? t : t ? sql_rc(prc) : 0;
+    }
     sqlite3_bind_int64(st, 1, docid);
     int s = sqlite3_step(st), rc = 0;
     if (s == SQLITE_ROW) {
@@ -543,7 +594,8 @@ int kb__dedup_cluster_members(sqlite3 *db, int64_t rep, int64_t *out, uint32_t c
 {
     *n_out = 0;
     if (!db) return KB_EINVAL;
-    if (!have_tables(db)) return 0;
+    int t = have_tables(db);
+    if (t <= 0) return t;
     sqlite3_stmt *st;
     int rc = prep(db, "SELECT docid FROM dedup_docs WHERE rep = ? ORDER BY docid", &st);
     if (rc) return rc;
@@ -569,7 +621,8 @@ int kb__dedup_cluster_members(sqlite3 *db, int64_t rep, int64_t *out, uint32_t c
 int kb__dedup_list(sqlite3 *db, double threshold, kb_dups_fn fn, void *ctx)
 {
     if (!db || !fn) return KB_EINVAL;
-    if (!have_tables(db)) return 0;
+    int t = have_tables(db);
+    if (t <= 0) return t;
     sqlite3_stmt *reps, *desc, *ss;
     int rc = prep(db,
                   "SELECT rep, count(*) AS n FROM dedup_docs GROUP BY rep HAVING n > 1 "
@@ -630,6 +683,7 @@ int kb__dedup_list(sqlite3 *db, double threshold, kb_dups_fn fn, void *ctx)
                 if (sqlite3_step(desc) == SQLITE_ROW) {
                     for (int c = 0; c < 4; c++) {
                         const unsigned char *v = sqlite3_column_text(desc, c);
+                        if (column_lost(desc, c, v)) rc = KB_ENOMEM;
                         len[c] = v ? (size_t)sqlite3_column_bytes(desc, c) : 0;
                         if (v) kb__buf_append(&text, v, len[c]);
                     }

@@ -711,6 +711,9 @@ int kb__dedup_verify(const kb__dedup_params *p, const kb__dedup_sig *a, const ui
 /* dedup_store.c: the index's hooks (called inside its write transaction; tables dedup_*) and the
  * readers' queries. All return 0 or a negative KB_E* code. */
 struct sqlite3;
+/* Creates the dedup_* tables (the index calls it with its own schema, so the first add does not
+ * change the schema under the index's prepared statements); the hooks create them if missing. */
+int kb__dedup_create(struct sqlite3 *db);
 int kb__dedup_on_add(struct sqlite3 *db, int64_t docid, const kb_article *a);
 int kb__dedup_on_delete(struct sqlite3 *db, int64_t docid);
 /* The representative of docid's cluster and the cluster's size (docid and 1 when alone or

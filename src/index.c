@@ -399,10 +399,8 @@ static int reload_docs(kb_index *ix)
             l[f] = (uint32_t)sqlite3_column_int64(st, 3 + f);
             ix->total_len[f] += l[f];
         }
-        /* A live document has at least one word counted somewhere or is flagged by a 1 in
-         * the high bit of lens[BODY]: documents with no words stay searchable by metadata. */
-        l[KB_FIELD_BODY] |= 0x80000000u;
-        ix->src[d] = (uint32_t)sqlite3_column_int64(st, 1);
+        /* The high bit of src[] marks a live document (an article may have no words at all). */
+        ix->src[d] = ((uint32_t)sqlite3_column_int64(st, 1) & KB_SRC_MASK) | KB_SRC_LIVE;
         ix->ymd[d] = (uint32_t)sqlite3_column_int64(st, 2);
         ix->coll_docs++;
     }
@@ -493,25 +491,18 @@ void kb__index_collection(const kb_index *ix, kb__collection *out)
 
 int kb__index_doc_live(const kb_index *ix, uint32_t docid)
 {
-    return docid && docid <= ix->max_docid &&
-           (ix->lens[(size_t)docid * KB_N_FIELDS + KB_FIELD_BODY] & 0x80000000u);
+    return docid && docid <= ix->max_docid && (ix->src[docid] & KB_SRC_LIVE);
 }
 
 const uint32_t *kb__index_doc_lens(const kb_index *ix, uint32_t docid)
 {
     if (!kb__index_doc_live(ix, docid)) return NULL;
-    /* Callers see the body length without the liveness bit: copy into a per-handle slot. */
-    kb_index *m = (kb_index *)ix;
-    const uint32_t *l = ix->lens + (size_t)docid * KB_N_FIELDS;
-    m->lens_out[0] = l[0];
-    m->lens_out[1] = l[1];
-    m->lens_out[2] = l[2] & 0x7fffffffu;
-    return m->lens_out;
+    return ix->lens + (size_t)docid * KB_N_FIELDS; /* valid until the next read_begin */
 }
 
 uint32_t kb__index_doc_source(const kb_index *ix, uint32_t docid)
 {
-    return docid && docid <= ix->max_docid ? ix->src[docid] : 0;
+    return docid && docid <= ix->max_docid ? ix->src[docid] & KB_SRC_MASK : 0;
 }
 
 uint32_t kb__index_doc_date(const kb_index *ix, uint32_t docid)

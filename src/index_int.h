@@ -45,6 +45,10 @@ typedef struct kb__aslot {
     uint32_t idx, tag;
 } kb__aslot;
 
+/* src[] per docid: the source id, and the high bit for a live document. */
+#define KB_SRC_LIVE 0x80000000u
+#define KB_SRC_MASK 0x7fffffffu
+
 struct kb_index {
     sqlite3 *db;
     char *path;
@@ -88,14 +92,13 @@ struct kb_index {
     uint32_t max_docid, coll_docs;
     size_t cap_docs;
     uint64_t total_len[KB_N_FIELDS];
-    uint32_t *lens; /* KB_N_FIELDS per docid; high bit of BODY = live */
+    uint32_t *lens; /* KB_N_FIELDS per docid */
     uint32_t *src, *ymd;
     struct {
         uint32_t off, len;
     } * src_names;
     uint32_t n_sources;
     kb_buf src_text;
-    uint32_t lens_out[KB_N_FIELDS];
     kb_buf tval; /* a dictionary value being built */
 };
 

@@ -120,6 +120,16 @@ static void test_basic(void)
     kb_slice sn = kb__index_source_name(rd, kb__index_doc_source(rd, 1));
     CHECK(sn.n == 5 && !memcmp(sn.p, "src-a", 5));
     CHECK_INT(kb__index_doc_date(rd, 1), 20150714);
+    /* Lengths of two documents held at once (each pointer stays valid). */
+    const uint32_t *l1 = kb__index_doc_lens(rd, 1), *l2 = kb__index_doc_lens(rd, 2);
+    CHECK(l1 && l2);
+    if (l1 && l2) {
+        CHECK_INT(l1[KB_FIELD_TITLE], 2);
+        CHECK_INT(l1[KB_FIELD_BODY], 4);
+        CHECK_INT(l2[KB_FIELD_TITLE], 1);
+        CHECK_INT(l2[KB_FIELD_BODY], 2);
+    }
+    CHECK(kb__index_doc_lens(rd, 99) == NULL);
     kb__index_read_end(rd);
 
     /* Replace a1, delete a2. */

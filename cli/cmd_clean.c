@@ -28,6 +28,8 @@ static void usage(FILE *f)
           "                         documents of one source (reason repeated-in-source)\n"
           "  --learn FILE           like --stats, and save the statistics to FILE\n"
           "  --model FILE           use statistics saved with --learn\n"
+          "  --dedup                keep the first copy of a story, drop later copies (exact or\n"
+          "                         near duplicates; each reported with duplicate-of:<id>)\n"
           "  --min-docs N           a recurring line is in at least N documents (default 5)\n"
           "  --format F             auto, text, jsonl, doc or html (default auto)\n"
           "  --encoding ENC         input encoding (default: detected), e.g. WINDOWS-1256\n"
@@ -103,7 +105,7 @@ int cmd_clean(int argc, char **argv)
 {
     kb_reader_options ro = {0};
     kb_cleaner_options co = {0};
-    int text = 0, quiet = 0, stats = 0;
+    int text = 0, quiet = 0, stats = 0, dedup = 0;
     unsigned json_flags = 0;
     const char *learn_path = NULL, *model_path = NULL;
     const char **paths = calloc((size_t)argc + 1, sizeof *paths);
@@ -133,6 +135,8 @@ int cmd_clean(int argc, char **argv)
             json_flags |= KB_JSON_NO_DROPPED;
         } else if (!strcmp(a, "--stats")) {
             stats = 1;
+        } else if (!strcmp(a, "--dedup")) {
+            dedup = 1;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             quiet = 1;
         } else if (!strcmp(a, "--learn")) {
@@ -228,7 +232,8 @@ int cmd_clean(int argc, char **argv)
         free(paths);
         return CLI_FAILED;
     }
-    uint64_t articles = 0, blocks = 0, dropped = 0, failed = 0;
+    uint64_t articles = 0, blocks = 0, dropped = 0, failed = 0, dups = 0;
+    kb_dedup *dd = dedup ? kb_dedup_new(NULL) : NULL; /* --dedup: the stream filter */
     kb_record rec;
     kb_article art;
     int rc;
@@ -242,6 +247,24 @@ int cmd_clean(int argc, char **argv)
             cli_error("%s", kb_cleaner_errmsg(c));
             failed++;
             if (rc == KB_ENOMEM) break;
+            continue;
+        }
+        uint32_t first;
+        double sim;
+        int dr = dedup ? (dd ? kb_dedup_filter_article(dd, &art, &first, &sim) : KB_ENOMEM) : 0;
+        if (dr < 0) {
+            cli_error("clean: --dedup: %s", kb_strerror(dr));
+            failed++;
+            if (dr == KB_ENOMEM) break;
+        } else if (dr == 1) {
+            kb_dedup_info fi;
+            kb_dedup_info_get(dd, first, &fi);
+            if (!quiet)
+                fprintf(stderr,
+                        "khabar: %s:%llu: %.*s dropped: duplicate-of:%.*s (similarity %.2f)\n",
+                        rec.file, (unsigned long long)rec.line, (int)art.id.n, art.id.p,
+                        (int)fi.id.n, fi.id.p, sim);
+            dups++;
             continue;
         }
         if (text) {
@@ -266,6 +289,7 @@ int cmd_clean(int argc, char **argv)
     kb_reader_stats_get(r, &st);
     kb_reader_close(r);
     kb_cleaner_free(c);
+    kb_dedup_free(dd);
     free(paths);
     if (fflush(stdout) || ferror(stdout)) {
         cli_error("clean: error writing the output");
@@ -278,6 +302,8 @@ int cmd_clean(int argc, char **argv)
                 (unsigned long long)articles, (unsigned long long)blocks,
                 (unsigned long long)dropped, (unsigned long long)st.files,
                 (unsigned long long)(st.errors + failed));
+    if (dedup && !quiet)
+        fprintf(stderr, "khabar clean: %llu duplicates dropped\n", (unsigned long long)dups);
     if (st.errors || failed || rc == KB_ENOMEM) status = CLI_FAILED;
     return status;
 }

@@ -89,6 +89,16 @@ grep '"id":"b1"' "$T/news.jsonl" >"$T/b1.jsonl"
 check "re-added: b1 represents again" grep -q '^  \* b1  beta  2015-07-20  (representative)$' "$T/out"
 check "re-added: 3 documents" grep -q '^1 clusters, 3 documents$' "$T/out"
 
+# khabar clean --dedup: the first copy stays, later copies are dropped with their reason.
+"$KHABAR" clean --dedup "$T/news.jsonl" >"$T/out" 2>"$T/err"
+check "clean --dedup exits 0" [ $? -eq 0 ]
+check "clean --dedup keeps a1 and d1" [ "$(grep -o '"id":"[a-z0-9]*"' "$T/out" | tr '\n' ' ')" = '"id":"a1" "id":"d1" ' ]
+check "clean --dedup reports b1" grep -q 'b1 dropped: duplicate-of:a1 (similarity 1.00)' "$T/err"
+check "clean --dedup reports c1" grep -q 'c1 dropped: duplicate-of:a1' "$T/err"
+check "clean --dedup counts" grep -q '^khabar clean: 2 duplicates dropped$' "$T/err"
+"$KHABAR" clean "$T/news.jsonl" 2>/dev/null | grep -c '"id"' >"$T/n"
+check "clean without --dedup keeps all" [ "$(cat "$T/n")" -eq 4 ]
+
 # An index without dups tables yet (no documents) lists nothing.
 "$KHABAR" dups --index "$T/nothing" >/dev/null 2>&1
 check "missing index exits 1" [ $? -eq 1 ]

@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(rq.uri, p, un);
     rq.uri[un] = 0;
     if (nl && !strcmp(method, "POST")) {
-        rq.body_len = n - un - 1;
+        rq.body_len = n - (size_t)(nl - p) - 1; /* the target may have been cut at a NUL */
         rq.body = malloc(rq.body_len + 1);
         if (!rq.body) goto out;
         memcpy(rq.body, nl + 1, rq.body_len);

@@ -19,6 +19,8 @@ PKGS="$PKGS wrk curl"
 # Search (owner: search): python3-xapian is the Xapian peer (Arabic stemmer, BM25) of
 # tests/eval/arcd.sh and bench/bench_search.sh; FTS5 comes with Python's sqlite3 module.
 PKGS="$PKGS python3-xapian"
+# Robust (owner: robust): valgrind runs the CLI suites under memcheck (tests/robust/valgrind_cli.sh).
+PKGS="$PKGS valgrind"
 # Browser test (tests/http/browser.sh), optional because chromium is large: `--browser` adds it
 # (make test passes it). playwright-core comes from tests/http/package-lock.json via npm.
 BROWSER_PKGS="chromium nodejs"

@@ -7,11 +7,14 @@
  *   1. line-level boilerplate, wherever it is: lines with no letters or digits ("empty"),
  *      copyright, share/follow/read-more, agency tags, and — with statistics — lines that recur
  *      in many documents of the same source ("repeated-in-source");
- *   2. the head (the lines before the first paragraph-like line): when the record has no title,
- *      the headline is the first head line that is long enough and not repeated; short lines
- *      before it are the masthead, short lines after it are image captions;
- *   3. the body: repeated lines are dropped as duplicates, short unpunctuated lines followed by
- *      a paragraph are headings, lines that are one quotation are quotes, the rest paragraphs.
+ *   2. the head (the lines before the first paragraph-like line): short dateline lines give the
+ *      date; when the record has no title, the headline is the longest head line that is not
+ *      repeated, not a site name and not a cut piece of a sentence; repeated or short lines
+ *      before it (and before any kept text) are the masthead, short lines after it are image
+ *      captions, any repeat in the head is a duplicate;
+ *   3. the body: a repeated paragraph of 20+ words is a duplicate, short unpunctuated lines
+ *      followed by a paragraph are headings, lines that are one quotation are quotes, the rest
+ *      paragraphs.
  *
  * Every dropped line is kept in the article's dropped[] list with its reason. The rules look at
  * the shape of lines (length, punctuation, repetition, position) and at small lists of

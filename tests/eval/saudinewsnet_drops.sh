@@ -56,7 +56,6 @@ for s in sorted(lines):
 tot = sum(lines.values())
 print('%-13s %8d %8d %6.2f%% %9d %6.2f%%' % ('all', tot, sum(dropped.values()),
       100 * sum(dropped.values()) / tot, len(drops), 100 * len(drops) / tot))
-sample = random.Random(2015).sample(sorted(drops), min(200, len(drops)))
 import re
 def fold(t):
     # spelling noise that display repair or tidying may change: tatweel, harakat, alef forms,
@@ -65,6 +64,9 @@ def fold(t):
     t = re.sub('[\u0622\u0623\u0625\u0671]', '\u0627', t).replace('\u0649', '\u064a')
     return ' '.join(t.replace('\u0629', '\u0647').split())
 key = lambda s, t: hashlib.sha1((s + '\t' + fold(t)).encode()).hexdigest()[:12]
+# the draw is made in folded order too, so it does not move when repair changes a line
+sample = random.Random(2015).sample(sorted(drops, key=lambda x: (x[0], fold(x[1]), x[2])),
+                                    min(200, len(drops)))
 if os.environ.get('SN_SAMPLE_OUT'):
     with open(os.environ['SN_SAMPLE_OUT'], 'w', encoding='utf-8') as f:
         for s, t, n in sample:

@@ -111,11 +111,16 @@ static int begin_write(kb_index *ix)
     /* An empty dictionary (a fresh index's first commit) needs no lookup per term at commit. */
     sqlite3_stmt *st = NULL;
     ix->terms_fresh = 0;
-    if (sqlite3_prepare_v2(ix->db, "SELECT EXISTS (SELECT 1 FROM terms)", -1, &st, NULL) ==
-            SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        ix->terms_fresh = sqlite3_column_int(st, 0) == 0;
+    int s = sqlite3_prepare_v2(ix->db, "SELECT EXISTS (SELECT 1 FROM terms)", -1, &st, NULL);
+    if (s == SQLITE_OK) s = sqlite3_step(st);
+    if (s == SQLITE_ROW) ix->terms_fresh = sqlite3_column_int(st, 0) == 0;
     sqlite3_finalize(st);
+    if (s != SQLITE_ROW) { /* out of memory or I/O: SQLite may have ended the transaction */
+        rc = kb__index_sqlerr(ix, s, "terms");
+        sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+        ix->in_txn = 0;
+        return rc;
+    }
     batch_reset(ix);
     return 0;
 }

@@ -137,7 +137,7 @@ static int exec3(sqlite3 *db, const char *sql, int64_t a, int64_t b, int64_t c)
  * memory (SQLite then reports the value as NULL and sets SQLITE_NOMEM). */
 static int column_lost(sqlite3_stmt *st, int col, const void *v)
 {
-    return !v && (sqlite3_column_type(st, col) != SQLITE_NULL ||
+    return !v && ((sqlite3_column_type(st, col) != SQLITE_NULL && sqlite3_column_bytes(st, col)) ||
                   sqlite3_errcode(sqlite3_db_handle(st)) == SQLITE_NOMEM);
 }
 
@@ -352,9 +352,14 @@ static int load_sig(sqlite3_stmt *st, int64_t docid, kb__dedup_sig *sig, member 
     sqlite3_bind_int64(st, 1, docid);
     int s = sqlite3_step(st), rc;
     if (s == SQLITE_ROW) {
+        int null = sqlite3_column_type(st, 4) == SQLITE_NULL; /* no words */
         const void *blob = sqlite3_column_blob(st, 4);
-        rc = column_lost(st, 4, blob) ? KB_ENOMEM
-                                      : sig_decode(blob, sqlite3_column_bytes(st, 4), sig);
+        if (column_lost(st, 4, blob))
+            rc = KB_ENOMEM;
+        else if (!null && !blob) /* an empty blob: not a signature */
+            rc = KB_ECORRUPT;
+        else
+            rc = sig_decode(blob, sqlite3_column_bytes(st, 4), sig);
         if (!rc && m) rc = member_from_row(st, m);
     } else {
         rc = s == SQLITE_DONE ? KB_ENOTFOUND : sql_rc(s);

@@ -86,6 +86,8 @@ KB_API const char *kb_err_name(int err);
  * The allocator hook. Every allocation the library makes goes through it, which is what makes
  * out-of-memory fault injection possible. realloc(ctx, NULL, n) must behave as malloc;
  * free(ctx, NULL) must be a no-op. Set it before creating any handle; it is process-wide.
+ * SQLite's allocations (the index's storage) are routed through it too: setting it shuts SQLite
+ * down and reconfigures it, so no index may be open, in any thread, while it changes.
  */
 typedef struct kb_allocator {
     void *(*malloc)(void *ctx, size_t n);

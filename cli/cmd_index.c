@@ -195,6 +195,24 @@ static void reject(counts *c, const char *reason, const char *file, uint64_t lin
     }
 }
 
+/* Commits, counts and (with --log-commits) says so once the commit is durable: everything up to
+ * last_id in input order is in the index. Returns 1 when the commit failed. */
+static int commit(kb_index *ix, counts *c, int log_commits, const char *last_id)
+{
+    if (kb_index_commit(ix)) {
+        cli_error("index: commit failed: %s", kb_index_errmsg(ix));
+        return 1;
+    }
+    c->commits++;
+    c->docs_since_commit = 0;
+    if (log_commits) {
+        fprintf(stderr, "committed: batch=%llu docs=%llu last=%s\n", (unsigned long long)c->commits,
+                (unsigned long long)(c->added + c->replaced), last_id);
+        fflush(stderr);
+    }
+    return 0;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -467,20 +485,7 @@ int cmd_index(int argc, char **argv)
         pthread_mutex_unlock(&pl.mu);
 
         if (!failed && c.docs_since_commit >= (uint64_t)batch) {
-            rc = kb_index_commit(ix);
-            if (rc) {
-                cli_error("index: commit failed: %s", kb_index_errmsg(ix));
-                failed = 1;
-            } else {
-                c.commits++;
-                c.docs_since_commit = 0;
-                if (log_commits) {
-                    fprintf(stderr, "committed: batch=%llu docs=%llu last=%s\n",
-                            (unsigned long long)c.commits,
-                            (unsigned long long)(c.added + c.replaced), last_id);
-                    fflush(stderr);
-                }
-            }
+            failed = commit(ix, &c, log_commits, last_id);
         }
         if (show_progress && now_s() - last_draw > 0.25) {
             kb_reader_stats rs;
@@ -498,19 +503,7 @@ int cmd_index(int argc, char **argv)
     for (long t = 0; t < n_started; t++)
         pthread_join(tids[t], NULL);
     if (!failed && c.docs_since_commit) {
-        rc = kb_index_commit(ix);
-        if (rc) {
-            cli_error("index: commit failed: %s", kb_index_errmsg(ix));
-            failed = 1;
-        } else {
-            c.commits++;
-            if (log_commits) {
-                fprintf(stderr, "committed: batch=%llu docs=%llu last=%s\n",
-                        (unsigned long long)c.commits, (unsigned long long)(c.added + c.replaced),
-                        last_id);
-                fflush(stderr);
-            }
-        }
+        failed = commit(ix, &c, log_commits, last_id);
     }
     if (show_progress) progress(&c, 0, 0, t0, 1);
     double el = now_s() - t0;

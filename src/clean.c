@@ -222,6 +222,7 @@ static const char *const share_prefixes[] = {
     " اخبار ذات صله ", " مقالات ذات صله ", " ذات صله ",    " اقرا ايضا ",     " share ",
     " tweet ",         " follow us ",      " read more ",  " next previous ", " related ",
     " print ",         " subscribe ",      " click here ", " advertisement ", " اعلان ",
+    " شاهد ايضا ",     " شاهد بالفيديو ",  " طالع ايضا ",  " انظر ايضا ",
 };
 
 /* A line made only of these words is a row of share buttons. */
@@ -303,6 +304,11 @@ static const char *phrase_reason(kb_cleaner *c, const line *l)
     for (size_t i = 0; i < KB_ARRAY_LEN(copyright_phrases); i++)
         if (strstr(f, copyright_phrases[i])) return KB_DROP_COPYRIGHT;
     if (l->words <= AGENCY_MAX_WORDS && only_agency(f)) return KB_DROP_AGENCY;
+    /* "CITY - AGENCY" (الرياض - واس): a place, a dash, then only agency tags. */
+    if (l->words <= AGENCY_MAX_WORDS && memchr(s, '-', l->len)) {
+        const char *second = strchr(f + 1, ' ');
+        if (second && second[1] && only_agency(second)) return KB_DROP_AGENCY;
+    }
     if (l->words <= SHARE_MAX_WORDS) {
         for (size_t i = 0; i < KB_ARRAY_LEN(share_prefixes); i++)
             if (starts_with(f, share_prefixes[i])) return KB_DROP_SHARE;

@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 name=$1
 secs=${2:-60}
 if [ ! -f build-fuzz/build.ninja ]; then
-    CC=clang meson setup build-fuzz -Dfuzzing=true -Dbuildtype=debugoptimized \
+    # fuzzer-no-link instruments the library itself, so libFuzzer sees its coverage.
+    CC=clang CFLAGS=-fsanitize=fuzzer-no-link meson setup build-fuzz -Dfuzzing=true \
+        -Dbuildtype=debugoptimized \
         -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
 ninja -C build-fuzz "fuzz_$name" >/dev/null

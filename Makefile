@@ -3,7 +3,7 @@
 #   make test   install missing Debian packages, build (release -Werror, and ASan+UBSan), run every test
 BUILD ?= build
 
-.PHONY: all deps build demo test fuzz clean
+.PHONY: all deps build demo serve test clean
 
 all: build
 
@@ -31,6 +31,11 @@ demo: build
 	@./$(BUILD)/khabar search --index $(DEMO_INDEX) الانفلونزا
 	@echo; echo "== khabar dups --index $(DEMO_INDEX)"
 	@./$(BUILD)/khabar dups --index $(DEMO_INDEX)
+
+# Serve the example index (built by `make demo`) at http://127.0.0.1:8080/.
+serve: build
+	@[ -f $(DEMO_INDEX)/khabar.db ] || ./$(BUILD)/khabar index --index $(DEMO_INDEX) $(EXAMPLES)
+	./$(BUILD)/khabar serve --index $(DEMO_INDEX) --listen 127.0.0.1:8080
 
 # The test command also installs Chromium for the browser test of the web page.
 test:

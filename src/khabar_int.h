@@ -716,6 +716,13 @@ struct sqlite3;
 int kb__dedup_create(struct sqlite3 *db);
 int kb__dedup_on_add(struct sqlite3 *db, int64_t docid, const kb_article *a);
 int kb__dedup_on_delete(struct sqlite3 *db, int64_t docid);
+/* The same hooks with their statements kept prepared (about twice as fast): the index opens a
+ * store with its write connection and closes it before closing the connection. */
+typedef struct kb__dedup_store kb__dedup_store;
+int kb__dedup_store_open(struct sqlite3 *db, kb__dedup_store **out); /* creates the tables */
+void kb__dedup_store_close(kb__dedup_store *s);                       /* NULL is a no-op */
+int kb__dedup_store_add(kb__dedup_store *s, int64_t docid, const kb_article *a);
+int kb__dedup_store_delete(kb__dedup_store *s, int64_t docid);
 /* The representative of docid's cluster and the cluster's size (docid and 1 when alone or
  * unknown). For search: collapse hits with the same rep into the best one, "similar: size-1". */
 int kb__dedup_cluster_of(struct sqlite3 *db, int64_t docid, int64_t *rep, uint32_t *size);

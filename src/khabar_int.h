@@ -716,8 +716,8 @@ struct sqlite3;
 int kb__dedup_create(struct sqlite3 *db);
 int kb__dedup_on_add(struct sqlite3 *db, int64_t docid, const kb_article *a);
 int kb__dedup_on_delete(struct sqlite3 *db, int64_t docid);
-/* The same hooks with their statements kept prepared (1.4x as fast in bench --store): the index opens a
- * store with its write connection and closes it before closing the connection. */
+/* The same hooks with their statements kept prepared (1.4x as fast in bench --store): the
+ * index opens a store with its write connection and closes it before closing the connection. */
 typedef struct kb__dedup_store kb__dedup_store;
 int kb__dedup_store_open(struct sqlite3 *db, kb__dedup_store **out); /* creates the tables */
 void kb__dedup_store_close(kb__dedup_store *s);                       /* NULL is a no-op */

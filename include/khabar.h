@@ -477,7 +477,7 @@ typedef struct kb_index kb_index;
 
 /* The on-disk format version this library reads and writes; an index with another version is
  * refused with KB_EVERSION (docs/format.md says what changed). */
-#define KB_INDEX_FORMAT_VERSION 1
+#define KB_INDEX_FORMAT_VERSION 2
 
 /* Documents per index: docids are 32-bit and never reused (a replaced article gets a new one);
  * compact renumbers. */
@@ -591,6 +591,15 @@ KB_API int kb_index_compact(kb_index *ix);
 typedef struct kb_stored {
     kb_slice id, title, source, date, url;
     kb_slice body; /* the article's blocks in reading order, separated by "\n\n" */
+    /* The clean structure: paragraphs, headings and quotes in reading order (slices of body),
+     * the captions (slices of body, which holds them after the blocks), and the lines the
+     * cleaner dropped with their reasons (reason NUL-terminated, owned by the kb_stored). */
+    const kb_block *blocks;
+    size_t n_blocks;
+    const kb_slice *captions;
+    size_t n_captions;
+    const kb_dropped *dropped;
+    size_t n_dropped;
 } kb_stored;
 
 /**

@@ -351,23 +351,28 @@ int srv_api_document(srv_api *api, const srv_request *rq, srv_buf *out)
     int st = get_stored(api, rq, &d, out);
     if (st) return st;
     json_meta(out, d->id, d->title, d->source, d->date, d->url);
-    /* The stored body is the article's blocks joined by a blank line. */
-    srv_buf_puts(out, ",\"captions\":[],\"blocks\":[");
-    const char *p = d->body.p, *end = d->body.p + d->body.n;
-    int first = 1;
-    while (p && p < end) {
-        const char *sep = memmem(p, (size_t)(end - p), "\n\n", 2);
-        const char *e = sep ? sep : end;
-        if (e > p) {
-            srv_buf_puts(out, first ? "{\"type\":\"paragraph\",\"text\":"
-                                    : ",{\"type\":\"paragraph\",\"text\":");
-            srv_buf_json_str(out, p, (size_t)(e - p));
-            srv_buf_putc(out, '}');
-            first = 0;
-        }
-        p = sep ? sep + 2 : end;
+    /* The clean structure as stored: captions, typed blocks, dropped lines with reasons. */
+    srv_buf_puts(out, ",\"captions\":[");
+    for (size_t i = 0; i < d->n_captions; i++) {
+        if (i) srv_buf_putc(out, ',');
+        srv_buf_json_str(out, d->captions[i].p, d->captions[i].n);
     }
-    srv_buf_puts(out, "],\"dropped\":[]}");
+    srv_buf_puts(out, "],\"blocks\":[");
+    for (size_t i = 0; i < d->n_blocks; i++) {
+        srv_buf_printf(out, "%s{\"type\":\"%s\",\"text\":", i ? "," : "",
+                       kb_block_type_name(d->blocks[i].type));
+        srv_buf_json_str(out, d->blocks[i].text.p, d->blocks[i].text.n);
+        srv_buf_putc(out, '}');
+    }
+    srv_buf_puts(out, "],\"dropped\":[");
+    for (size_t i = 0; i < d->n_dropped; i++) {
+        srv_buf_puts(out, i ? ",{\"text\":" : "{\"text\":");
+        srv_buf_json_str(out, d->dropped[i].text.p, d->dropped[i].text.n);
+        srv_buf_puts(out, ",\"reason\":");
+        srv_buf_json_str(out, d->dropped[i].reason, strlen(d->dropped[i].reason));
+        srv_buf_putc(out, '}');
+    }
+    srv_buf_puts(out, "]}");
     kb_stored_free(d);
     return 200;
 }

@@ -498,6 +498,11 @@ typedef struct kb__doc {
     uint32_t docid;
     kb_slice id, title, source, date, url;
     kb_slice body; /* blocks in reading order joined by "\n\n" (what positions count over) */
+    /* The block table and the dropped lines inside raw (docs/format.md), checked by the decoder:
+     * n_blocks entries (type byte, varint length) from btab; n_dropped entries (varint length,
+     * reason, varint length, text) from dtab. */
+    size_t btab, dtab;
+    uint64_t n_blocks, n_dropped;
     kb_buf raw;    /* decompressed record */
     kb_buf meta;   /* id/source/date/url copies */
 } kb__doc;

@@ -194,6 +194,8 @@ KB_API int kb_index_prepare(kb_analyzer *an, const kb_article *a, kb_prepared *p
         total += a->blocks[i].text.n + 2;
     for (size_t i = 0; i < a->n_captions; i++)
         total += a->captions[i].n + 2;
+    for (size_t i = 0; i < a->n_dropped; i++)
+        total += a->dropped[i].text.n + 32; /* text, reason and lengths */
     if (total > KB_ARTICLE_MAX_BYTES) return KB_ETOOBIG;
     meta_put(p, KB_PMETA_ID, a->id);
     meta_put(p, KB_PMETA_SOURCE, a->source);
@@ -225,6 +227,15 @@ KB_API int kb_index_prepare(kb_analyzer *an, const kb_article *a, kb_prepared *p
     for (uint32_t i = 0; i < p->n_blocks; i++) {
         kb__buf_putc(&p->raw, (char)p->blocks[i].type);
         kb__varint_put(&p->raw, p->blocks[i].len);
+    }
+    /* Dropped lines with their reasons, so the stored article keeps what cleaning removed. */
+    kb__varint_put(&p->raw, a->n_dropped);
+    for (size_t i = 0; i < a->n_dropped; i++) {
+        const char *why = a->dropped[i].reason ? a->dropped[i].reason : "";
+        kb__varint_put(&p->raw, strlen(why));
+        kb__buf_puts(&p->raw, why);
+        kb__varint_put(&p->raw, a->dropped[i].text.n);
+        kb__buf_append(&p->raw, a->dropped[i].text.p, a->dropped[i].text.n);
     }
     if (p->raw.rc) return p->raw.rc;
 

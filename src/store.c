@@ -51,14 +51,26 @@ int kb__store_decode(const void *z, size_t zn, kb__doc *d)
     d->body = (kb_slice){d->raw.p + i, (size_t)bl};
     i += bl;
     if (kb__varint_get(p, got, &i, &nb) || nb > got) return KB_ECORRUPT;
+    d->btab = i;
+    d->n_blocks = nb;
     uint64_t sum = 0;
     for (uint64_t b = 0; b < nb; b++) {
         uint64_t len;
-        if (i >= got || p[i++] > KB_PBLOCK_CAPTION || kb__varint_get(p, got, &i, &len))
+        if (i >= got || p[i++] > KB_PBLOCK_CAPTION || kb__varint_get(p, got, &i, &len) || len > bl)
             return KB_ECORRUPT;
         sum += len + (b ? 2 : 0);
     }
-    if (i != got || sum != bl) return KB_ECORRUPT;
+    if (sum != bl) return KB_ECORRUPT;
+    uint64_t nd;
+    if (kb__varint_get(p, got, &i, &nd) || nd > got) return KB_ECORRUPT;
+    d->dtab = i;
+    d->n_dropped = nd;
+    for (uint64_t k = 0; k < 2 * nd; k++) {
+        uint64_t len;
+        if (kb__varint_get(p, got, &i, &len) || len > got - i) return KB_ECORRUPT;
+        i += len;
+    }
+    if (i != got) return KB_ECORRUPT;
     return 0;
 }
 
@@ -133,23 +145,71 @@ KB_API int kb_index_get(kb_index *ix, const char *id, size_t n, kb_stored **out)
         kb__doc_free(&doc);
         return rc;
     }
+    /* One allocation: the kb_stored, its three arrays, then the strings. The decoder has checked
+     * the block table and the dropped lines against the record's size. */
+    const unsigned char *raw = (const unsigned char *)doc.raw.p;
+    size_t nb = (size_t)doc.n_blocks, nd = (size_t)doc.n_dropped, ncap = 0;
+    size_t i = doc.btab;
+    for (size_t b = 0; b < nb; b++) {
+        uint64_t len;
+        ncap += raw[i++] == KB_PBLOCK_CAPTION;
+        kb__varint_get(raw, doc.raw.n, &i, &len);
+    }
     kb_slice parts[6] = {doc.id, doc.title, doc.source, doc.date, doc.url, doc.body};
-    size_t total = sizeof(kb_stored);
-    for (int i = 0; i < 6; i++)
-        total += parts[i].n + 1;
-    kb_stored *s = kb__malloc(total);
+    size_t arrays = sizeof(kb_stored) + (nb - ncap) * sizeof(kb_block) + ncap * sizeof(kb_slice) +
+                    nd * sizeof(kb_dropped);
+    size_t total = arrays + (doc.raw.n - doc.dtab) + 2 * nd;
+    for (int k = 0; k < 6; k++)
+        total += parts[k].n + 1;
+    kb_stored *s = kb__calloc(1, total);
     if (!s) {
         kb__doc_free(&doc);
         return KB_ENOMEM;
     }
-    char *p = (char *)(s + 1);
+    kb_block *blocks = (kb_block *)(s + 1);
+    kb_slice *captions = (kb_slice *)(blocks + (nb - ncap));
+    kb_dropped *dropped = (kb_dropped *)(captions + ncap);
+    char *p = (char *)s + arrays;
     kb_slice *dst[6] = {&s->id, &s->title, &s->source, &s->date, &s->url, &s->body};
-    for (int i = 0; i < 6; i++) {
-        if (parts[i].n) memcpy(p, parts[i].p, parts[i].n);
-        p[parts[i].n] = 0;
-        *dst[i] = (kb_slice){p, parts[i].n};
-        p += parts[i].n + 1;
+    for (int k = 0; k < 6; k++) {
+        if (parts[k].n) memcpy(p, parts[k].p, parts[k].n);
+        p[parts[k].n] = 0;
+        *dst[k] = (kb_slice){p, parts[k].n};
+        p += parts[k].n + 1;
     }
+    size_t off = 0;
+    i = doc.btab;
+    for (size_t b = 0; b < nb; b++) {
+        uint64_t len;
+        int type = raw[i++];
+        kb__varint_get(raw, doc.raw.n, &i, &len);
+        kb_slice text = {s->body.p + off, (size_t)len};
+        if (type == KB_PBLOCK_CAPTION)
+            captions[s->n_captions++] = text;
+        else
+            blocks[s->n_blocks++] = (kb_block){(kb_block_type)type, text};
+        off += (size_t)len + 2;
+    }
+    i = doc.dtab;
+    for (size_t k = 0; k < nd; k++) {
+        uint64_t len;
+        kb__varint_get(raw, doc.raw.n, &i, &len);
+        memcpy(p, raw + i, (size_t)len);
+        p[len] = 0;
+        dropped[k].reason = p;
+        p += len + 1;
+        i += (size_t)len;
+        kb__varint_get(raw, doc.raw.n, &i, &len);
+        memcpy(p, raw + i, (size_t)len);
+        p[len] = 0;
+        dropped[k].text = (kb_slice){p, (size_t)len};
+        p += len + 1;
+        i += (size_t)len;
+    }
+    s->blocks = blocks;
+    s->captions = captions;
+    s->dropped = dropped;
+    s->n_dropped = nd;
     kb__doc_free(&doc);
     *out = s;
     return 0;

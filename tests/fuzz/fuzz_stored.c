@@ -2,7 +2,8 @@
  * fuzz_stored.c — the stored-article decoder (kb__store_decode, src/store.c) fed damaged records.
  *
  * A stored article is one zstd frame holding: varint title length, title, varint body length,
- * body, varint block count, then a type byte and a varint length per block (docs/format.md).
+ * body, varint block count, then a type byte and a varint length per block, then a varint count
+ * of dropped lines and per line a varint-prefixed reason and text (docs/format.md).
  * The first input byte picks a mode (byte % 3):
  *   0: the rest is taken as the compressed frame itself (what a damaged BLOB in the store table
  *      looks like): decode must succeed or return KB_ECORRUPT;
@@ -51,6 +52,12 @@ static void encode(kb_buf *raw, const char *title, size_t tn, const char *body, 
             i++;
         }
     }
+    /* Dropped lines: one, whose reason and text are the title (any bytes do). */
+    kb__varint_put(raw, 1);
+    kb__varint_put(raw, tn);
+    kb__buf_append(raw, title, tn);
+    kb__varint_put(raw, tn);
+    kb__buf_append(raw, title, tn);
 }
 
 static void check_inside(const kb__doc *d)

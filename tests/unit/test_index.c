@@ -154,10 +154,45 @@ static void test_basic(void)
     kb_stored_free(s);
     CHECK_INT(kb_index_get(rd, "a2", 2, &s), KB_ENOTFOUND);
 
+    /* The stored article keeps the clean structure: typed blocks, captions, dropped lines. */
+    kb_block blocks3[3] = {{KB_BLOCK_PARAGRAPH, {"first words", 11}},
+                           {KB_BLOCK_HEADING, {"a heading", 9}},
+                           {KB_BLOCK_QUOTE, {"said words", 10}}};
+    kb_slice caps3[1] = {{"a caption", 9}};
+    kb_dropped drop3[2] = {{{"masthead line", 13}, "masthead"}, {{"", 0}, "empty"}};
+    kb_article a3 = article("a3", "structured", "unused", &b);
+    a3.blocks = blocks3;
+    a3.n_blocks = 3;
+    a3.captions = caps3;
+    a3.n_captions = 1;
+    a3.dropped = drop3;
+    a3.n_dropped = 2;
+    CHECK_INT(kb_index_add(ix, &a3), 0);
+    CHECK_INT(kb_index_commit(ix), 0);
+    CHECK_INT(kb_index_get(rd, "a3", 2, &s), 0);
+    if (s) {
+        CHECK_INT(s->n_blocks, 3);
+        CHECK_INT(s->n_captions, 1);
+        CHECK_INT(s->n_dropped, 2);
+        if (s->n_blocks == 3 && s->n_captions == 1 && s->n_dropped == 2) {
+            CHECK_INT(s->blocks[1].type, KB_BLOCK_HEADING);
+            CHECK_INT(s->blocks[2].type, KB_BLOCK_QUOTE);
+            CHECK(s->blocks[2].text.n == 10 && !memcmp(s->blocks[2].text.p, "said words", 10));
+            CHECK(s->captions[0].n == 9 && !memcmp(s->captions[0].p, "a caption", 9));
+            CHECK_STR(s->dropped[0].reason, "masthead");
+            CHECK_STR(s->dropped[0].text.p, "masthead line");
+            CHECK_STR(s->dropped[1].reason, "empty");
+            CHECK_INT(s->dropped[1].text.n, 0);
+        }
+    }
+    kb_stored_free(s);
+    CHECK_INT(kb_index_delete(ix, "a3", 2), 0);
+    CHECK_INT(kb_index_commit(ix), 0);
+
     kb_index_stats st;
     CHECK_INT(kb_index_stats_get(ix, &st), 0);
     CHECK_INT(st.docs, 1);
-    CHECK_INT(st.dead_docs, 2);
+    CHECK_INT(st.dead_docs, 3); /* a1's first version, a2, a3 */
     CHECK_INT(kb_index_check(ix, NULL, NULL), 0);
     if (!CHECK(kb_index_compact(ix) == 0)) fprintf(stderr, "     %s\n", kb_index_errmsg(ix));
     CHECK_INT(kb_index_check(ix, NULL, NULL), 0);
@@ -254,12 +289,13 @@ static void test_damage(void)
     snprintf(db, sizeof db, "%s/khabar.db", sub);
     sqlite3 *h;
     CHECK_INT(sqlite3_open(db, &h), SQLITE_OK);
-    CHECK_INT(sqlite3_exec(h,
-                           "UPDATE blocks SET data = substr(data,1,8) || CASE WHEN substr(data,9,1) ="
-                           " x'00' THEN x'01' ELSE x'00' END || substr(data,10)"
-                           " WHERE k = (SELECT min(k) FROM blocks)",
-                           NULL, NULL, NULL),
-              SQLITE_OK);
+    CHECK_INT(
+        sqlite3_exec(h,
+                     "UPDATE blocks SET data = substr(data,1,8) || CASE WHEN substr(data,9,1) ="
+                     " x'00' THEN x'01' ELSE x'00' END || substr(data,10)"
+                     " WHERE k = (SELECT min(k) FROM blocks)",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
     sqlite3_close(h);
     kb_index *ix = NULL;
     CHECK_INT(kb_index_open(sub, NULL, &ix), 0);

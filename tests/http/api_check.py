@@ -169,6 +169,14 @@ check(js and js.get("blocks") and all(b.get("type") and b.get("text") for b in j
       "document blocks", js and js.get("blocks", [])[:1])
 check(js and isinstance(js.get("captions"), list) and isinstance(js.get("dropped"), list),
       "document captions and dropped lines are lists", js and list(js.keys()))
+# the clean structure as stored: a heading among the paragraphs, dropped lines with reasons
+js = request(RW, "GET", "/api/documents/ex-011")[3]
+check(js and [b["type"] for b in js.get("blocks", [])] == ["paragraph", "paragraph", "heading",
+      "paragraph"], "document block types kept", js and js.get("blocks"))
+js = request(RW, "GET", "/api/documents/ex-009")[3]
+check(js and [d.get("reason") for d in js.get("dropped", [])] == ["share"]
+      and "فيسبوك" in js["dropped"][0].get("text", ""), "dropped line and reason kept",
+      js and js.get("dropped"))
 for target, want, code in [
     ("/api/documents/no-such-id", 404, "not_found"),
     ("/api/documents/a%2Fb", 404, "not_found"),

@@ -344,6 +344,7 @@ KB_API void kb_index_close(kb_index *ix)
         sqlite3_finalize(ix->st[i]);
     for (uint32_t i = 0; i < ix->n_pool; i++)
         sqlite3_finalize(ix->pool[i]);
+    kb__dedup_store_close(ix->dedup);
     if (ix->db) sqlite3_close_v2(ix->db);
     kb_analyzer_free(ix->an);
     kb_prepared_free(ix->prep);

@@ -54,6 +54,7 @@ struct kb_index {
     char *path;
     int read_only;
     int no_dedup;    /* skip the duplicates hooks */
+    kb__dedup_store *dedup; /* the duplicates tables' prepared statements, opened on first write */
     int last_err;    /* KB_E* code of the last SQLite failure (kb__index_sqlerr) */
     int terms_fresh; /* the dictionary was empty when this write transaction began */
     kb_stemmer_mode stemmer;

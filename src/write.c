@@ -14,10 +14,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Weak references to the duplicates module's hooks: the index works (and its tests link)
- * whether or not src/dedup.c is built in. */
-extern int kb__dedup_on_add(sqlite3 *db, int64_t docid, const kb_article *a) __attribute__((weak));
-extern int kb__dedup_on_delete(sqlite3 *db, int64_t docid) __attribute__((weak));
+/* The duplicates tables are written through a store that keeps its statements prepared across
+ * articles (src/dedup_store.c), opened on the write connection at the first write. */
+static int dedup_store(kb_index *ix, kb__dedup_store **out)
+{
+    if (!ix->dedup) {
+        int rc = kb__dedup_store_open(ix->db, &ix->dedup);
+        if (rc < 0) return kb__index_fail(ix, rc, "duplicates: cannot open the tables");
+    }
+    *out = ix->dedup;
+    return 0;
+}
 
 /* Inline postings blocks larger than this go to rows of the blocks table. */
 #define KB_INLINE_MAX_BYTES 512
@@ -138,10 +145,11 @@ static int delete_docid(kb_index *ix, uint32_t docid)
     sqlite3_bind_int64(st, 1, docid);
     s = sqlite3_step(st);
     if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "delete");
-    if (kb__dedup_on_delete) {
-        int rc = kb__dedup_on_delete(ix->db, docid);
-        if (rc < 0) return kb__index_fail(ix, rc, "duplicates: delete hook failed");
-    }
+    kb__dedup_store *ds = NULL;
+    int drc = dedup_store(ix, &ds);
+    if (drc) return drc;
+    drc = kb__dedup_store_delete(ds, docid);
+    if (drc < 0) return kb__index_fail(ix, drc, "duplicates: delete hook failed");
     ix->pending_dead++;
     ix->dirty = 1;
     return 0;
@@ -289,7 +297,7 @@ static int add_one(kb_index *ix, kb_prepared *p)
     ix->pending_docs++;
     ix->dirty = 1;
 
-    if (kb__dedup_on_add && !ix->no_dedup) {
+    if (!ix->no_dedup) {
         /* The hook sees the article as stored: title, and the body's blocks. */
         kb_block blocks[1];
         kb_article a;
@@ -309,7 +317,9 @@ static int add_one(kb_index *ix, kb_prepared *p)
         a.blocks = blocks;
         a.n_blocks = bl ? 1 : 0;
         (void)i;
-        rc = kb__dedup_on_add(ix->db, docid, &a);
+        kb__dedup_store *ds = NULL;
+        if ((rc = dedup_store(ix, &ds))) return rc;
+        rc = kb__dedup_store_add(ds, docid, &a);
         if (rc < 0) return kb__index_fail(ix, rc, "duplicates: add hook failed");
         if ((rc = txn_alive(ix))) return rc;
     }

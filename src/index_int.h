@@ -122,4 +122,8 @@ int kb__compact_postings(kb_index *ix);
 /* Decodes a stored record (zstd) into d. Returns 0 or KB_ECORRUPT / KB_ENOMEM. */
 int kb__store_decode(const void *z, size_t zn, kb__doc *d);
 
+/* YYYYMMDD from an ISO date's first 10 bytes, or 0 (write.c). The docs table keeps both the date
+ * text and this number; check compares them, since metadata rows carry no checksum. */
+int64_t kb__index_ymd(kb_slice d);
+
 #endif

@@ -430,13 +430,19 @@ KB_API int kb_index_check(kb_index *ix, kb_check_fn fn, void *ctx)
     kb__doc_init(&d);
     uint64_t n_docs = 0;
     if (prep(&c,
-             "SELECT d.docid, d.id, s.data FROM docs d LEFT JOIN store s"
+             "SELECT d.docid, d.id, s.data, d.date, d.ymd FROM docs d LEFT JOIN store s"
              " ON s.docid = d.docid",
              &st)) {
         while (step(&c, st) == SQLITE_ROW) {
             n_docs++;
             int64_t docid = sqlite3_column_int64(st, 0);
             const char *id = (const char *)sqlite3_column_text(st, 1);
+            kb_slice date = {(const char *)sqlite3_column_text(st, 3),
+                             (size_t)sqlite3_column_bytes(st, 3)};
+            if (kb__index_ymd(date) != sqlite3_column_int64(st, 4))
+                problem(&c, "document %lld (%s): date '%.*s' disagrees with its day number %lld",
+                        (long long)docid, id ? id : "?", (int)KB_MIN(date.n, 40),
+                        date.p ? date.p : "", (long long)sqlite3_column_int64(st, 4));
             if (sqlite3_column_type(st, 2) != SQLITE_BLOB) {
                 problem(&c, "document %lld (%s): no stored copy", (long long)docid, id ? id : "?");
                 continue;

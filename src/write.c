@@ -178,8 +178,7 @@ static int64_t source_id(kb_index *ix, kb_slice s)
     return sqlite3_last_insert_rowid(ix->db);
 }
 
-/* YYYYMMDD from an ISO date's first 10 bytes, or 0. */
-static int64_t ymd_of(kb_slice d)
+int64_t kb__index_ymd(kb_slice d)
 {
     if (d.n < 10) return 0;
     const char *p = d.p;
@@ -280,7 +279,7 @@ static int add_one(kb_index *ix, kb_prepared *p)
     sqlite3_bind_text(st, 2, id.p, (int)id.n, SQLITE_STATIC);
     if (sid) sqlite3_bind_int64(st, 3, sid);
     if (date.n) sqlite3_bind_text(st, 4, date.p, (int)date.n, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, ymd_of(date));
+    sqlite3_bind_int64(st, 5, kb__index_ymd(date));
     if (url.n) sqlite3_bind_text(st, 6, url.p, (int)url.n, SQLITE_STATIC);
     for (int f = 0; f < KB_N_FIELDS; f++)
         sqlite3_bind_int64(st, 7 + f, p->lens[f]);

@@ -3,7 +3,7 @@
 #   make test   install missing Debian packages, build (release -Werror, and ASan+UBSan), run every test
 BUILD ?= build
 
-.PHONY: all deps build demo serve test clean
+.PHONY: all deps build demo serve test slow clean
 
 all: build
 
@@ -41,6 +41,11 @@ serve: build
 test:
 	@sh scripts/install-deps.sh --browser
 	@sh tests/run.sh
+
+# The slow tier: 500 kill rounds, 10,000 corruption trials, OOM under ASan, an hour of fuzzing
+# per harness (docs/robustness.md). Hours, not minutes.
+slow: build
+	@sh scripts/slow_tests.sh
 
 clean:
 	rm -rf build build-asan build-fuzz

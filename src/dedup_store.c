@@ -1,7 +1,8 @@
 /*
  * dedup_store.c — duplicate clusters kept in the index's SQLite database.
  *
- * The index calls kb__dedup_on_add() / kb__dedup_on_delete() inside its write transaction, so a
+ * The index writes through a kb__dedup_store (kb__dedup_store_add/_delete: the same work with its
+ * statements prepared once per connection) inside its write transaction, so a
  * document and its duplicate links commit together and a crash loses neither. Search and
  * `khabar dups` read the clusters back. Signatures and the verification rule are dedup.c's; only
  * the MinHash estimate is used here (the stored signature is all that is kept per document).

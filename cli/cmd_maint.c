@@ -107,14 +107,22 @@ static void print_problem(void *ctx, const char *msg)
     printf("problem: %s\n", msg);
 }
 
+/* Parses the options of a verb that takes only --index DIR. Returns -1 to go on, or the exit
+ * status to return (help printed, or bad usage). */
+static int parse_dir_only(int argc, char **argv, const char *verb, const char **dir)
+{
+    int n_rest;
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    int p = rest ? parse(argc, argv, verb, dir, NULL, NULL, rest, &n_rest) : -2;
+    free(rest);
+    return p == 0 ? -1 : p == -1 ? CLI_OK : CLI_USAGE;
+}
+
 int cmd_check(int argc, char **argv)
 {
     const char *dir;
-    int n_rest;
-    char **rest = calloc((size_t)argc + 1, sizeof *rest);
-    int p = rest ? parse(argc, argv, "check", &dir, NULL, NULL, rest, &n_rest) : -2;
-    free(rest);
-    if (p) return p == -1 ? CLI_OK : CLI_USAGE;
+    int p = parse_dir_only(argc, argv, "check", &dir);
+    if (p >= 0) return p;
     kb_index_options o = {0};
     o.read_only = 1;
     kb_index *ix = NULL;
@@ -200,11 +208,8 @@ int cmd_delete(int argc, char **argv)
 int cmd_compact(int argc, char **argv)
 {
     const char *dir;
-    int n_rest;
-    char **rest = calloc((size_t)argc + 1, sizeof *rest);
-    int p = rest ? parse(argc, argv, "compact", &dir, NULL, NULL, rest, &n_rest) : -2;
-    free(rest);
-    if (p) return p == -1 ? CLI_OK : CLI_USAGE;
+    int p = parse_dir_only(argc, argv, "compact", &dir);
+    if (p >= 0) return p;
     kb_index *ix = open_index("compact", dir, 0);
     if (!ix) return CLI_FAILED;
     kb_index_stats before, after;

@@ -44,6 +44,9 @@
 /* A site name glued to a paragraph is split off when the rest is at least this long (bytes): a
  * short rest is a byline, dropped with the site name. */
 #define SITE_SPLIT_MIN_BYTES 200
+/* An end marker glued to a paragraph ("… // انتهى //") is split off when the text before it is at
+ * least this long (bytes), so the paragraph keeps its words and the marker is dropped. */
+#define END_SPLIT_MIN_BYTES 40
 /* A Latin site-name line at the top (e.g. "EXAMPLE.INFO - staff") is short. */
 #define SITENAME_MAX_WORDS 8
 /* In the body, a repeated line is dropped as a duplicate only when it is this long: a whole
@@ -574,6 +577,44 @@ static size_t site_prefix(const char *s, size_t n)
     return i;
 }
 
+/* Bytes of a marker delimiter ending at s[n) ("/", "(", ")", "-", "[", "]", "*", en/em dash),
+ * or 0. */
+static size_t delim_before(const unsigned char *u, size_t n)
+{
+    if (n && u[n - 1] && strchr("/()-[]*", u[n - 1])) return 1;
+    if (n >= 3 && u[n - 3] == 0xE2 && u[n - 2] == 0x80 && (u[n - 1] == 0x93 || u[n - 1] == 0x94))
+        return 3;
+    return 0;
+}
+
+/* "… نص الخبر. // انتهى //" or "(انتهى)" glued to a paragraph's end: the offset where the marker
+ * (with its opening delimiter) starts, or n when there is none. The end word must follow an
+ * opening delimiter, so a sentence that merely ends with the verb ("… الذي انتهى.") is left
+ * alone. */
+static size_t end_marker_at(const char *s, size_t n)
+{
+    static const char *const words[] = {"انتهى", "انتهي", "يتبع"};
+    const unsigned char *u = (const unsigned char *)s;
+    size_t e = n, k = 0;
+    while (e && (u[e - 1] == ' ' || u[e - 1] == '.' || (k = delim_before(u, e)) != 0))
+        e -= u[e - 1] == ' ' || u[e - 1] == '.' ? 1 : k;
+    size_t w = 0;
+    for (size_t i = 0; i < KB_ARRAY_LEN(words) && !w; i++) {
+        size_t m = strlen(words[i]);
+        if (e >= m && memcmp(s + e - m, words[i], m) == 0) w = m;
+    }
+    if (!w) return n;
+    size_t b = e - w;
+    while (b && u[b - 1] == ' ')
+        b--;
+    size_t opened = 0;
+    while (b && (k = delim_before(u, b)) != 0) {
+        b -= k;
+        opened += k;
+    }
+    return opened ? b : n;
+}
+
 static int add_line(kb_cleaner *c, const char *s, size_t n, int hint)
 {
     size_t off = c->tidy.n;
@@ -588,6 +629,18 @@ static int add_line(kb_cleaner *c, const char *s, size_t n, int hint)
         size_t kk = k;
         while (kk > 0 && c->tidy.p[off + kk - 1] == ' ')
             kk--;
+        int rc = push_line(c, off, kk, hint, NULL);
+        if (rc) return rc;
+        return push_line(c, off + k, len - k, hint, NULL);
+    }
+    /* so is an end marker glued to its end (dropped as an agency tag) */
+    k = end_marker_at(c->tidy.p + off, len);
+    if (k < len && k >= END_SPLIT_MIN_BYTES) {
+        size_t kk = k;
+        while (kk > 0 && c->tidy.p[off + kk - 1] == ' ')
+            kk--;
+        while (k < len && c->tidy.p[off + k] == ' ')
+            k++;
         int rc = push_line(c, off, kk, hint, NULL);
         if (rc) return rc;
         return push_line(c, off + k, len - k, hint, NULL);

@@ -113,6 +113,13 @@ static void test_text_rules(void)
         {"عنوان الخبر هنا اليوم\n" PARA1 "\nتابعونا على تويتر\nفيسبوك تويتر واتساب\n"
          "© 2021 جميع الحقوق محفوظة\n(أ ف ب)\n// انتهى //\n* * *",
          "عنوان الخبر هنا اليوم", "P", "share,share,copyright,agency-tag,agency-tag,empty"},
+        /* an end marker glued to the last paragraph is split off and dropped; a sentence that
+         * ends with the verb "انتهى" keeps it */
+        {"عنوان الخبر هنا اليوم\n" PARA1 "\n" PARA2 " // انتهى //", "عنوان الخبر هنا اليوم", "PP",
+         "agency-tag"},
+        {"عنوان الخبر هنا اليوم\n" PARA1 " (انتهى)", "عنوان الخبر هنا اليوم", "P", "agency-tag"},
+        {"عنوان الخبر هنا اليوم\n" PARA1 "\nوقال إن الموعد المحدد للتسجيل في البرنامج قد انتهى.",
+         "عنوان الخبر هنا اليوم", "PP", ""},
         /* a repeated long paragraph is dropped, short repeats are kept (a refrain, a list) */
         {"عنوان الخبر هنا اليوم\n" PARA1 "\nالمباراة الأولى:\n" PARA2 "\n" PARA3
          "\nالمباراة الأولى:\n" PARA3 "\n" PARA1,

@@ -14,6 +14,8 @@ PKGS="$PKGS ${KB_EXTRA_PKGS:-}"
 # bench/bench_clean.sh runs side by side with `khabar clean` on HTML; iconv (libc-bin) makes the
 # encoding copies in tests/cli/clean.sh.
 PKGS="$PKGS python3-readability"
+# python3-icu: scripts/gen_umm_alqura.py regenerates the Umm al-Qura table from ICU's data.
+PKGS="$PKGS python3-icu"
 # Server (owner: server): wrk drives bench/load_serve.sh; curl for the README's quick check.
 PKGS="$PKGS wrk curl"
 # Search (owner: search): python3-xapian is the Xapian peer (Arabic stemmer, BM25) of

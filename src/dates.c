@@ -5,8 +5,8 @@
  * dates (26/05/2014), or in words in the text's dateline. Arabic has three families of Gregorian
  * month names — Egyptian/Gulf (يناير فبراير …), Levantine/Iraqi (كانون الثاني شباط آذار …) and
  * Maghrebi (جانفي فيفري … in Tunisia and Algeria, يناير … يوليوز غشت شتنبر … in Morocco) — and
- * Hijri dates (26 شوال 1436 هـ), converted here with the tabular Islamic calendar (it may differ
- * by a day from the Umm al-Qura calendar a Saudi source follows; when the text gives the
+ * Hijri dates (26 شوال 1436 هـ), converted by the Umm al-Qura calendar that Saudi sources follow
+ * (a table for 1300-1600 AH; the tabular Islamic calendar outside it; when the text gives the
  * Gregorian date too, that one is used).
  *
  * The text is first folded (Arabic-Indic digits → ASCII, alef forms → ا, ى → ي, ة → ه, diacritics
@@ -164,11 +164,20 @@ static int valid_greg(long y, long m, long d)
            d <= days_in_month((int)y, (int)m);
 }
 
-/* Tabular Islamic calendar → Julian day number → Gregorian. */
+/* Hijri → Julian day number → Gregorian: the Umm al-Qura calendar where its table reaches, the
+ * tabular Islamic calendar elsewhere. */
 static void hijri_to_greg(long hy, long hm, long hd, long *y, long *m, long *d)
 {
-    long jd =
-        hd + (long)((295 * (hm - 1) + 9) / 10) + (hy - 1) * 354 + (3 + 11 * hy) / 30 + 1948440 - 1;
+    long jd;
+    if (hy >= kb__umm_alqura_first && hy <= kb__umm_alqura_last) {
+        const kb__hijri_year *h = &kb__umm_alqura[hy - kb__umm_alqura_first];
+        jd = h->muharram_jd + hd - 1;
+        for (long i = 0; i < hm - 1; i++)
+            jd += 29 + ((h->long_months >> i) & 1);
+    } else {
+        jd = hd + (long)((295 * (hm - 1) + 9) / 10) + (hy - 1) * 354 + (3 + 11 * hy) / 30 +
+             1948440 - 1;
+    }
     /* Julian day number to Gregorian (Fliegel & Van Flandern) */
     long l = jd + 68569;
     long n = 4 * l / 146097;

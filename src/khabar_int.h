@@ -431,6 +431,14 @@ uint64_t kb__line_hash(const char *s, size_t n);
 /* The cleaner's folding of one character for phrase and date matching (clean.c): harakat and
  * tatweel → -1 (drop), alef forms → ا, ى → ي, ة → ه, ASCII upper → lower; others unchanged. */
 int32_t kb__clean_fold_cp(int32_t cp);
+/* The Umm al-Qura calendar for years kb__umm_alqura_first..last AH (src/gen/umm_alqura.c,
+ * generated from ICU's data by scripts/gen_umm_alqura.py). */
+typedef struct kb__hijri_year {
+    int32_t muharram_jd; /* Julian day number of 1 Muharram */
+    uint16_t long_months; /* bit m set: month m (0 = Muharram) has 30 days, else 29 */
+} kb__hijri_year;
+extern const int kb__umm_alqura_first, kb__umm_alqura_last;
+extern const kb__hijri_year kb__umm_alqura[];
 
 /* ---- index.c, postings.c, store.c: the index and its internal reader API (owner: index) --------
  *

@@ -115,6 +115,10 @@ sqlite3_stmt *kb__index_stmt(kb_index *ix, int which)
         [KB_ST_DOC_GET] = "SELECT d.id, s.name, d.date, d.url, st.data FROM docs d"
                           " LEFT JOIN sources s ON s.sid = d.sid"
                           " LEFT JOIN store st ON st.docid = d.docid WHERE d.docid = ?1",
+        [KB_ST_DOC_META] = "SELECT id, date, url FROM docs WHERE docid = ?1",
+        /* a search's read snapshot: prepared once, not parsed per query */
+        [KB_ST_BEGIN] = "BEGIN",
+        [KB_ST_COMMIT] = "COMMIT",
     };
     if (!ix->st[which]) {
         int rc = sqlite3_prepare_v3(ix->db, sql[which], -1, SQLITE_PREPARE_PERSISTENT,
@@ -442,8 +446,11 @@ int kb__index_read_begin(kb_index *ix)
     if (!ix->in_txn) {
         if (!sqlite3_get_autocommit(ix->db)) /* a read left open by a failed COMMIT */
             sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
-        int rc = kb__index_exec(ix, "BEGIN");
-        if (rc) return rc;
+        sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_BEGIN);
+        if (!st) return ix->last_err;
+        int s = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "BEGIN");
     }
     ix->in_read = 1;
     /* The first read fixes the snapshot; the commit counter in it says whether ours is stale. */
@@ -475,8 +482,11 @@ void kb__index_read_end(kb_index *ix)
         if (ix->st[i]) sqlite3_reset(ix->st[i]);
     /* Ending a read: COMMIT, and when even that fails (out of memory), ROLLBACK, which cannot
      * fail for a read-only transaction; the next read_begin double-checks. */
-    if (!ix->in_txn && sqlite3_exec(ix->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+    if (ix->in_txn) return;
+    sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_COMMIT);
+    int s = st ? sqlite3_step(st) : SQLITE_NOMEM;
+    if (st) sqlite3_reset(st);
+    if (s != SQLITE_DONE) sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 void kb__index_collection(const kb_index *ix, kb__collection *out)
@@ -549,6 +559,35 @@ int kb__index_term_lookup(kb_index *ix, kb__term_kind kind, const char *term, si
     if (s != SQLITE_ROW) return kb__index_sqlerr(ix, s, "terms");
     if (kb__term_value_parse(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), row))
         return kb__index_fail(ix, KB_ECORRUPT, "terms: damaged dictionary entry");
+    return 0;
+}
+
+int kb__index_doc_meta(kb_index *ix, uint32_t docid, kb__doc *d)
+{
+    sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_DOC_META);
+    if (!st) return ix->last_err;
+    sqlite3_bind_int64(st, 1, docid);
+    int r = sqlite3_step(st);
+    if (r != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return r == SQLITE_DONE ? KB_ENOTFOUND : kb__index_sqlerr(ix, r, "docs");
+    }
+    kb__buf_reset(&d->meta);
+    size_t off[3], len[3];
+    for (int c = 0; c < 3; c++) {
+        const unsigned char *t = sqlite3_column_text(st, c);
+        len[c] = t ? (size_t)sqlite3_column_bytes(st, c) : 0;
+        off[c] = d->meta.n;
+        kb__buf_append(&d->meta, t ? (const char *)t : "", len[c]);
+        kb__buf_putc(&d->meta, 0);
+    }
+    sqlite3_reset(st);
+    if (d->meta.rc) return d->meta.rc;
+    d->docid = docid;
+    d->id = (kb_slice){d->meta.p + off[0], len[0]};
+    d->date = (kb_slice){d->meta.p + off[1], len[1]};
+    d->url = (kb_slice){d->meta.p + off[2], len[2]};
+    d->source = kb__index_source_name(ix, kb__index_doc_source(ix, docid));
     return 0;
 }
 

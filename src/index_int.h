@@ -26,6 +26,9 @@ enum {
     KB_ST_META_GET,
     KB_ST_META_PUT,
     KB_ST_DOC_GET,
+    KB_ST_DOC_META,
+    KB_ST_BEGIN,
+    KB_ST_COMMIT,
     KB_ST_N
 };
 

@@ -518,6 +518,10 @@ void kb__doc_init(kb__doc *d);
 void kb__doc_free(kb__doc *d);
 /* Returns 0, KB_ENOTFOUND (dead or unknown docid), KB_ECORRUPT, KB_ENOMEM, KB_EIO. */
 int kb__index_doc_get(kb_index *ix, uint32_t docid, kb__doc *d);
+/* The docs row of docid (id, date, url; the source from the in-memory table) without reading
+ * the stored article: what an ids-only answer needs. Fills d's id, date, url and source (slices
+ * into d->meta, valid as for kb__index_doc_get). Returns 0, KB_ENOTFOUND, KB_ENOMEM, KB_EIO. */
+int kb__index_doc_meta(kb_index *ix, uint32_t docid, kb__doc *d);
 /* docid of an external id, or 0 when absent. */
 uint32_t kb__index_docid(kb_index *ix, const char *id, size_t n);
 
@@ -553,6 +557,8 @@ typedef struct kb__postings {
     void *stmt;              /* sqlite3_stmt over the blocks table (ROWS state) */
     uint64_t tid;
     int state, cur_valid, have_next, pos_ready;
+    int row_live;            /* stmt stands on a row (of last docid row_last) and may step on */
+    uint32_t row_last;
     uint32_t i, n;           /* posting index in the decoded block, postings in it */
     uint32_t docs[KB_BLOCK_MAX], tfs[KB_N_FIELDS][KB_BLOCK_MAX];
     uint32_t tfs_scratch[KB_N_FIELDS][KB_BLOCK_MAX];

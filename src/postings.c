@@ -35,6 +35,8 @@
 /* The first header varint is n << 2 | flags. */
 #define FLAG_POS 1   /* positions present (FORM terms) */
 #define FLAG_SMALL 2 /* header without max tf / min len */
+/* Rows a cursor steps forward through before it seeks the wanted block from the root instead. */
+#define SEQ_STEPS 4
 
 /* ---- bit writer ------------------------------------------------------------------------------ */
 
@@ -478,13 +480,41 @@ static int fetch_block(kb__postings *p, uint32_t target)
     }
     if (p->state != ST_ROWS) return 0;
     sqlite3_stmt *st = p->stmt;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)((p->tid << 32) | target));
-    sqlite3_bind_int64(st, 2, (sqlite3_int64)((p->tid << 32) | 0xffffffffu));
-    int s = sqlite3_step(st);
-    if (s == SQLITE_DONE) return 0;
-    if (s != SQLITE_ROW) return kb__index_sqlerr(p->ix, s, "blocks");
-    uint32_t key_last = (uint32_t)((uint64_t)sqlite3_column_int64(st, 0) & 0xffffffffu);
+    int s = SQLITE_DONE;
+    uint32_t key_last = 0;
+    int found = 0;
+    /* The statement still stands on the row of the last fetched block, which ends before
+     * target: the wanted block is usually one of the next rows, and stepping to a row costs
+     * less than seeking it from the table's root. */
+    if (p->row_live && p->row_last < target) {
+        for (int k = 0; k < SEQ_STEPS && !found; k++) {
+            s = sqlite3_step(st);
+            if (s != SQLITE_ROW) break;
+            key_last = (uint32_t)((uint64_t)sqlite3_column_int64(st, 0) & 0xffffffffu);
+            p->row_last = key_last;
+            found = key_last >= target;
+        }
+        if (s == SQLITE_DONE) { /* rows are in docid order: none ends at or after target */
+            p->row_live = 0;
+            return 0;
+        }
+        if (s != SQLITE_ROW) {
+            p->row_live = 0;
+            return kb__index_sqlerr(p->ix, s, "blocks");
+        }
+    }
+    if (!found) {
+        p->row_live = 0;
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)((p->tid << 32) | target));
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)((p->tid << 32) | 0xffffffffu));
+        s = sqlite3_step(st);
+        if (s == SQLITE_DONE) return 0;
+        if (s != SQLITE_ROW) return kb__index_sqlerr(p->ix, s, "blocks");
+        key_last = (uint32_t)((uint64_t)sqlite3_column_int64(st, 0) & 0xffffffffu);
+        p->row_live = 1;
+        p->row_last = key_last;
+    }
     int rc =
         load_raw(&p->next_blk, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
     if (rc) return rc;
@@ -519,6 +549,7 @@ int kb__postings_open(kb_index *ix, kb__term_kind kind, const char *term, size_t
     p->n = p->i = 0;
     p->cur_valid = 0;
     p->have_next = 0;
+    p->row_live = 0;
     p->blk_last = KB_DOC_END;
     memset(p->max_tf, 0, sizeof p->max_tf);
     kb__term_row row;

@@ -951,44 +951,6 @@ typedef struct hit_plan {
     size_t hl_first, thl_first, also_first;
 } hit_plan;
 
-/* The docs row of docid (id, date, url; the source from the in-memory table), without reading
- * the stored article: what an ids-only answer needs. The statement is prepared on first use
- * and finalized by the caller. The slices point into d->meta. */
-static int meta_get(search *S, sqlite3_stmt **st, uint32_t docid, kb__doc *d)
-{
-    kb_index *ix = S->ix;
-    if (!*st) {
-        int r = sqlite3_prepare_v2(kb__index_db(ix),
-                                   "SELECT id, date, url FROM docs WHERE docid = ?1", -1, st, NULL);
-        if (r != SQLITE_OK)
-            return kb__index_fail(ix, KB_EIO, "prepare: %s", sqlite3_errmsg(kb__index_db(ix)));
-    }
-    sqlite3_bind_int64(*st, 1, docid);
-    int r = sqlite3_step(*st);
-    if (r != SQLITE_ROW) {
-        sqlite3_reset(*st);
-        return r == SQLITE_DONE
-                   ? KB_ENOTFOUND
-                   : kb__index_fail(ix, KB_EIO, "docs: %s", sqlite3_errmsg(kb__index_db(ix)));
-    }
-    kb__buf_reset(&d->meta);
-    size_t off[3], len[3];
-    for (int c = 0; c < 3; c++) {
-        const unsigned char *t = sqlite3_column_text(*st, c);
-        len[c] = t ? (size_t)sqlite3_column_bytes(*st, c) : 0;
-        off[c] = d->meta.n;
-        kb__buf_append(&d->meta, t ? (const char *)t : "", len[c]);
-        kb__buf_putc(&d->meta, 0);
-    }
-    sqlite3_reset(*st);
-    if (d->meta.rc) return d->meta.rc;
-    d->id = (kb_slice){d->meta.p + off[0], len[0]};
-    d->date = (kb_slice){d->meta.p + off[1], len[1]};
-    d->url = (kb_slice){d->meta.p + off[2], len[2]};
-    d->source = kb__index_source_name(ix, kb__index_doc_source(ix, docid));
-    return 0;
-}
-
 /* Picks the hits from the sorted candidates (folding duplicate clusters unless asked not to),
  * fetches each article, cuts its snippet, and fills R. */
 static int build_hits(search *S, results_impl *R, const kb_search_options *o, cand *sorted,
@@ -1031,14 +993,13 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
     kb_buf *A = &R->arena;
     kb_highlight *tmp = NULL;
     size_t cap = 0;
-    sqlite3_stmt *meta_st = NULL;
     for (uint32_t i = 0; i < n_hits && !rc; i++) {
         hit_plan *p = &plan[o->offset + i];
         kb_hit *hit = &R->hits[i];
         hit->score = p->c.score;
         hit->similar = p->similar;
         if (o->ids_only) {
-            rc = meta_get(S, &meta_st, p->c.doc, &doc);
+            rc = kb__index_doc_meta(ix, p->c.doc, &doc);
             if (rc) break;
             hit->id = put(A, doc.id);
             hit->source = put(A, doc.source);
@@ -1112,7 +1073,6 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
     }
     kb__free(tmp);
     kb__doc_free(&doc);
-    if (meta_st) sqlite3_finalize(meta_st);
     /* facets: source names are copied, they live as long as the results */
     uint32_t nf = 0;
     if (!rc && S->facet) {

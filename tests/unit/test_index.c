@@ -267,6 +267,24 @@ static void test_long_lists(void)
     }
     CHECK(adv_ok);
     CHECK(shallow_ok);
+
+    /* One cursor over a list of 8 block rows, moved forward by strides that stay in a block,
+     * step to a following row, or jump past several rows (the cursor steps through the rows
+     * after the last one fetched, or seeks from the root past a few): every doc has "filler". */
+    static const uint32_t strides[] = {1, 3, 100, 129, 300, 700};
+    word_terms(ix, "filler", norm, stem);
+    for (size_t k = 0; k < sizeof strides / sizeof *strides; k++) {
+        int walk_ok = 1;
+        CHECK_INT(kb__postings_open(ix, KB_TERM_FORM, norm, strlen(norm), &p), 0);
+        for (uint32_t t = 1; t <= N + 1; t += strides[k]) {
+            if (strides[k] > 1 && t + strides[k] / 2 <= N) /* a shallow look ahead first */
+                walk_ok &= kb__postings_shallow(&p, t + strides[k] / 2) == 1 &&
+                           p.blk_last >= t + strides[k] / 2;
+            int r = kb__postings_advance(&p, t);
+            walk_ok &= t > N ? (r == 0 && p.doc == KB_DOC_END) : (r == 1 && p.doc == t);
+        }
+        CHECK(walk_ok);
+    }
     kb__postings_free(&p);
     kb__index_read_end(ix);
     CHECK_INT(kb_index_check(ix, NULL, NULL), 0);

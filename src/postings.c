@@ -119,13 +119,55 @@ static inline uint32_t br_get(bitr *r, unsigned bits)
     return v;
 }
 
+/* A Rice code: the unary quotient is counted off one 64-bit load (the ones before the first
+ * zero bit) instead of bit by bit; past the data it overruns like br_get. */
 static inline uint32_t br_rice(bitr *r, unsigned k)
 {
-    uint32_t q = 0;
-    while (q < RICE_ESCAPE && br_get(r, 1))
-        q++;
-    if (q == RICE_ESCAPE) return br_get(r, 32);
+    if (r->pos >= r->nbits) {
+        r->pos = r->nbits + 1;
+        return 0;
+    }
+    uint64_t w;
+    memcpy(&w, r->p + (r->pos >> 3), 8); /* padding makes 8 bytes readable */
+    w >>= (r->pos & 7);                  /* 57 bits or more; RICE_ESCAPE + 1 fit */
+    unsigned q = ~w ? (unsigned)__builtin_ctzll(~w) : 64u;
+    if (q >= RICE_ESCAPE) {
+        if (r->pos + RICE_ESCAPE > r->nbits) {
+            r->pos = r->nbits + 1;
+            return 0;
+        }
+        r->pos += RICE_ESCAPE;
+        return br_get(r, 32);
+    }
+    if (r->pos + q + 1 > r->nbits) {
+        r->pos = r->nbits + 1;
+        return 0;
+    }
+    r->pos += q + 1;
     return (q << k) | br_get(r, k);
+}
+
+/* n values of `bits` bits each (bits <= 32) into out; overruns like br_get when they do not all
+ * fit, checked once for the run instead of once per value. */
+static void br_unpack(bitr *r, unsigned bits, uint32_t n, uint32_t *out)
+{
+    if (r->pos + (uint64_t)bits * n > r->nbits) {
+        r->pos = r->nbits + 1;
+        memset(out, 0, n * sizeof *out);
+        return;
+    }
+    if (!bits) {
+        memset(out, 0, n * sizeof *out);
+        return;
+    }
+    uint64_t mask = (1ull << bits) - 1;
+    size_t pos = r->pos;
+    for (uint32_t i = 0; i < n; i++, pos += bits) {
+        uint64_t w;
+        memcpy(&w, r->p + (pos >> 3), 8); /* padding makes 8 bytes readable */
+        out[i] = (uint32_t)((w >> (pos & 7)) & mask);
+    }
+    r->pos = pos;
 }
 
 static inline uint32_t br_gamma(bitr *r)
@@ -308,13 +350,16 @@ static int read_docs_tfs(bitr *r, const kb__block_head *h, int small, uint32_t *
 {
     unsigned wd = h->n > 1 ? br_get(r, 6) : 0;
     if (wd > 32) return KB_ECORRUPT;
+    /* gaps first, then the running sum; docids strictly increase (gap + 1 >= 1), so ending
+     * exactly on the header's last docid also keeps every one of them <= last */
     docs[0] = h->first;
+    br_unpack(r, wd, h->n - 1, docs + 1);
+    uint64_t d = h->first;
     for (uint32_t i = 1; i < h->n; i++) {
-        uint64_t d = (uint64_t)docs[i - 1] + br_get(r, wd) + 1;
-        if (d > h->last) return KB_ECORRUPT;
+        d += (uint64_t)docs[i] + 1;
         docs[i] = (uint32_t)d;
     }
-    if (docs[h->n - 1] != h->last) return KB_ECORRUPT;
+    if (d != h->last) return KB_ECORRUPT;
     if (small) {
         for (uint32_t i = 0; i < h->n; i++)
             for (int f = 0; f < KB_N_FIELDS; f++)
@@ -323,15 +368,17 @@ static int read_docs_tfs(bitr *r, const kb__block_head *h, int small, uint32_t *
         for (int f = 0; f < KB_N_FIELDS; f++) {
             unsigned wf = br_get(r, 6);
             if (wf > 32) return KB_ECORRUPT;
-            for (uint32_t i = 0; i < h->n; i++) {
-                tfs[f][i] = br_get(r, wf);
-                if (tfs[f][i] > h->max_tf[f]) return KB_ECORRUPT;
-            }
+            br_unpack(r, wf, h->n, tfs[f]);
+            uint32_t mx = 0;
+            for (uint32_t i = 0; i < h->n; i++)
+                mx = KB_MAX(mx, tfs[f][i]);
+            if (mx > h->max_tf[f]) return KB_ECORRUPT;
         }
     }
+    uint32_t none = 0; /* a posting says the term is in the document: some tf is not 0 */
     for (uint32_t i = 0; i < h->n; i++)
-        if (tfs[0][i] + (uint64_t)tfs[1][i] + tfs[2][i] == 0)
-            return KB_ECORRUPT; /* a posting says the term is in the document */
+        none |= (tfs[0][i] | tfs[1][i] | tfs[2][i]) == 0;
+    if (none) return KB_ECORRUPT;
     return br_overrun(r) ? KB_ECORRUPT : 0;
 }
 

@@ -142,6 +142,11 @@ struct ev {
     double w;            /* 1, or the stopword weight */
     double form_ub;      /* bound of the written-form score (before the form weight) */
     uint32_t phrase_off; /* EV_TERM inside a phrase: its offset in the phrase */
+    /* EV_TERM: the last block bound (ev_block_ub), valid for targets in [ub_from, ub_to]: every
+     * such target lies in the same postings block, so the bound is the same number */
+    double ub_blk;
+    uint32_t ub_from, ub_to;
+    int ub_valid;
     /* groups */
     ev **kids;
     uint32_t n_kids;
@@ -558,16 +563,26 @@ static double ev_block_ub(search *S, ev *e, uint32_t target, uint32_t *last)
     switch (e->type) {
     case EV_TERM: {
         if (e->doc == KB_DOC_END) return 0;
+        if (e->ub_valid && target >= e->ub_from && target <= e->ub_to) {
+            if (e->ub_to < *last) *last = e->ub_to;
+            return e->ub_blk;
+        }
         int r = kb__postings_shallow(&e->post, target);
         if (r < 0) {
             S->rc = r;
             return 0;
         }
-        if (r == 0) return 0; /* nothing ahead: the bound is 0 up to the end */
+        e->ub_valid = 1;
+        e->ub_from = target;
+        if (r == 0) { /* nothing ahead: the bound is 0 up to the end */
+            e->ub_to = KB_DOC_END;
+            return e->ub_blk = 0;
+        }
+        e->ub_to = e->post.blk_last;
         if (e->post.blk_last < *last) *last = e->post.blk_last;
         s = e->idf * sat(tf_tilde_bound(S, e->post.blk_max_tf, e->post.blk_min_len, e->title_only));
         if (e->has_form) s += S->P.form * e->form_ub;
-        return s * e->w;
+        return e->ub_blk = s * e->w;
     }
     default:
         for (uint32_t i = 0; i < e->n_kids; i++)

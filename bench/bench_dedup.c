@@ -306,6 +306,10 @@ int main(int argc, char **argv)
                 return 1;
             }
         }
+        if (ds && kb__dedup_store_flush(ds)) { /* the key rows it kept in memory */
+            fprintf(stderr, "kb__dedup_store_flush failed\n");
+            return 1;
+        }
         kb__dedup_store_close(ds);
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
         double tt = now() - t0;

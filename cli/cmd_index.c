@@ -396,8 +396,10 @@ int cmd_index(int argc, char **argv)
     pl.n_jobs = (uint64_t)(threads ? threads : 1) * SLOTS_PER_WORKER;
     pl.jobs = calloc(pl.n_jobs, sizeof *pl.jobs);
     int ok = rd && pl.jobs;
-    for (uint64_t i = 0; ok && i < pl.n_jobs; i++)
+    for (uint64_t i = 0; ok && i < pl.n_jobs; i++) {
         ok = (pl.jobs[i].prep = kb_prepared_new()) != NULL;
+        kb_prepared_skip_dups(pl.jobs[i].prep, io.no_dedup); /* NULL is a no-op */
+    }
     pthread_t tids[MAX_WORKERS];
     long n_started = 0;
     pthread_mutex_init(&pl.mu, NULL);

@@ -547,6 +547,13 @@ KB_API void kb_prepared_free(kb_prepared *p);
  */
 KB_API int kb_index_prepare(kb_analyzer *an, const kb_article *a, kb_prepared *p);
 
+/**
+ * Makes kb_index_prepare() skip the duplicate-story signature (skip = 1), for an index opened with
+ * no_dedup: it is work the writer would not use. By default the signature is made while preparing,
+ * in the caller's thread; an index that needs one and finds none makes it itself.
+ */
+KB_API void kb_prepared_skip_dups(kb_prepared *p, int skip);
+
 /** Size in bytes of the article text held by p (title and blocks), for throughput figures. */
 KB_API size_t kb_prepared_text_bytes(const kb_prepared *p);
 

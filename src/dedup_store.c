@@ -138,14 +138,125 @@ enum {
     ST_REP_BY_DOC,
     ST_PAIR_DEL,
     ST_DOC_DEL,
+    ST_DV,
     ST_N
 };
+
+/*
+ * The key rows in memory. Looking each of a document's 17 keys up in dedup_keys and inserting its
+ * 17 rows at random places of that table cost a B-tree descent each: most of the hook's time. So
+ * a store keeps the rows it adds in a hash table (key -> its documents, in docid order) and
+ * writes them to dedup_keys only in kb__dedup_store_flush, sorted by key, just before the index
+ * commits: the same rows in the same transaction, so a crash still loses both or neither. When
+ * dedup_keys was empty as the store opened, the table mirrors it whole and a lookup needs no SQL;
+ * otherwise (an index holding documents of earlier runs) a lookup reads dedup_keys and adds the
+ * rows still pending. A commit by another connection (PRAGMA data_version) or a mirror past
+ * KB_DEDUP_MIRROR_MAX rows ends the mirror: from then on committed rows are read with SQL.
+ */
+/* Rows mirrored at most: 4M rows (16 bytes each, plus the slots) is ~100 MB for ~250,000
+ * documents; past that the SQL lookups are a small share of what such a load costs anyway. */
+#define KB_DEDUP_MIRROR_MAX (4u << 20)
+#define NIL UINT32_MAX
+
+typedef struct kent {
+    uint64_t key;
+    uint32_t docid; /* 0: the document was deleted (skipped, never flushed) */
+    uint32_t next;  /* the key's next row, or NIL */
+} kent;
+
+typedef struct kslot {
+    uint64_t key;
+    uint32_t first, last; /* first == NIL: an empty slot */
+} kslot;
 
 struct kb__dedup_store {
     sqlite3 *db;
     sqlite3_stmt *st[ST_N];
     kb__dedup_work work;
+    int mirror;           /* ents holds every row of dedup_keys, committed or pending */
+    int64_t data_version; /* PRAGMA data_version while the mirror is valid */
+    kent *ents;           /* [0, n_done): committed (mirror only); [n_done, n_ents): pending */
+    uint32_t n_ents, cap_ents, n_done;
+    kslot *slots; /* open addressing on the key's low bits (keys are hashes already) */
+    uint32_t cap_slots, n_keys;
 };
+
+static kslot *slot_of(kslot *slots, uint32_t cap, uint64_t key)
+{
+    uint32_t h = (uint32_t)key & (cap - 1);
+    while (slots[h].first != NIL && slots[h].key != key)
+        h = (h + 1) & (cap - 1);
+    return &slots[h];
+}
+
+/* Empties the table and re-inserts the live rows ents[from, to), which move to the front. */
+static void map_rebuild(kb__dedup_store *s, uint32_t from, uint32_t to)
+{
+    uint32_t n = 0;
+    for (uint32_t i = from; i < to; i++)
+        if (s->ents[i].docid) s->ents[n++] = s->ents[i];
+    s->n_ents = 0;
+    s->n_keys = 0;
+    if (s->slots) memset(s->slots, 0xff, (size_t)s->cap_slots * sizeof *s->slots);
+    for (uint32_t i = 0; i < n; i++) {
+        kslot *sl = slot_of(s->slots, s->cap_slots, s->ents[i].key);
+        s->ents[i].next = NIL;
+        if (sl->first == NIL) {
+            sl->key = s->ents[i].key;
+            sl->first = i;
+            s->n_keys++;
+        } else {
+            s->ents[sl->last].next = i;
+        }
+        sl->last = i;
+    }
+    s->n_ents = n;
+}
+
+/* Adds the row (key, docid) as pending. */
+static int map_add(kb__dedup_store *s, uint64_t key, uint32_t docid)
+{
+    if ((uint64_t)(s->n_keys + 1) * 2 > s->cap_slots) {
+        uint32_t cap = s->cap_slots ? s->cap_slots * 2 : 4096;
+        kslot *sl = kb__malloc((size_t)cap * sizeof *sl);
+        if (!sl) return KB_ENOMEM;
+        memset(sl, 0xff, (size_t)cap * sizeof *sl);
+        for (uint32_t i = 0; i < s->cap_slots; i++)
+            if (s->slots[i].first != NIL) *slot_of(sl, cap, s->slots[i].key) = s->slots[i];
+        kb__free(s->slots);
+        s->slots = sl;
+        s->cap_slots = cap;
+    }
+    if (kb__grow((void **)&s->ents, &s->cap_ents, (uint64_t)s->n_ents + 1, sizeof *s->ents))
+        return KB_ENOMEM;
+    uint32_t e = s->n_ents++;
+    s->ents[e] = (kent){key, docid, NIL};
+    kslot *sl = slot_of(s->slots, s->cap_slots, key);
+    if (sl->first == NIL) {
+        sl->key = key;
+        sl->first = e;
+        s->n_keys++;
+    } else {
+        s->ents[sl->last].next = e;
+    }
+    sl->last = e;
+    return 0;
+}
+
+/* The first row of key in the table, or NIL. */
+static uint32_t map_first(const kb__dedup_store *s, uint64_t key)
+{
+    if (!s->cap_slots) return NIL;
+    return slot_of(s->slots, s->cap_slots, key)->first;
+}
+
+/* Keeps only the pending rows, for SQL lookups of the committed ones from now on. */
+static void mirror_end(kb__dedup_store *s)
+{
+    s->mirror = 0;
+    map_rebuild(s, s->n_done, s->n_ents);
+    s->n_done = 0;
+}
 
 typedef struct conn {
     sqlite3 *db;
@@ -445,78 +556,88 @@ static int key_rows(conn *c, int id, const char *sql, const kb__dedup_sig *sig,
     return rc;
 }
 
-static int on_add(conn *c, int64_t docid, const kb_article *a)
+/* Adds docid to the candidate list (once; at most KB_DEDUP_MAX_CANDIDATES). */
+static int add_cand(int64_t **cand, uint32_t *n, uint32_t *cap, int64_t cd, int64_t self)
+{
+    uint32_t i = 0;
+    while (i < *n && (*cand)[i] != cd)
+        i++;
+    if (i < *n || cd == self) return 0;
+    if (*n == *cap) {
+        uint32_t c = *cap ? *cap * 2 : 64;
+        int64_t *q = kb__realloc(*cand, c * sizeof *q);
+        if (!q) return KB_ENOMEM;
+        *cand = q;
+        *cap = c;
+    }
+    (*cand)[(*n)++] = cd;
+    return 0;
+}
+
+/* Adds a signed document: its dedup_docs row, its key rows (pending in a store), its verified
+ * pairs, and the union of its partners' clusters. */
+static int add_signed(conn *c, int64_t docid, kb_slice date, const kb__dedup_sig *sig)
 {
     kb__dedup_params p;
     kb__dedup_params_default(&p);
-    int rc = c->s ? 0 : ensure_schema(c->db, &p); /* a store checked it when it opened */
-    if (rc) return rc;
-    kb__dedup_work local, *w = c->s ? &c->s->work : &local;
-    if (c->s)
-        kb__dedup_work_reset(w);
-    else
-        kb__dedup_work_init(w);
-    kb__dedup_sig sig;
-    rc = kb__dedup_feed_article(w, a);
-    if (!rc) rc = kb__dedup_finish(w, p.shingle, &sig);
-    if (!c->s) kb__dedup_work_free(w);
-    if (rc) return rc;
+    kb__dedup_store *ds = c->s;
+    if (ds && (docid < 1 || docid >= NIL)) return KB_EINVAL; /* the table keeps 32-bit docids */
 
     /* The new document, alone for now. */
     sqlite3_stmt *st;
-    rc = get(c, ST_DOC_INS,
-             "INSERT OR REPLACE INTO dedup_docs(docid, rep, n_words, date, sig) "
-             "VALUES (?, ?, ?, ?, ?)",
-             &st);
+    int rc = get(c, ST_DOC_INS,
+                 "INSERT OR REPLACE INTO dedup_docs(docid, rep, n_words, date, sig) "
+                 "VALUES (?, ?, ?, ?, ?)",
+                 &st);
     if (rc) return rc;
     unsigned char blob[SIG_BYTES];
-    sig_encode(&sig, blob);
+    sig_encode(sig, blob);
     sqlite3_bind_int64(st, 1, docid);
     sqlite3_bind_int64(st, 2, docid);
-    sqlite3_bind_int64(st, 3, sig.n_words);
-    if (a->date.n) sqlite3_bind_text(st, 4, a->date.p, (int)a->date.n, SQLITE_STATIC);
-    if (sig.n_words) sqlite3_bind_blob(st, 5, blob, SIG_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, sig->n_words);
+    if (date.n) sqlite3_bind_text(st, 4, date.p, (int)date.n, SQLITE_STATIC);
+    if (sig->n_words) sqlite3_bind_blob(st, 5, blob, SIG_BYTES, SQLITE_STATIC);
     rc = sql_rc(sqlite3_step(st));
     done(c, st);
-    if (rc || !sig.n_words) return rc;
+    if (rc || !sig->n_words) return rc;
 
-    /* Candidates: every document sharing a key. */
+    /* Candidates: every document sharing a key (committed rows from SQL unless mirrored, then
+     * the store's rows: both in docid order, the committed ones first). */
+    uint64_t keys[KB_DEDUP_BANDS + 1];
+    int n_keys = p.bands + 1;
+    for (int k = 0; k < n_keys; k++)
+        keys[k] = k < p.bands ? kb__dedup_band_key(sig, k, p.rows) : kb__dedup_exact_key(sig);
     int64_t *cand = NULL;
     uint32_t n_cand = 0, cap_cand = 0;
-    rc = get(c, ST_KEY_SEL, "SELECT docid FROM dedup_keys WHERE key = ?", &st);
-    for (int k = 0; !rc && k <= p.bands && n_cand < KB_DEDUP_MAX_CANDIDATES; k++) {
-        uint64_t key =
-            k < p.bands ? kb__dedup_band_key(&sig, k, p.rows) : kb__dedup_exact_key(&sig);
-        sqlite3_bind_int64(st, 1, (int64_t)key);
-        int s;
-        while ((s = sqlite3_step(st)) == SQLITE_ROW && n_cand < KB_DEDUP_MAX_CANDIDATES) {
-            int64_t cd = sqlite3_column_int64(st, 0);
-            uint32_t i = 0;
-            while (i < n_cand && cand[i] != cd)
-                i++;
-            if (i < n_cand || cd == docid) continue;
-            if (n_cand == cap_cand) {
-                cap_cand = cap_cand ? cap_cand * 2 : 64;
-                int64_t *q = kb__realloc(cand, cap_cand * sizeof *q);
-                if (!q) {
-                    rc = KB_ENOMEM;
-                    break;
-                }
-                cand = q;
-            }
-            cand[n_cand++] = cd;
+    st = NULL;
+    if (!ds || !ds->mirror) rc = get(c, ST_KEY_SEL, "SELECT docid FROM dedup_keys WHERE key = ?", &st);
+    for (int k = 0; !rc && k < n_keys && n_cand < KB_DEDUP_MAX_CANDIDATES; k++) {
+        if (st) {
+            sqlite3_bind_int64(st, 1, (int64_t)keys[k]);
+            int s;
+            while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW && n_cand < KB_DEDUP_MAX_CANDIDATES)
+                rc = add_cand(&cand, &n_cand, &cap_cand, sqlite3_column_int64(st, 0), docid);
+            if (!rc && s != SQLITE_DONE && s != SQLITE_ROW) rc = sql_rc(s);
+            sqlite3_reset(st);
         }
-        if (!rc && s != SQLITE_DONE && s != SQLITE_ROW) rc = sql_rc(s);
-        sqlite3_reset(st);
+        for (uint32_t e = ds ? map_first(ds, keys[k]) : NIL;
+             !rc && e != NIL && n_cand < KB_DEDUP_MAX_CANDIDATES; e = ds->ents[e].next)
+            if (ds->ents[e].docid)
+                rc = add_cand(&cand, &n_cand, &cap_cand, ds->ents[e].docid, docid);
     }
     done(c, st);
-    if (!rc)
+    if (!rc && ds) {
+        if (ds->mirror && ds->n_ents + (uint32_t)n_keys > KB_DEDUP_MIRROR_MAX) mirror_end(ds);
+        for (int k = 0; !rc && k < n_keys; k++)
+            rc = map_add(ds, keys[k], (uint32_t)docid);
+    } else if (!rc) {
         rc = key_rows(c, ST_KEY_INS, "INSERT OR IGNORE INTO dedup_keys(key, docid) VALUES (?, ?)",
-                      &sig, &p, docid);
+                      sig, &p, docid);
+    }
 
     /* Verify each candidate; the new document's cluster is the union of its partners'. */
-    member self = {docid, docid, sig.n_words, 0, ""};
-    snprintf(self.date, sizeof self.date, "%.*s", (int)KB_MIN(a->date.n, 39), a->date.p);
+    member self = {docid, docid, sig->n_words, 0, ""};
+    snprintf(self.date, sizeof self.date, "%.*s", (int)KB_MIN(date.n, 39), date.p ? date.p : "");
     member best = self;
     int64_t *reps = NULL;
     uint32_t n_reps = 0;
@@ -540,7 +661,7 @@ static int on_add(conn *c, int64_t docid, const kb_article *a)
         }
         if (rc) break;
         double sim;
-        int kind = kb__dedup_verify(&p, &sig, NULL, &cs, NULL, &sim);
+        int kind = kb__dedup_verify(&p, sig, NULL, &cs, NULL, &sim);
         if (!kind) continue;
         sqlite3_bind_int64(ins, 1, KB_MIN(docid, cand[i]));
         sqlite3_bind_int64(ins, 2, KB_MAX(docid, cand[i]));
@@ -571,6 +692,24 @@ static int on_add(conn *c, int64_t docid, const kb_article *a)
     return rc;
 }
 
+static int on_add(conn *c, int64_t docid, const kb_article *a)
+{
+    kb__dedup_params p;
+    kb__dedup_params_default(&p);
+    int rc = c->s ? 0 : ensure_schema(c->db, &p); /* a store checked it when it opened */
+    if (rc) return rc;
+    kb__dedup_work local, *w = c->s ? &c->s->work : &local;
+    if (c->s)
+        kb__dedup_work_reset(w);
+    else
+        kb__dedup_work_init(w);
+    kb__dedup_sig sig;
+    rc = kb__dedup_feed_article(w, a);
+    if (!rc) rc = kb__dedup_finish(w, p.shingle, &sig);
+    if (!c->s) kb__dedup_work_free(w);
+    return rc ? rc : add_signed(c, docid, a->date, &sig);
+}
+
 static int on_delete(conn *c, int64_t docid)
 {
     int t = c->s ? 1 : have_tables(c->db);
@@ -589,6 +728,13 @@ static int on_delete(conn *c, int64_t docid)
     if (!rc && sig.n_words)
         rc = key_rows(c, ST_KEY_DEL, "DELETE FROM dedup_keys WHERE key = ? AND docid = ?", &sig, &p,
                       docid);
+    /* Its rows in the store's table: never flushed, and no longer candidates. */
+    for (int k = 0; !rc && c->s && sig.n_words && k <= p.bands; k++) {
+        uint64_t key =
+            k < p.bands ? kb__dedup_band_key(&sig, k, p.rows) : kb__dedup_exact_key(&sig);
+        for (uint32_t e = map_first(c->s, key); e != NIL; e = c->s->ents[e].next)
+            if (c->s->ents[e].docid == docid) c->s->ents[e].docid = 0;
+    }
     if (!rc)
         rc = exec3(c, ST_PAIR_DEL, "DELETE FROM dedup_pairs WHERE a = ? OR b = ?", docid, docid, 0);
     if (!rc) rc = exec3(c, ST_DOC_DEL, "DELETE FROM dedup_docs WHERE docid = ?", docid, 0, 0);
@@ -623,6 +769,22 @@ int kb__dedup_on_delete(sqlite3 *db, int64_t docid)
     return db ? on_delete(&c, docid) : KB_EINVAL;
 }
 
+static int64_t data_version(kb__dedup_store *s, int *rc)
+{
+    conn c = {s->db, s};
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    *rc = get(&c, ST_DV, "PRAGMA data_version", &st);
+    if (*rc) return v;
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    else
+        *rc = r == SQLITE_DONE ? KB_EIO : sql_rc(r);
+    done(&c, st);
+    return v;
+}
+
 int kb__dedup_store_open(sqlite3 *db, kb__dedup_store **out)
 {
     *out = NULL;
@@ -635,6 +797,22 @@ int kb__dedup_store_open(sqlite3 *db, kb__dedup_store **out)
     if (!s) return KB_ENOMEM;
     s->db = db;
     kb__dedup_work_init(&s->work);
+    /* An empty dedup_keys is mirrored from the start. */
+    sqlite3_stmt *st;
+    rc = prep(db, "SELECT EXISTS (SELECT 1 FROM dedup_keys)", &st);
+    if (!rc) {
+        int r = sqlite3_step(st);
+        if (r == SQLITE_ROW)
+            s->mirror = sqlite3_column_int(st, 0) == 0;
+        else
+            rc = sql_rc(r) ? sql_rc(r) : KB_EIO;
+        sqlite3_finalize(st);
+    }
+    if (!rc && s->mirror) s->data_version = data_version(s, &rc);
+    if (rc) {
+        kb__dedup_store_close(s);
+        return rc;
+    }
     *out = s;
     return 0;
 }
@@ -645,13 +823,86 @@ void kb__dedup_store_close(kb__dedup_store *s)
     for (int i = 0; i < ST_N; i++)
         sqlite3_finalize(s->st[i]);
     kb__dedup_work_free(&s->work);
+    kb__free(s->ents);
+    kb__free(s->slots);
     kb__free(s);
+}
+
+int kb__dedup_store_begin(kb__dedup_store *s)
+{
+    if (!s) return KB_EINVAL;
+    if (s->n_ents > s->n_done) kb__dedup_store_abort(s); /* left from an unfinished batch */
+    if (!s->mirror) return 0;
+    int rc;
+    int64_t v = data_version(s, &rc);
+    if (rc) return rc;
+    if (v != s->data_version) mirror_end(s); /* another connection wrote: rows we do not have */
+    return 0;
+}
+
+static int cmp_kent(const void *x, const void *y)
+{
+    const kent *a = x, *b = y;
+    int64_t ka = (int64_t)a->key, kb = (int64_t)b->key; /* SQLite's order of the column */
+    if (ka != kb) return ka < kb ? -1 : 1;
+    return (a->docid > b->docid) - (a->docid < b->docid);
+}
+
+int kb__dedup_store_flush(kb__dedup_store *s)
+{
+    if (!s) return KB_EINVAL;
+    uint32_t n = 0;
+    for (uint32_t i = s->n_done; i < s->n_ents; i++)
+        n += s->ents[i].docid != 0;
+    if (!n) return 0;
+    kent *rows = kb__malloc((size_t)n * sizeof *rows);
+    if (!rows) return KB_ENOMEM;
+    n = 0;
+    for (uint32_t i = s->n_done; i < s->n_ents; i++)
+        if (s->ents[i].docid) rows[n++] = s->ents[i];
+    /* In key order the inserts walk the table's pages once instead of landing at random. */
+    qsort(rows, n, sizeof *rows, cmp_kent);
+    conn c = {s->db, s};
+    sqlite3_stmt *st = NULL;
+    int rc = get(&c, ST_KEY_INS, "INSERT OR IGNORE INTO dedup_keys(key, docid) VALUES (?, ?)", &st);
+    for (uint32_t i = 0; !rc && i < n; i++) {
+        sqlite3_bind_int64(st, 1, (int64_t)rows[i].key);
+        sqlite3_bind_int64(st, 2, rows[i].docid);
+        rc = sql_rc(sqlite3_step(st));
+        sqlite3_reset(st);
+    }
+    done(&c, st);
+    kb__free(rows);
+    return rc;
+}
+
+void kb__dedup_store_committed(kb__dedup_store *s)
+{
+    if (!s) return;
+    if (s->mirror)
+        s->n_done = s->n_ents;
+    else
+        map_rebuild(s, 0, 0); /* the rows are in SQL now */
+}
+
+void kb__dedup_store_abort(kb__dedup_store *s)
+{
+    if (!s || s->n_ents == s->n_done) return;
+    map_rebuild(s, 0, s->n_done);
+    s->n_done = s->n_ents;
 }
 
 int kb__dedup_store_add(kb__dedup_store *s, int64_t docid, const kb_article *a)
 {
     conn c = {s ? s->db : NULL, s};
     return s && a ? on_add(&c, docid, a) : KB_EINVAL;
+}
+
+int kb__dedup_store_add_sig(kb__dedup_store *s, int64_t docid, kb_slice date,
+                            const kb__dedup_sig *sig)
+{
+    conn c = {s ? s->db : NULL, s};
+    return s && sig ? add_signed(&c, docid, date, sig) : KB_EINVAL;
 }
 
 int kb__dedup_store_delete(kb__dedup_store *s, int64_t docid)

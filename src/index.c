@@ -328,6 +328,7 @@ KB_API int kb_index_open(const char *dir, const kb_index_options *opts, kb_index
     if (!rc && !o.read_only) {
         ix->prep = kb_prepared_new();
         if (!ix->prep) rc = KB_ENOMEM;
+        kb_prepared_skip_dups(ix->prep, ix->no_dedup);
     }
     if (rc) {
         /* Keep the message on stderr-less failure paths: the caller only gets a code. */

@@ -630,9 +630,16 @@ struct kb_prepared {
     struct { uint32_t off, len; uint8_t type, head; } *blocks;
     uint32_t n_blocks, cap_blocks;
     void *zc;                   /* ZSTD_CCtx */
+    /* The duplicates signature of title + body, made in the analysis threads (has_sig); skipped
+     * for an index without duplicates (kb_prepared_skip_dups). */
+    struct kb__dedup_sig *sig;
+    struct kb__dedup_work *dw;
+    int has_sig, skip_sig;
 };
 void kb__prepared_reset(kb_prepared *p);
 kb_slice kb__prepared_meta(const kb_prepared *p, int which);
+/* Makes p's duplicates signature if it has none: 0 or KB_ENOMEM. */
+int kb__prepared_sign(kb_prepared *p);
 
 /* ---- postings block codec (postings.c), used by index.c, check and the fuzz harness ---- */
 typedef struct kb__posting_in {
@@ -741,7 +748,18 @@ typedef struct kb__dedup_store kb__dedup_store;
 int kb__dedup_store_open(struct sqlite3 *db, kb__dedup_store **out); /* creates the tables */
 void kb__dedup_store_close(kb__dedup_store *s);                       /* NULL is a no-op */
 int kb__dedup_store_add(kb__dedup_store *s, int64_t docid, const kb_article *a);
+/* The same with the signature already made (the index makes it in its analysis threads). */
+int kb__dedup_store_add_sig(kb__dedup_store *s, int64_t docid, kb_slice date,
+                            const kb__dedup_sig *sig);
 int kb__dedup_store_delete(kb__dedup_store *s, int64_t docid);
+/* A store keeps the key rows it adds in memory and writes them in one sorted pass: the owner of
+ * the transaction calls _begin after BEGIN, _flush just before COMMIT (the rows join the
+ * transaction), _committed once COMMIT succeeded, _abort when the transaction was rolled back
+ * (pending rows dropped). Without _flush the rows never reach dedup_keys. */
+int kb__dedup_store_begin(kb__dedup_store *s);
+int kb__dedup_store_flush(kb__dedup_store *s);
+void kb__dedup_store_committed(kb__dedup_store *s);
+void kb__dedup_store_abort(kb__dedup_store *s);
 /* The representative of docid's cluster and the cluster's size (docid and 1 when alone or
  * unknown). For search: collapse hits with the same rep into the best one, "similar: size-1". */
 int kb__dedup_cluster_of(struct sqlite3 *db, int64_t docid, int64_t *rep, uint32_t *size);

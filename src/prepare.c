@@ -38,6 +38,7 @@ void kb__prepared_reset(kb_prepared *p)
     p->n_toks = 0;
     p->n_blocks = 0;
     p->text_bytes = 0;
+    p->has_sig = 0;
     memset(p->lens, 0, sizeof p->lens);
 }
 
@@ -72,7 +73,39 @@ KB_API void kb_prepared_free(kb_prepared *p)
     kb__free(p->ht);
     kb__free(p->blocks);
     ZSTD_freeCCtx(p->zc);
+    if (p->dw) kb__dedup_work_free(p->dw);
+    kb__free(p->dw);
+    kb__free(p->sig);
     kb__free(p);
+}
+
+KB_API void kb_prepared_skip_dups(kb_prepared *p, int skip)
+{
+    if (p) p->skip_sig = skip != 0;
+}
+
+/* The signature sees the article as stored: the title, then the body (blocks and captions) as
+ * one text, which is what the index's duplicates hook has always been given. */
+int kb__prepared_sign(kb_prepared *p)
+{
+    if (p->has_sig) return 0;
+    if (!p->dw) {
+        p->dw = kb__malloc(sizeof *p->dw);
+        if (!p->dw) return KB_ENOMEM;
+        kb__dedup_work_init(p->dw);
+    }
+    if (!p->sig && !(p->sig = kb__malloc(sizeof *p->sig))) return KB_ENOMEM;
+    kb__dedup_work_reset(p->dw);
+    kb_slice title = kb__prepared_meta(p, KB_PMETA_TITLE);
+    size_t body_n = p->n_blocks ? p->blocks[p->n_blocks - 1].off + p->blocks[p->n_blocks - 1].len : 0;
+    int rc = 0;
+    if (title.n) rc = kb__dedup_feed(p->dw, title.p, title.n);
+    if (!rc && body_n) rc = kb__dedup_feed(p->dw, p->raw.p + p->body_off, body_n);
+    kb__dedup_params dp;
+    kb__dedup_params_default(&dp);
+    if (!rc) rc = kb__dedup_finish(p->dw, dp.shingle, p->sig);
+    p->has_sig = rc == 0;
+    return rc;
 }
 
 KB_API size_t kb_prepared_text_bytes(const kb_prepared *p)
@@ -267,7 +300,7 @@ KB_API int kb_index_prepare(kb_analyzer *an, const kb_article *a, kb_prepared *p
     size_t zn = ZSTD_compress2(p->zc, p->z.p, bound, p->raw.p, p->raw.n);
     if (ZSTD_isError(zn)) return KB_EINTERNAL;
     p->z.n = zn;
-    return 0;
+    return p->skip_sig ? 0 : kb__prepared_sign(p);
 }
 
 kb_slice kb__prepared_meta(const kb_prepared *p, int which)

@@ -74,6 +74,7 @@ static void batch_reset(kb_index *ix)
     kb__buf_reset(&ix->bkeys);
     ix->n_blens = 0;
     ix->pending_dead = ix->pending_docs = 0;
+    kb__dedup_store_abort(ix->dedup); /* nothing pending after a commit: a no-op then */
 }
 
 /* SQLite rolls a transaction back by itself after some failures (out of memory in the middle of
@@ -115,6 +116,11 @@ static int begin_write(kb_index *ix)
     ix->next_docid = (uint32_t)nd;
     ix->next_tid = (uint64_t)nt;
     ix->batch_first = ix->next_docid;
+    if (ix->dedup && (rc = kb__dedup_store_begin(ix->dedup))) {
+        sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+        ix->in_txn = 0;
+        return kb__index_fail(ix, rc, "duplicates: %s", kb_strerror(rc));
+    }
     /* An empty dictionary (a fresh index's first commit) needs no lookup per term at commit. */
     sqlite3_stmt *st = NULL;
     ix->terms_fresh = 0;
@@ -297,28 +303,12 @@ static int add_one(kb_index *ix, kb_prepared *p)
     ix->dirty = 1;
 
     if (!ix->no_dedup) {
-        /* The hook sees the article as stored: title, and the body's blocks. */
-        kb_block blocks[1];
-        kb_article a;
-        memset(&a, 0, sizeof a);
-        a.id = id;
-        a.source = kb__prepared_meta(p, KB_PMETA_SOURCE);
-        a.date = date;
-        a.url = url;
-        a.title = kb__prepared_meta(p, KB_PMETA_TITLE);
-        size_t bl = 0;
-        size_t i = 0;
-        /* the body length is the varint before body_off: recompute from the block table */
-        for (uint32_t b = 0; b < p->n_blocks; b++)
-            bl = p->blocks[b].off + p->blocks[b].len;
-        blocks[0].type = KB_BLOCK_PARAGRAPH;
-        blocks[0].text = (kb_slice){p->raw.p + p->body_off, bl};
-        a.blocks = blocks;
-        a.n_blocks = bl ? 1 : 0;
-        (void)i;
+        /* The signature was made in the analysis thread (kb_index_prepare), unless skipped. */
         kb__dedup_store *ds = NULL;
         if ((rc = dedup_store(ix, &ds))) return rc;
-        rc = kb__dedup_store_add(ds, docid, &a);
+        if ((rc = kb__prepared_sign(p)))
+            return kb__index_fail(ix, rc, "duplicates: out of memory signing");
+        rc = kb__dedup_store_add_sig(ds, docid, date, p->sig);
         if (rc < 0) return kb__index_fail(ix, rc, "duplicates: add hook failed");
         if ((rc = txn_alive(ix))) return rc;
     }
@@ -644,6 +634,8 @@ KB_API int kb_index_commit(kb_index *ix)
     for (uint32_t i = 0; i < ix->n_acc && !rc; i++)
         rc = write_term(ix, &ix->acc[order[i]]);
     kb__free(order);
+    if (!rc && ix->dedup && (rc = kb__dedup_store_flush(ix->dedup)) < 0)
+        rc = kb__index_fail(ix, rc, "duplicates: writing the key rows failed");
     if (!rc) rc = kb__index_meta_put(ix, "next_docid", ix->next_docid);
     if (!rc) rc = kb__index_meta_put(ix, "next_tid", (int64_t)ix->next_tid);
     int64_t commits = 0, dead = 0;
@@ -665,6 +657,7 @@ KB_API int kb_index_commit(kb_index *ix)
     }
     ix->in_txn = 0;
     ix->dirty = 1;
+    kb__dedup_store_committed(ix->dedup);
     batch_reset(ix);
     return 0;
 }

@@ -103,6 +103,12 @@ struct kb_index {
     } * src_names;
     uint32_t n_sources;
     kb_buf src_text;
+    /* id, date and url of every document of the snapshot, loaded on the first ids-only answer
+     * (kb__index_doc_meta) and dropped with the other arrays when the snapshot changes:
+     * meta_at[4 * docid] = offset in meta_text, then the three lengths */
+    int meta_loaded;
+    uint32_t *meta_at, meta_n; /* meta_n docids (0..meta_n-1) */
+    kb_buf meta_text;
     kb_buf tval; /* a dictionary value being built */
 };
 

@@ -234,6 +234,73 @@ static void test_errors(void)
     kb_results_free(NULL);
 }
 
+static int same_slice(kb_slice a, kb_slice b)
+{
+    return a.n == b.n && (!a.n || !memcmp(a.p, b.p, a.n));
+}
+
+/* An ids-only answer (its ids, dates and urls come from a per-snapshot copy of the docs table)
+ * names the same documents as the full answer, and follows commits: an added article shows,
+ * a replaced one shows its new date, a deleted one is gone. Runs last: it changes the index. */
+static void test_ids_only_follows_snapshot(void)
+{
+    static const char *qs[] = {"العراق", "مجلس", "النفط OR الذهب", "\"مجلس الأمن\""};
+    kb_search_options full, ids;
+    memset(&full, 0, sizeof full);
+    full.no_collapse = 1;
+    ids = full;
+    ids.ids_only = 1;
+    for (size_t i = 0; i < KB_ARRAY_LEN(qs); i++) {
+        kb_results *a = NULL, *b = NULL;
+        CHECK_INT(kb_search_run(ix, qs[i], strlen(qs[i]), &full, &a), 0);
+        CHECK_INT(kb_search_run(ix, qs[i], strlen(qs[i]), &ids, &b), 0);
+        int same = a && b && a->n_hits == b->n_hits && a->n_hits > 0;
+        for (size_t k = 0; same && k < a->n_hits; k++) {
+            const kb_hit *x = &a->hits[k], *y = &b->hits[k];
+            same = same_slice(x->id, y->id) && same_slice(x->date, y->date) &&
+                   same_slice(x->url, y->url) && same_slice(x->source, y->source) &&
+                   x->score == y->score;
+        }
+        CHECK(same);
+        kb_results_free(a);
+        kb_results_free(b);
+    }
+
+    static const struct {
+        const char *date; /* NULL: delete d99 */
+        int add_rc;       /* 0 added, 1 replaced */
+        int n_hits;
+    } steps[] = {{"2017-03-04", 0, 1}, {"2018-05-06", 1, 1}, {NULL, 0, 0}};
+    const char *q = "زمرد";
+    for (size_t i = 0; i < KB_ARRAY_LEN(steps); i++) {
+        if (steps[i].date) {
+            kb_block b = {KB_BLOCK_PARAGRAPH, fx_slice("حجر زمرد نادر في المعرض")};
+            kb_article a;
+            memset(&a, 0, sizeof a);
+            a.id = fx_slice("d99");
+            a.source = fx_slice("sabq");
+            a.date = fx_slice(steps[i].date);
+            a.title = fx_slice("معرض الأحجار");
+            a.blocks = &b;
+            a.n_blocks = 1;
+            a.text = b.text;
+            a.arabic_share = 1.0;
+            CHECK_INT(kb_index_add(ix, &a), steps[i].add_rc);
+        } else {
+            CHECK_INT(kb_index_delete(ix, "d99", 3), 0);
+        }
+        CHECK_INT(kb_index_commit(ix), 0);
+        kb_results *r = NULL;
+        CHECK_INT(kb_search_run(ix, q, strlen(q), &ids, &r), 0);
+        CHECK(r && (int)r->n_hits == steps[i].n_hits);
+        if (r && r->n_hits == 1 && steps[i].date) {
+            CHECK(same_slice(r->hits[0].id, fx_slice("d99")));
+            CHECK(same_slice(r->hits[0].date, fx_slice(steps[i].date)));
+        }
+        kb_results_free(r);
+    }
+}
+
 int main(void)
 {
     char dir[64];
@@ -244,6 +311,7 @@ int main(void)
     test_pruning_agrees();
     test_totals_facets_paging();
     test_errors();
+    test_ids_only_follows_snapshot();
     kb_index_close(ix);
     fixture_remove(dir);
     return kbt_summary();

@@ -47,6 +47,23 @@ static int parse(int argc, char **argv, const char *verb, const char **dir, int 
     return 0;
 }
 
+/* Why kb_index_open failed: its detailed message when there is one, else the code's text. */
+static const char *open_error(int rc)
+{
+    const char *m = kb_index_errmsg(NULL);
+    return m[0] ? m : kb_strerror(rc);
+}
+
+/* The same, prefixed with the directory unless the message names it already. */
+static void open_failed(const char *verb, const char *dir, int rc)
+{
+    const char *m = open_error(rc);
+    if (strstr(m, dir))
+        cli_error("%s: %s", verb, m);
+    else
+        cli_error("%s: %s: %s", verb, dir, m);
+}
+
 static kb_index *open_index(const char *verb, const char *dir, int read_only)
 {
     kb_index_options o = {0};
@@ -54,7 +71,7 @@ static kb_index *open_index(const char *verb, const char *dir, int read_only)
     kb_index *ix = NULL;
     int rc = kb_index_open(dir, &o, &ix);
     if (rc) {
-        cli_error("%s: %s: %s", verb, dir, kb_strerror(rc));
+        open_failed(verb, dir, rc);
         return NULL;
     }
     return ix;
@@ -128,7 +145,7 @@ int cmd_check(int argc, char **argv)
     kb_index *ix = NULL;
     int rc = kb_index_open(dir, &o, &ix);
     if (rc) {
-        printf("problem: cannot open the index: %s\n", kb_strerror(rc));
+        printf("problem: cannot open the index: %s\n", open_error(rc));
         printf("check: %s: damaged\n", dir);
         return CLI_FAILED;
     }

@@ -328,7 +328,12 @@ int cmd_search(int argc, char **argv)
     kb_index *ix = NULL;
     int rc = kb_index_open(o.index, &io, &ix);
     if (rc) {
-        cli_error("%s: %s", o.index, kb_strerror(rc));
+        const char *m = kb_index_errmsg(NULL);
+        if (!m[0]) m = kb_strerror(rc);
+        if (strstr(m, o.index))
+            cli_error("%s", m);
+        else
+            cli_error("%s: %s", o.index, m);
         return CLI_FAILED;
     }
     int status = CLI_OK;

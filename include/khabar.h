@@ -477,7 +477,7 @@ typedef struct kb_index kb_index;
 
 /* The on-disk format version this library reads and writes; an index with another version is
  * refused with KB_EVERSION (docs/format.md says what changed). */
-#define KB_INDEX_FORMAT_VERSION 2
+#define KB_INDEX_FORMAT_VERSION 3
 
 /* Documents per index: docids are 32-bit and never reused (a replaced article gets a new one);
  * compact renumbers. */
@@ -516,7 +516,9 @@ KB_API int kb_index_open(const char *dir, const kb_index_options *opts, kb_index
 /** Closes an index; uncommitted changes are rolled back. NULL is a no-op. */
 KB_API void kb_index_close(kb_index *ix);
 
-/** The detailed message of the last error on ix (valid until the next call on ix), or "". */
+/** The detailed message of the last error on ix (valid until the next call on ix), or "".
+ * kb_index_errmsg(NULL) is the message of this thread's last failed kb_index_open (e.g. which
+ * page of which file failed its checksum), valid until the thread's next kb_index_open. */
 KB_API const char *kb_index_errmsg(const kb_index *ix);
 
 /**

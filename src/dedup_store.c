@@ -92,6 +92,7 @@ static int sig_decode(const void *blob, int n, kb__dedup_sig *s)
 static int sql_rc(int s)
 {
     if (s == SQLITE_IOERR_NOMEM) return KB_ENOMEM;
+    if (s == SQLITE_IOERR_DATA) return KB_ECORRUPT; /* a page failed its checksum */
     switch (s & 0xff) { /* extended result codes keep the primary code in the low byte */
     case SQLITE_OK:
     case SQLITE_DONE:

@@ -65,6 +65,12 @@ int kb__index_fail(kb_index *ix, int err, const char *fmt, ...)
 int kb__index_sqlerr(kb_index *ix, int src, const char *what)
 {
     int e = src & 0xff;
+    char page[400];
+    if (src == SQLITE_IOERR_DATA && ix->db &&
+        kb__checksum_vfs_fault(ix->db, kb__checksum_vfs_faults(ix->db) - 1, page, sizeof page)) {
+        ix->last_err = KB_ECORRUPT; /* a page failed its checksum (checksum_vfs.c) */
+        return kb__index_fail(ix, KB_ECORRUPT, "%s: %s", what, page);
+    }
     int err = e == SQLITE_CORRUPT || e == SQLITE_NOTADB ? KB_ECORRUPT
               : e == SQLITE_NOMEM                       ? KB_ENOMEM
               : e == SQLITE_FULL                        ? KB_ENOSPC
@@ -75,9 +81,12 @@ int kb__index_sqlerr(kb_index *ix, int src, const char *what)
     return kb__index_fail(ix, err, "%s: %s", what, ix->db ? sqlite3_errmsg(ix->db) : "sqlite");
 }
 
+/* The message of the thread's last failed open: the handle that held it is gone. */
+static __thread char open_errmsg[512];
+
 KB_API const char *kb_index_errmsg(const kb_index *ix)
 {
-    return ix ? ix->errmsg : "";
+    return ix ? ix->errmsg : open_errmsg;
 }
 
 struct sqlite3 *kb__index_db(kb_index *ix)
@@ -163,7 +172,9 @@ int kb__index_exec(kb_index *ix, const char *sql)
     int rc = sqlite3_exec(ix->db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
         int err = kb__index_sqlerr(ix, rc, sql);
-        if (msg) snprintf(ix->errmsg, sizeof ix->errmsg, "%.60s: %s", sql, msg);
+        /* SQLite's text says more, except for a page checksum (kb__index_sqlerr names it) */
+        if (msg && rc != SQLITE_IOERR_DATA)
+            snprintf(ix->errmsg, sizeof ix->errmsg, "%.60s: %s", sql, msg);
         sqlite3_free(msg);
         return err;
     }
@@ -280,6 +291,7 @@ KB_API int kb_index_open(const char *dir, const kb_index_options *opts, kb_index
     if (opts) o = *opts;
     if (!out || !dir) return KB_EINVAL;
     *out = NULL;
+    open_errmsg[0] = 0;
     kb_index *ix = kb__calloc(1, sizeof *ix);
     if (!ix) return KB_ENOMEM;
     ix->read_only = o.read_only;
@@ -303,7 +315,10 @@ KB_API int kb_index_open(const char *dir, const kb_index_options *opts, kb_index
         int flags =
             (o.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
             SQLITE_OPEN_NOMUTEX;
-        int s = sqlite3_open_v2(ix->path, &ix->db, flags, NULL);
+        /* Every page goes through the checksum VFS; a new index reserves its bytes first. */
+        int s = kb__checksum_vfs_register();
+        if (s == SQLITE_OK) s = sqlite3_open_v2(ix->path, &ix->db, flags, KB_CHECKSUM_VFS);
+        if (s == SQLITE_OK && !o.read_only) s = kb__checksum_vfs_prepare(ix->db);
         if (s != SQLITE_OK) rc = kb__index_sqlerr(ix, s, ix->path);
     }
     if (!rc) {
@@ -320,6 +335,9 @@ KB_API int kb_index_open(const char *dir, const kb_index_options *opts, kb_index
                                                 : "PRAGMA synchronous=NORMAL");
     }
     if (!rc) rc = check_format(ix, &o);
+    if (!rc && !kb__checksum_vfs_active(ix->db))
+        rc = kb__index_fail(ix, KB_ECORRUPT, "%s: pages carry no checksums (damaged header)",
+                            ix->path);
     if (!rc) {
         kb_analyzer_options ao = {ix->stemmer};
         ix->an = kb_analyzer_new(&ao);
@@ -331,7 +349,8 @@ KB_API int kb_index_open(const char *dir, const kb_index_options *opts, kb_index
         kb_prepared_skip_dups(ix->prep, ix->no_dedup);
     }
     if (rc) {
-        /* Keep the message on stderr-less failure paths: the caller only gets a code. */
+        /* The caller only gets a code; the message stays for kb_index_errmsg(NULL). */
+        memcpy(open_errmsg, ix->errmsg, sizeof open_errmsg);
         kb_index_close(ix);
         return rc;
     }

@@ -602,6 +602,26 @@ int kb__index_term_lookup(kb_index *ix, kb__term_kind kind, const char *term, si
 void *kb__index_stmt_blocks(kb_index *ix);
 void kb__index_stmt_release(kb_index *ix, void *stmt);
 
+/* ---- checksum_vfs.c: a checksum on every SQLite page of an index (owner: robust) ----
+ * Every index is opened through the VFS named KB_CHECKSUM_VFS, which keeps an XXH3-64 of each
+ * page in its last KB_PAGE_RESERVE bytes (the database header's reserved space) and verifies it on
+ * every read of the database file and the WAL; a mismatch fails the read with SQLITE_IOERR_DATA.
+ * docs/format.md has the page layout. */
+#define KB_CHECKSUM_VFS "khabar-checksum"
+#define KB_PAGE_RESERVE 8
+/* Registers the VFS (once; again after an SQLite shutdown). Returns an SQLite result code. */
+int kb__checksum_vfs_register(void);
+/* On a connection to an empty database file: reserves the checksum bytes, before the first
+ * write. Does nothing on a database that has content. Returns an SQLite result code. */
+int kb__checksum_vfs_prepare(struct sqlite3 *db);
+/* 1 when the connection's database file goes through the VFS and its pages carry checksums. */
+int kb__checksum_vfs_active(struct sqlite3 *db);
+/* Checksum failures seen by the connection: how many so far, and the text of the i-th (0-based;
+ * "khabar.db page 17: checksum mismatch …") copied into out, or 0 when it is not kept (only the
+ * last 8 are). */
+uint64_t kb__checksum_vfs_faults(struct sqlite3 *db);
+int kb__checksum_vfs_fault(struct sqlite3 *db, uint64_t i, char *out, size_t cap);
+
 /* ---- prepare.c: prepared documents (the parallel half of kb_index_add) ---- */
 typedef struct kb__pterm {
     uint64_t hash;              /* XXH3 of the key */

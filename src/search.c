@@ -966,6 +966,18 @@ typedef struct hit_plan {
     size_t hl_first, thl_first, also_first;
 } hit_plan;
 
+/* A failed duplicate-cluster lookup, with the handle's message (the damaged page, when a page
+ * failed its checksum). */
+static int cluster_fail(kb_index *ix, int rc)
+{
+    struct sqlite3 *db = kb__index_db(ix);
+    char page[200];
+    if (rc == KB_ECORRUPT && sqlite3_extended_errcode(db) == SQLITE_IOERR_DATA &&
+        kb__checksum_vfs_fault(db, kb__checksum_vfs_faults(db) - 1, page, sizeof page))
+        return kb__index_fail(ix, rc, "duplicate clusters: %s", page);
+    return kb__index_fail(ix, rc, "duplicate clusters: %s", kb_strerror(rc));
+}
+
 /* Picks the hits from the sorted candidates (folding duplicate clusters unless asked not to),
  * fetches each article, cuts its snippet, and fills R. */
 static int build_hits(search *S, results_impl *R, const kb_search_options *o, cand *sorted,
@@ -980,9 +992,12 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
     for (uint32_t i = 0; i < n_sorted && n_plan < want && !rc; i++) {
         int64_t rep = sorted[i].doc;
         uint32_t size = 1;
-        if (db && kb__dedup_cluster_of(db, sorted[i].doc, &rep, &size) != 0) {
-            rep = sorted[i].doc; /* no cluster data: the hit stands alone */
-            size = 1;
+        /* An index without cluster tables answers "alone"; an error (a damaged page: KB_ECORRUPT)
+         * fails the search rather than quietly unfolding the cluster. */
+        if (db) rc = kb__dedup_cluster_of(db, sorted[i].doc, &rep, &size);
+        if (rc) {
+            rc = cluster_fail(ix, rc);
+            break;
         }
         int seen = 0;
         for (uint32_t k = 0; k < n_plan && !seen && size > 1; k++)
@@ -1060,7 +1075,9 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
         if (p->similar && db && !rc) {
             int64_t mem[COLLAPSE_MEMBERS_MAX];
             uint32_t n_mem = 0;
-            if (kb__dedup_cluster_members(db, p->rep, mem, COLLAPSE_MEMBERS_MAX, &n_mem) == 0) {
+            rc = kb__dedup_cluster_members(db, p->rep, mem, COLLAPSE_MEMBERS_MAX, &n_mem);
+            if (rc) rc = cluster_fail(ix, rc);
+            if (rc == 0) {
                 uint32_t own = kb__index_doc_source(ix, p->c.doc);
                 uint32_t ids[COLLAPSE_MEMBERS_MAX], n_ids = 0;
                 for (uint32_t k = 0; k < KB_MIN(n_mem, COLLAPSE_MEMBERS_MAX); k++) {

@@ -229,7 +229,11 @@ typedef struct checker {
     void *ctx;
     uint64_t problems;
     int err; /* the check itself failed (out of memory, I/O): its findings are incomplete */
+    uint64_t faults;      /* page checksum failures reported so far (checksum_vfs.c) */
+    char last_fault[200]; /* the last one reported: a page read twice is reported once */
 } checker;
+
+static void page_faults(checker *c);
 
 /* SQLite calls of the check: a failure of the check itself (not of the data) is kept in c->err,
  * so that running out of memory is reported as KB_ENOMEM and never as damage. */
@@ -237,7 +241,9 @@ static int prep(checker *c, const char *sql, sqlite3_stmt **st)
 {
     int rc = sqlite3_prepare_v2(c->ix->db, sql, -1, st, NULL);
     if (rc == SQLITE_OK) return 1;
-    if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_ERROR) {
+    if (rc == SQLITE_IOERR_DATA) {
+        page_faults(c);
+    } else if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_ERROR) {
         /* a damaged schema, or a table that is missing */
         c->problems++;
         if (c->fn) c->fn(c->ctx, sqlite3_errmsg(c->ix->db));
@@ -250,6 +256,10 @@ static int prep(checker *c, const char *sql, sqlite3_stmt **st)
 static int step(checker *c, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
+    if (rc == SQLITE_IOERR_DATA) {
+        page_faults(c);
+        return rc;
+    }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE && (rc & 0xff) != SQLITE_CORRUPT && !c->err)
         c->err = kb__index_sqlerr(c->ix, rc, "check");
     if ((rc & 0xff) == SQLITE_CORRUPT && c->fn) {
@@ -270,6 +280,25 @@ static void problem(checker *c, const char *fmt, ...)
     c->problems++;
     /* A badly damaged index could yield millions of problems: the first thousand say enough. */
     if (c->fn && c->problems <= 1000) c->fn(c->ctx, msg);
+}
+
+/* Pages that failed their checksum since the last report: damage found, named by file and page
+ * (the check goes on; it is not a failure of the check itself). */
+static void page_faults(checker *c)
+{
+    sqlite3 *db = c->ix->db;
+    uint64_t n = kb__checksum_vfs_faults(db);
+    for (; c->faults < n; c->faults++) {
+        char msg[200];
+        if (kb__checksum_vfs_fault(db, c->faults, msg, sizeof msg)) {
+            if (strcmp(msg, c->last_fault)) problem(c, "%s", msg);
+            memcpy(c->last_fault, msg, sizeof msg);
+        } else {
+            problem(c, "%llu more pages fail their checksums",
+                    (unsigned long long)(n - c->faults - 8));
+            c->faults = n - 8;
+        }
+    }
 }
 
 /* Printable form of a term key for messages. */
@@ -326,7 +355,7 @@ static int64_t check_block(checker *c, const void *blob, size_t n, int with_pos,
 KB_API int kb_index_check(kb_index *ix, kb_check_fn fn, void *ctx)
 {
     if (!ix) return KB_EINVAL;
-    checker c = {ix, fn, ctx, 0, 0};
+    checker c = {ix, fn, ctx, 0, 0, kb__checksum_vfs_faults(ix->db), ""};
     int rc = kb__index_read_begin(ix);
     if (rc) {
         problem(&c, "cannot open a snapshot: %s", kb_index_errmsg(ix));
@@ -337,9 +366,13 @@ KB_API int kb_index_check(kb_index *ix, kb_check_fn fn, void *ctx)
     if (prep(&c, "PRAGMA integrity_check", &st)) {
         while (step(&c, st) == SQLITE_ROW) {
             const char *m = (const char *)sqlite3_column_text(st, 0);
+            /* "Page N: unable to get the page. error code=8202": a checksum failure, which
+             * page_faults() names with its file */
+            if (m && strstr(m, "error code=8202")) continue;
             if (m && strcmp(m, "ok")) problem(&c, "sqlite: %s", m);
         }
         sqlite3_finalize(st);
+        page_faults(&c);
     }
     int64_t next_docid = -1, next_tid = -1;
     int mrc = kb__index_meta_read(ix, "next_docid", &next_docid);

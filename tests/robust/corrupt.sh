@@ -11,11 +11,13 @@
 #   khabar check           must exit 0 (sound) or 1 (problems listed), nothing else
 #   khabar search          must exit 0 or 1 with a message, never crash or hang
 # A trial fails when anything crashes (signal), hangs (timeout), returns an error that is not a
-# KB_E* code, or when check says "ok" while a read gives a different answer than the undamaged
-# index (silent corruption). Check reporting the damage, a read returning KB_ECORRUPT, and damage
-# that changes nothing (free space, unused slack) all pass; so does a damaged WAL frame, which
-# SQLite's frame checksums turn into the loss of the last commit (the index is then exactly the
-# previous commit: compared with it). The summary counts each outcome.
+# KB_E* code, or when a read gives a different answer than the undamaged index without an error
+# — whether check says "ok" (silent corruption) or finds the damage (reads-differ: since every
+# SQLite page carries a checksum, src/checksum_vfs.c, a read of a damaged page must fail too).
+# Check reporting the damage, a read returning KB_ECORRUPT, and damage that changes nothing (free
+# space, unused slack) all pass; so does a damaged WAL frame, which SQLite's frame checksums turn
+# into the loss of the last commit (the index is then exactly the previous commit: compared with
+# it). The summary counts each outcome.
 # KHABAR=build-x/khabar runs it against another build (its robust_probe sits next to it).
 set -u
 ROOT=${KB_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -65,14 +67,14 @@ if [ "${1:-}" = --trial ]; then
         class=no-check
     elif [ "$checkline" != "check KB_OK 0" ]; then
         # Check saw the damage. What did the reads do: report an error, give the undamaged
-        # answer, or answer differently without a word (reads-differ: search itself does not
-        # notice; only check does).
+        # answer, or answer differently without a word (reads-differ: a failure).
         if [ $prc -eq 3 ]; then
             class=check-found/read-error
         elif grep -v '^check ' "$t.out" | cmp -s - "$ref"; then
             class=check-found/reads-same
         else
             class=check-found/reads-differ
+            verdict=FAIL why="check found the damage, but a read answered differently without an error"
         fi
         [ $crc -eq 1 ] || { verdict=FAIL why="library check found damage, khabar check exit $crc"; }
     elif [ $prc -eq 0 ] && grep -v '^check ' "$t.out" | cmp -s - "$ref"; then

@@ -17,6 +17,10 @@ Characters that are query syntax for an engine (quotes, parentheses, a leading '
 OR) are removed from the question first, the same way for all three.
 
 Usage: eval_arcd.py --khabar PATH [--arcd DIR] [--work DIR] [--json OUT] [--engines a,b,c]
+                   [--misses OUT]
+--misses writes every question an engine does not rank first (khabar's, or each engine's to
+OUT.ENGINE when several run): the gold paragraph's rank, the top hits and the gold text, for
+reading the misses in Arabic.
 Exit status 0; the caller (tests/eval/arcd.sh) decides what passes.
 """
 import argparse
@@ -54,7 +58,11 @@ def load(arcd):
     return docs, queries, qrels
 
 
-WORD = re.compile(r"\w+", re.UNICODE)
+# A word is a run of word characters and combining marks: Python's \w leaves out the marks
+# (category Mn), so without them a question written with harakat (تحُد، درّس، أدّت) would reach
+# every engine cut into pieces (تح د، در س، اد ت).
+WORD = re.compile(r"[\w\u0300-\u036F\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED]+",
+                  re.UNICODE)
 
 
 def words(q):
@@ -175,6 +183,22 @@ def score(run, queries, qrels):
     return {"queries": n, "mrr10": mrr / n, "recall100": rec / n, "ndcg10": ndcg / n}
 
 
+def write_misses(path, run, docs, queries, qrels):
+    text = {d: (t, x) for d, t, x in docs}
+    with open(path, "w", encoding="utf-8") as f:
+        for qid, q in queries:
+            rel = qrels.get(qid)
+            ranked = run.get(qid, [])
+            if not rel or (ranked and ranked[0] in rel):
+                continue
+            rank = next((i + 1 for i, d in enumerate(ranked) if d in rel), 0)
+            f.write("=== %s gold rank %s: %s\n" % (qid, rank or "-", q.strip()))
+            for d in ranked[:3]:
+                f.write("  hit  %s [%s] %s\n" % (d, text[d][0], text[d][1][:200]))
+            for d in sorted(rel):
+                f.write("  gold %s [%s] %s\n" % (d, text[d][0], text[d][1]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--khabar", required=True)
@@ -183,6 +207,7 @@ def main():
     ap.add_argument("--work")
     ap.add_argument("--json")
     ap.add_argument("--engines", default="khabar,fts5,xapian")
+    ap.add_argument("--misses")
     a = ap.parse_args()
     docs, queries, qrels = load(a.arcd)
     work = a.work or tempfile.mkdtemp(prefix="kb-arcd-")
@@ -201,6 +226,9 @@ def main():
         except ImportError as e:
             print("skipped: %s (%s)" % (eng, e))
             continue
+        if a.misses:
+            write_misses(a.misses if eng == "khabar" else a.misses + "." + eng, run, docs,
+                         queries, qrels)
         s = score(run, queries, qrels)
         s.update(extra)
         results[eng] = s

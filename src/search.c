@@ -556,6 +556,24 @@ static double ev_form(search *S, ev *e, const uint32_t *lens)
     return 0;
 }
 
+/* Bound of ev_form(e) on any document. */
+static double ev_form_bound(const search *S, const ev *e)
+{
+    double s = 0;
+    switch (e->type) {
+    case EV_TERM:
+        return e->has_form ? S->P.form * e->form_ub * e->w : 0;
+    case EV_PHRASE:
+        return 0;
+    case EV_AND:
+    case EV_OR:
+        for (uint32_t i = 0; i < e->n_kids; i++)
+            s += ev_form_bound(S, e->kids[i]);
+        return e->type == EV_AND ? s * e->w : s;
+    }
+    return 0;
+}
+
 /* Bound of e's score over documents [target, *last]; narrows *last to where the bound holds. */
 static double ev_block_ub(search *S, ev *e, uint32_t target, uint32_t *last)
 {
@@ -733,16 +751,22 @@ static void run_or_maxscore(search *S, ev *root, heap *h)
         if (!passes_filters(S, d)) continue;
         /* score: essential kids on d, then the non-essential ones while they can still matter */
         const uint32_t *lens = kb__index_doc_lens(S->ix, d);
-        double s = 0;
+        double s = 0, form_ub = 0; /* bound of the form bonus of the kids in s (not in s yet) */
         for (uint32_t i = n_ne; i < n; i++)
-            if (k[i]->doc == d) s += ev_score(S, k[i], lens);
+            if (k[i]->doc == d) {
+                s += ev_score(S, k[i], lens);
+                form_ub += ev_form_bound(S, k[i]);
+            }
         int cut = 0;
         for (uint32_t i = n_ne; i-- > 0;) {
-            if (th >= 0 && s + prefix[i + 1] <= th) {
+            if (th >= 0 && s + form_ub + prefix[i + 1] <= th) {
                 cut = 1;
                 break;
             }
-            if (ev_advance(S, k[i], d) == d) s += ev_score(S, k[i], lens);
+            if (ev_advance(S, k[i], d) == d) {
+                s += ev_score(S, k[i], lens);
+                form_ub += ev_form_bound(S, k[i]);
+            }
         }
         if (cut) {
             S->pruned = 1;
@@ -925,6 +949,10 @@ static ev *relax(search *S, ev *root)
     root->type = EV_OR;
     root->nots = NULL;
     root->n_nots = 0;
+    /* build() ended the AND when a word was absent; the OR goes on while any word has postings */
+    root->doc = KB_DOC_END;
+    for (uint32_t i = 0; i < root->n_kids; i++)
+        if (root->kids[i]->doc != KB_DOC_END) root->doc = 0;
     return root;
 }
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/eval/arcd.sh — ARCD retrieval quality: khabar against SQLite FTS5 and Xapian in one run
 # (scripts/eval_arcd.py says how each engine is asked). Passes when khabar's MRR@10 and
-# Recall@100 are above every peer's. Skips without ../shared/eval/arcd.
+# Recall@100 are above every peer's and pruned answers equal exhaustive ones. Skips without
+# ../shared/eval/arcd.
 set -u
 ROOT=${KB_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 SHARED=${KB_SHARED:-$ROOT/../shared}
@@ -21,10 +22,25 @@ if ! /usr/bin/python3 -c 'import xapian' 2>/dev/null; then
 fi
 /usr/bin/python3 "$ROOT/scripts/eval_arcd.py" --khabar "$KHABAR" --arcd "$ARCD" --work "$WORK" \
     --engines "$engines" --json "$WORK/result.json" || { echo "0 passed, 1 failed"; exit 1; }
-/usr/bin/python3 - "$WORK/result.json" <<'PY'
+# Pruning must not change the answer: every question's top 10 with dynamic pruning (what a user
+# gets) and with exhaustive evaluation (--exact-total) have the same scores, rank by rank.
+for m in pruned exact; do
+    x=; [ $m = exact ] && x=--exact-total
+    "$KHABAR" search --index "$WORK/khabar-index" --queries "$WORK/arcd-queries.txt" --format jsonl \
+        --limit 10 --any --no-collapse --ids-only $x >"$WORK/top10-$m.jsonl" || exit 1
+done
+/usr/bin/python3 - "$WORK/result.json" "$WORK/top10-pruned.jsonl" "$WORK/top10-exact.jsonl" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 passed = failed = 0
+scores = [[[round(h["score"], 3) for h in json.loads(l).get("hits", [])] for l in open(f)]
+          for f in sys.argv[2:4]]
+differ = sum(a != b for a, b in zip(*scores))
+ok = differ == 0 and len(scores[0]) == len(scores[1])
+print("%s pruned and exhaustive top 10 agree (%d of %d questions differ; equal scores may swap)"
+      % ("ok  " if ok else "FAIL", differ, len(scores[1])))
+passed += ok
+failed += not ok
 k = r.get("khabar")
 if not k:
     print("FAIL: no khabar result"); print("0 passed, 1 failed"); sys.exit(1)

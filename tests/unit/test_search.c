@@ -9,6 +9,8 @@
 #include "khabar_int.h"
 #include "search_fixture.h"
 
+#include <math.h>
+
 static kb_index *ix;
 
 static int has(const kb_results *r, const char *id)
@@ -127,30 +129,38 @@ static void test_snippets(void)
     kb_results_free(r);
 }
 
-/* Pruned (top-k) and exhaustive evaluation rank the same documents first. */
+/* Pruned (top-k) and exhaustive evaluation rank the same documents first (with the same scores
+ * up to the last bits: MaxScore sums the words in another order). */
 static void test_pruning_agrees(void)
 {
+    /* the questions run MaxScore with stopwords and written-form bonuses: a probed kid's form
+     * bonus once went missing from the cut bound */
     static const char *qs[] = {"العراق", "العراق OR أسعار OR الهلال", "مجلس الأمن", "الأسواق أسعار",
-                               "العراق بغداد الحدود"};
-    for (size_t i = 0; i < KB_ARRAY_LEN(qs); i++) {
+                               "العراق بغداد الحدود",
+                               "ما هي أسعار النفط في الأسواق العالمية",
+                               "من فاز في مباراة الدوري بين الهلال والنصر",
+                               "متى يفتح معرض الكتاب أبوابه للزوار في بغداد",
+                               "ما الذي قاله مندوب العراق في مجلس الأمن عن الحدود"};
+    for (size_t i = 0; i < KB_ARRAY_LEN(qs) * 2; i++) {
         for (int mode = 0; mode < 2; mode++) {
             kb_search_options a, b;
             memset(&a, 0, sizeof a);
-            a.limit = 2;
+            a.limit = i < KB_ARRAY_LEN(qs) ? 2 : 1;
             a.mode = mode ? KB_SEARCH_ANY : KB_SEARCH_ALL;
             a.no_snippets = 1;
             b = a;
             b.exact_total = 1;
             kb_results *ra = NULL, *rb = NULL;
-            CHECK_INT(kb_search_run(ix, qs[i], strlen(qs[i]), &a, &ra), 0);
-            CHECK_INT(kb_search_run(ix, qs[i], strlen(qs[i]), &b, &rb), 0);
+            const char *q = qs[i % KB_ARRAY_LEN(qs)];
+            CHECK_INT(kb_search_run(ix, q, strlen(q), &a, &ra), 0);
+            CHECK_INT(kb_search_run(ix, q, strlen(q), &b, &rb), 0);
             if (ra && rb) {
                 int same = ra->n_hits == rb->n_hits;
                 for (size_t k = 0; same && k < ra->n_hits; k++)
                     same = ra->hits[k].id.n == rb->hits[k].id.n &&
                            !memcmp(ra->hits[k].id.p, rb->hits[k].id.p, ra->hits[k].id.n) &&
-                           ra->hits[k].score == rb->hits[k].score;
-                if (!kbt_check(same, __FILE__, __LINE__, qs[i]))
+                           fabs(ra->hits[k].score - rb->hits[k].score) <= 1e-9 * rb->hits[k].score;
+                if (!kbt_check(same, __FILE__, __LINE__, q))
                     fprintf(stderr, "     pruned and exhaustive differ (mode %d)\n", mode);
                 CHECK(rb->total_exact);
                 CHECK(rb->total >= rb->n_hits);

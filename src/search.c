@@ -141,6 +141,8 @@ struct ev {
     double idf, idf_form;
     double w;            /* 1, or the stopword weight */
     double form_ub;      /* bound of the written-form score (before the form weight) */
+    double stem_ub;      /* bound of the score of a document without the written form */
+    int form_driven;     /* candidates come from the written form's postings (see run_generic) */
     uint32_t phrase_off; /* EV_TERM inside a phrase: its offset in the phrase */
     /* EV_TERM: the last block bound (ev_block_ub), valid for targets in [ub_from, ub_to]: every
      * such target lies in the same postings block, so the bound is the same number */
@@ -281,6 +283,7 @@ static void open_term(search *S, ev *e, const kb__qnode *nd, int exact)
     }
     e->idf = idf_of(S, e->post.df);
     double ub = e->absent ? 0 : list_bound(S, &e->post, e->idf, 0);
+    e->stem_ub = ub * (nd->stop && !exact ? S->P.stop : 1.0);
     if (!exact && !e->absent) {
         rc = kb__postings_open(S->ix, KB_TERM_FORM, norm, nd->norm_len, &e->form);
         if (rc == 0) {
@@ -390,12 +393,25 @@ static uint32_t term_advance(search *S, ev *e, uint32_t target)
     if (e->doc == KB_DOC_END) return KB_DOC_END;
     if (e->doc >= target && e->doc != 0) return e->doc;
     for (;;) {
+        if (e->form_driven) { /* the next document that has the written form, and the stem */
+            int r = kb__postings_advance(&e->form, target ? target : 1);
+            if (r < 0) {
+                S->rc = r;
+                return e->doc = KB_DOC_END;
+            }
+            if (r == 0) return e->doc = KB_DOC_END;
+            target = e->form.doc;
+        }
         int r = kb__postings_advance(&e->post, target ? target : 1);
         if (r < 0) {
             S->rc = r;
             return e->doc = KB_DOC_END;
         }
         if (r == 0) return e->doc = KB_DOC_END;
+        if (e->form_driven && e->post.doc != target) {
+            target = e->post.doc; /* the stem skipped past that form: find a form from here */
+            continue;
+        }
         if (e->title_only && e->post.tf[KB_FIELD_TITLE] == 0) {
             target = e->post.doc + 1;
             continue;
@@ -710,6 +726,28 @@ static int cmp_ub(const void *x, const void *y)
     return a->ub < b->ub ? -1 : a->ub > b->ub;
 }
 
+/* Once the k-th best score th reaches what a document without a word's written form can score
+ * at most, only documents with that form can still enter the top k, and the form's postings
+ * (fewer than the stem's) can lead that word's cursor (term_advance): for a lone word when its
+ * stem alone is bounded by th, for a word of a root AND when its stem bound plus every other
+ * part's bound is. A document let through anyway is scored exactly, so switching mid-way is
+ * safe. (Not for a root OR: MaxScore scores a word on documents the other words bring, which a
+ * form-led cursor may have passed.) */
+static void drive_by_forms(ev *root, double th)
+{
+    if (root->type == EV_TERM) {
+        if (root->has_form && !root->form_driven && root->stem_ub <= th) root->form_driven = 1;
+        return;
+    }
+    if (root->type != EV_AND || root->w != 1.0) return;
+    for (uint32_t i = 0; i < root->n_kids; i++) {
+        ev *k = root->kids[i];
+        if (k->type == EV_TERM && k->has_form && !k->form_driven &&
+            root->ub - k->ub + k->stem_ub <= th)
+            k->form_driven = 1;
+    }
+}
+
 /* MaxScore for a root OR: kids sorted by bound; the first n_ne (non-essential) together cannot
  * beat the threshold, so only the others generate candidates. */
 static void run_or_maxscore(search *S, ev *root, heap *h)
@@ -789,6 +827,7 @@ static void run_generic(search *S, ev *root, heap *h, int prune)
     double bound = 0, bound_th = -1;
     while (!S->rc) {
         double th = threshold(h);
+        if (prune && th >= 0) drive_by_forms(root, th);
         if (prune && th >= 0) {
             if (target > last || last == 0 || th > bound_th * 1.05) {
                 last = KB_DOC_END;

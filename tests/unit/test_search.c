@@ -134,18 +134,23 @@ static void test_snippets(void)
 static void test_pruning_agrees(void)
 {
     /* the questions run MaxScore with stopwords and written-form bonuses: a probed kid's form
-     * bonus once went missing from the cut bound */
+     * bonus once went missing from the cut bound; lone words and ANDs with limits 1, 2 and 4:
+     * once the best hits have the written form, the form's postings lead (drive_by_forms), and
+     * a page longer than the form's documents still gets the stem's */
     static const char *qs[] = {"العراق", "العراق OR أسعار OR الهلال", "مجلس الأمن", "الأسواق أسعار",
                                "العراق بغداد الحدود",
                                "ما هي أسعار النفط في الأسواق العالمية",
                                "من فاز في مباراة الدوري بين الهلال والنصر",
                                "متى يفتح معرض الكتاب أبوابه للزوار في بغداد",
-                               "ما الذي قاله مندوب العراق في مجلس الأمن عن الحدود"};
-    for (size_t i = 0; i < KB_ARRAY_LEN(qs) * 2; i++) {
+                               "ما الذي قاله مندوب العراق في مجلس الأمن عن الحدود",
+                               "والعراق", "أسعار", "الأسعار", "بغداد",
+                               "والعراق بغداد", "بالعراق بغداد", "العراقيون بغداد"};
+    static const uint32_t limits[] = {2, 1, 4};
+    for (size_t i = 0; i < KB_ARRAY_LEN(limits) * KB_ARRAY_LEN(qs); i++) {
         for (int mode = 0; mode < 2; mode++) {
             kb_search_options a, b;
             memset(&a, 0, sizeof a);
-            a.limit = i < KB_ARRAY_LEN(qs) ? 2 : 1;
+            a.limit = limits[i / KB_ARRAY_LEN(qs)];
             a.mode = mode ? KB_SEARCH_ANY : KB_SEARCH_ALL;
             a.no_snippets = 1;
             b = a;
@@ -311,6 +316,53 @@ static void test_ids_only_follows_snapshot(void)
     }
 }
 
+/* Form-led cursors (drive_by_forms): a later article that has a word only through other
+ * written forms (its stem), and ranks above an earlier one that has the typed form, must still
+ * come first with a one-hit page, for a lone word and for an AND. Changes the index. */
+static void test_form_led_cursors(void)
+{
+    static const struct {
+        const char *id, *title, *body;
+    } docs[] = {
+        {"f1", "سوق", "زيتون قهوة في السوق، ثم حديث طويل عن التجارة والأسعار والطقس والمرور "
+                      "والمدارس والملاعب والمطارات والموانئ والمصانع والمزارع والأسواق الشعبية "
+                      "والحدائق العامة والمكتبات والمتاحف والمسارح والمستشفيات والجامعات"},
+        {"f2", "بالزيتون والقهوة بالزيتون والقهوة", "الزيتون القهوة الزيتون"},
+    };
+    for (size_t i = 0; i < KB_ARRAY_LEN(docs); i++) {
+        kb_block b = {KB_BLOCK_PARAGRAPH, fx_slice(docs[i].body)};
+        kb_article a;
+        memset(&a, 0, sizeof a);
+        a.id = fx_slice(docs[i].id);
+        a.source = fx_slice("sabq");
+        a.title = fx_slice(docs[i].title);
+        a.blocks = &b;
+        a.n_blocks = 1;
+        a.text = b.text;
+        a.arabic_share = 1.0;
+        CHECK_INT(kb_index_add(ix, &a), 0);
+    }
+    CHECK_INT(kb_index_commit(ix), 0);
+    static const char *qs[] = {"زيتون", "قهوة", "زيتون قهوة"};
+    for (size_t i = 0; i < KB_ARRAY_LEN(qs); i++) {
+        kb_search_options o;
+        memset(&o, 0, sizeof o);
+        o.limit = 1;
+        o.no_collapse = 1;
+        kb_results *r = NULL, *x = NULL;
+        CHECK_INT(kb_search_run(ix, qs[i], strlen(qs[i]), &o, &r), 0);
+        o.exact_total = 1;
+        CHECK_INT(kb_search_run(ix, qs[i], strlen(qs[i]), &o, &x), 0);
+        CHECK(x && x->n_hits == 1 && same_slice(x->hits[0].id, fx_slice("f2")));
+        if (!kbt_check(r && r->n_hits == 1 && same_slice(r->hits[0].id, fx_slice("f2")) &&
+                           x && x->n_hits == 1 && r->hits[0].score == x->hits[0].score,
+                       __FILE__, __LINE__, qs[i]))
+            fprintf(stderr, "     the article with the stem only should rank first\n");
+        kb_results_free(r);
+        kb_results_free(x);
+    }
+}
+
 int main(void)
 {
     char dir[64];
@@ -322,6 +374,7 @@ int main(void)
     test_totals_facets_paging();
     test_errors();
     test_ids_only_follows_snapshot();
+    test_form_led_cursors();
     kb_index_close(ix);
     fixture_remove(dir);
     return kbt_summary();

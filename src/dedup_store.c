@@ -166,8 +166,7 @@ typedef struct kent {
 } kent;
 
 typedef struct kslot {
-    uint64_t key;
-    uint32_t first, last; /* first == NIL: an empty slot */
+    uint32_t first, last; /* rows of one key (ents[first].key); first == NIL: an empty slot */
 } kslot;
 
 struct kb__dedup_store {
@@ -182,10 +181,10 @@ struct kb__dedup_store {
     uint32_t cap_slots, n_keys;
 };
 
-static kslot *slot_of(kslot *slots, uint32_t cap, uint64_t key)
+static kslot *slot_of(const kent *ents, kslot *slots, uint32_t cap, uint64_t key)
 {
     uint32_t h = (uint32_t)key & (cap - 1);
-    while (slots[h].first != NIL && slots[h].key != key)
+    while (slots[h].first != NIL && ents[slots[h].first].key != key)
         h = (h + 1) & (cap - 1);
     return &slots[h];
 }
@@ -200,10 +199,9 @@ static void map_rebuild(kb__dedup_store *s, uint32_t from, uint32_t to)
     s->n_keys = 0;
     if (s->slots) memset(s->slots, 0xff, (size_t)s->cap_slots * sizeof *s->slots);
     for (uint32_t i = 0; i < n; i++) {
-        kslot *sl = slot_of(s->slots, s->cap_slots, s->ents[i].key);
+        kslot *sl = slot_of(s->ents, s->slots, s->cap_slots, s->ents[i].key);
         s->ents[i].next = NIL;
         if (sl->first == NIL) {
-            sl->key = s->ents[i].key;
             sl->first = i;
             s->n_keys++;
         } else {
@@ -223,7 +221,8 @@ static int map_add(kb__dedup_store *s, uint64_t key, uint32_t docid)
         if (!sl) return KB_ENOMEM;
         memset(sl, 0xff, (size_t)cap * sizeof *sl);
         for (uint32_t i = 0; i < s->cap_slots; i++)
-            if (s->slots[i].first != NIL) *slot_of(sl, cap, s->slots[i].key) = s->slots[i];
+            if (s->slots[i].first != NIL)
+                *slot_of(s->ents, sl, cap, s->ents[s->slots[i].first].key) = s->slots[i];
         kb__free(s->slots);
         s->slots = sl;
         s->cap_slots = cap;
@@ -232,9 +231,8 @@ static int map_add(kb__dedup_store *s, uint64_t key, uint32_t docid)
         return KB_ENOMEM;
     uint32_t e = s->n_ents++;
     s->ents[e] = (kent){key, docid, NIL};
-    kslot *sl = slot_of(s->slots, s->cap_slots, key);
+    kslot *sl = slot_of(s->ents, s->slots, s->cap_slots, key);
     if (sl->first == NIL) {
-        sl->key = key;
         sl->first = e;
         s->n_keys++;
     } else {
@@ -248,7 +246,7 @@ static int map_add(kb__dedup_store *s, uint64_t key, uint32_t docid)
 static uint32_t map_first(const kb__dedup_store *s, uint64_t key)
 {
     if (!s->cap_slots) return NIL;
-    return slot_of(s->slots, s->cap_slots, key)->first;
+    return slot_of(s->ents, s->slots, s->cap_slots, key)->first;
 }
 
 /* Keeps only the pending rows, for SQL lookups of the committed ones from now on. */
@@ -852,28 +850,26 @@ static int cmp_kent(const void *x, const void *y)
 int kb__dedup_store_flush(kb__dedup_store *s)
 {
     if (!s) return KB_EINVAL;
-    uint32_t n = 0;
-    for (uint32_t i = s->n_done; i < s->n_ents; i++)
-        n += s->ents[i].docid != 0;
-    if (!n) return 0;
-    kent *rows = kb__malloc((size_t)n * sizeof *rows);
-    if (!rows) return KB_ENOMEM;
-    n = 0;
-    for (uint32_t i = s->n_done; i < s->n_ents; i++)
-        if (s->ents[i].docid) rows[n++] = s->ents[i];
-    /* In key order the inserts walk the table's pages once instead of landing at random. */
-    qsort(rows, n, sizeof *rows, cmp_kent);
+    if (s->n_ents == s->n_done) return 0;
+    /* In key order the inserts walk the table's pages once instead of landing at random. The
+     * pending rows are sorted where they are (a key's rows stay in docid order) and the chains
+     * rebuilt; deleted rows go. */
+    qsort(s->ents + s->n_done, s->n_ents - s->n_done, sizeof *s->ents, cmp_kent);
+    uint32_t done_live = 0;
+    for (uint32_t i = 0; i < s->n_done; i++)
+        done_live += s->ents[i].docid != 0;
+    map_rebuild(s, 0, s->n_ents);
+    s->n_done = done_live;
     conn c = {s->db, s};
     sqlite3_stmt *st = NULL;
     int rc = get(&c, ST_KEY_INS, "INSERT OR IGNORE INTO dedup_keys(key, docid) VALUES (?, ?)", &st);
-    for (uint32_t i = 0; !rc && i < n; i++) {
-        sqlite3_bind_int64(st, 1, (int64_t)rows[i].key);
-        sqlite3_bind_int64(st, 2, rows[i].docid);
+    for (uint32_t i = s->n_done; !rc && i < s->n_ents; i++) {
+        sqlite3_bind_int64(st, 1, (int64_t)s->ents[i].key);
+        sqlite3_bind_int64(st, 2, s->ents[i].docid);
         rc = sql_rc(sqlite3_step(st));
         sqlite3_reset(st);
     }
     done(&c, st);
-    kb__free(rows);
     return rc;
 }
 

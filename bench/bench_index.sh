@@ -5,8 +5,9 @@
 #   default inputs: ../shared/corpus/saudinewsnet.jsonl.zst and jawharafm.jsonl.zst
 #   KHABAR=path/to/khabar (default build/khabar), KB_BENCH_RUNS=N (default 3; medians quoted),
 #   KB_BENCH_ENGINES="khabar fts5 xapian" to run a subset (khabar-nodedup: khabar index
-#   --no-dedup, without duplicate signatures), KB_BENCH_BATCH (khabar --batch,
-#   default 100000: one transaction, as the peers use).
+#   --no-dedup, without duplicate signatures; khabar-before: the binary KHABAR_BEFORE, e.g. a
+#   build of an earlier commit, for before/after figures in the same run), KB_BENCH_BATCH
+#   (khabar --batch, default 100000: one transaction, as the peers use).
 #
 # Each engine indexes the same files from scratch, as one process, reading the zstd JSONL itself;
 # the time is the whole process (wall clock), so reading, parsing, cleaning and analysis count.
@@ -55,15 +56,16 @@ while [ "$run" -lt "$RUNS" ]; do
     run=$((run + 1))
     for e in $ENGINES; do
         case $e in
-        khabar | khabar-nodedup)
+        khabar | khabar-nodedup | khabar-before)
             # khabar-nodedup: --no-dedup, the index without the duplicates hook
-            flag=""
+            flag="" bin=$KHABAR
             [ "$e" = khabar-nodedup ] && flag=--no-dedup
+            [ "$e" = khabar-before ] && bin=${KHABAR_BEFORE:?KHABAR_BEFORE is not set}
             rm -rf "${OUT:?}/$e"
-            /usr/bin/time -f '%e %M %U %S' -o "$OUT/time.txt" "$KHABAR" index --index "$OUT/$e" \
+            /usr/bin/time -f '%e %M %U %S' -o "$OUT/time.txt" "$bin" index --index "$OUT/$e" \
                 --batch "$BATCH" $flag --no-progress -q "$@" 2>"$OUT/$e.log" || true
             read_times
-            st=$("$KHABAR" stats --index "$OUT/$e" --json)
+            st=$("$bin" stats --index "$OUT/$e" --json)
             post=$(echo "$st" | sed 's/.*"postings_bytes":\([0-9]*\).*/\1/')
             stored=$(echo "$st" | sed 's/.*"stored_bytes":\([0-9]*\).*/\1/')
             docs=$(echo "$st" | sed 's/.*"docs":\([0-9]*\).*/\1/')
@@ -101,7 +103,7 @@ fi
 
 echo "indexing: $(echo "$@" | tr ' ' '\n' | sed 's|.*/||' | tr '\n' ' ')— $((text / 1000000)) MB of article text; medians of the runs (last column)"
 echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-8s %7s %9s %9s %9s %11s %9s %12s %9s %10s %5s\n' engine docs seconds "MB/s" "CPU s" "MB/CPU-s" "peak MB" "postings MB" "bytes/B" "stored MB" runs
+printf '%-14s %7s %9s %9s %9s %11s %9s %12s %9s %10s %5s\n' engine docs seconds "MB/s" "CPU s" "MB/CPU-s" "peak MB" "postings MB" "bytes/B" "stored MB" runs
 for e in $(cut -f1 "$results" | awk '!seen[$0]++'); do
     n=$(awk -v e="$e" '$1 == e' "$results" | wc -l)
     secs=$(awk -v e="$e" '$1 == e { print $3 }' "$results" | median)
@@ -111,5 +113,5 @@ for e in $(cut -f1 "$results" | awk '!seen[$0]++'); do
     docs=$(awk -v e="$e" '$1 == e { print $7 }' "$results" | tail -n 1)
     cpu=$(awk -v e="$e" '$1 == e { print $8 }' "$results" | median)
     awk -v e="$e" -v d="$docs" -v n="$n" -v s="$secs" -v r="$rss" -v p="$post" -v st="$stored" -v t="$text" -v c="$cpu" \
-        'BEGIN { printf "%-8s %7d %9.2f %9.2f %9.2f %11.2f %9.1f %12.2f %9.3f %10.2f %5d\n", e, d, s, t / 1e6 / s, c, t / 1e6 / c, r / 1024, p / 1e6, p / t, st / 1e6, n }'
+        'BEGIN { printf "%-14s %7d %9.2f %9.2f %9.2f %11.2f %9.1f %12.2f %9.3f %10.2f %5d\n", e, d, s, t / 1e6 / s, c, t / 1e6 / c, r / 1024, p / 1e6, p / t, st / 1e6, n }'
 done

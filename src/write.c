@@ -632,11 +632,12 @@ static int write_term(kb_index *ix, const kb__acc *a)
         mtf[f] = KB_MAX(mtf[f], a->max_tf[f]);
 
     /* One small block stays inline in the terms row; otherwise blocks rows. */
-    int inl = 0;
+    int inl = 0, encoded = 0;
     if (ix->n_pin <= KB_BLOCK_MAX && !tid) {
         rc = encode_range(ix, 0, ix->n_pin, with_pos);
         if (rc) return rc;
         inl = ix->enc.n <= KB_INLINE_MAX_BYTES;
+        encoded = 1; /* too big to be inline: the same bytes make its one block row */
     }
     if (!inl) {
         if (!tid) {
@@ -645,7 +646,7 @@ static int write_term(kb_index *ix, const kb__acc *a)
         }
         for (uint32_t from = 0; from < ix->n_pin; from += KB_BLOCK_MAX) {
             uint32_t to = KB_MIN(ix->n_pin, from + KB_BLOCK_MAX);
-            rc = encode_range(ix, from, to, with_pos);
+            rc = encoded ? 0 : encode_range(ix, from, to, with_pos);
             if (!rc) rc = put_block_row(ix, tid, ix->pin[to - 1].doc);
             if (rc) return rc;
         }
@@ -676,8 +677,21 @@ KB_API int kb_index_commit(kb_index *ix)
     for (uint32_t i = 0; i < ix->n_acc; i++)
         order[i] = i;
     qsort_r(order, ix->n_acc, sizeof *order, cmp_acc, ix);
-    for (uint32_t i = 0; i < ix->n_acc && !rc; i++)
+    for (uint32_t i = 0; i < ix->n_acc && !rc; i++) {
+        /* Key order is random order in memory: start the next entries' misses early (entry
+         * 2 x KB_AHEAD ahead, its key and postings KB_AHEAD ahead). */
+        if (i + 2 * KB_AHEAD < ix->n_acc) {
+            const kb__acc *f = &ix->acc[order[i + 2 * KB_AHEAD]];
+            __builtin_prefetch(f);
+            __builtin_prefetch((const char *)f + sizeof *f - 1);
+        }
+        if (i + KB_AHEAD < ix->n_acc) {
+            const kb__acc *f = &ix->acc[order[i + KB_AHEAD]];
+            __builtin_prefetch(ix->bkeys.p + f->key_off);
+            __builtin_prefetch(f->post.p);
+        }
         rc = write_term(ix, &ix->acc[order[i]]);
+    }
     kb__free(order);
     if (!rc && ix->dedup && (rc = kb__dedup_store_flush(ix->dedup)) < 0)
         rc = kb__index_fail(ix, rc, "duplicates: writing the key rows failed");

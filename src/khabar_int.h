@@ -649,7 +649,6 @@ struct kb_prepared {
     uint32_t *ht, ht_cap;
     struct { uint32_t off, len; uint8_t type, head; } *blocks;
     uint32_t n_blocks, cap_blocks;
-    void *zc;                   /* ZSTD_CCtx */
     /* The duplicates signature of title + body, made in the analysis threads (has_sig); skipped
      * for an index without duplicates (kb_prepared_skip_dups). */
     struct kb__dedup_sig *sig;

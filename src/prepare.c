@@ -13,6 +13,7 @@
  */
 #include "khabar_int.h"
 
+#include <pthread.h>
 #include <zstd.h>
 /* Inlined: a term key is ~10 bytes and is hashed twice per word (form and stem); the library
  * call's dispatch cost about as much as the hash. */
@@ -53,13 +54,6 @@ KB_API kb_prepared *kb_prepared_new(void)
     kb__buf_init(&p->raw, 0);
     kb__buf_init(&p->z, 0);
     kb__buf_init(&p->keys, 0);
-    p->zc = ZSTD_createCCtx();
-    if (!p->zc) {
-        kb_prepared_free(p);
-        return NULL;
-    }
-    ZSTD_CCtx_setParameter(p->zc, ZSTD_c_compressionLevel, STORE_ZSTD_LEVEL);
-    ZSTD_CCtx_setParameter(p->zc, ZSTD_c_checksumFlag, 1);
     return p;
 }
 
@@ -75,7 +69,6 @@ KB_API void kb_prepared_free(kb_prepared *p)
     kb__free(p->toks);
     kb__free(p->ht);
     kb__free(p->blocks);
-    ZSTD_freeCCtx(p->zc);
     if (p->dw) kb__dedup_work_free(p->dw);
     kb__free(p->dw);
     kb__free(p->sig);
@@ -109,6 +102,43 @@ int kb__prepared_sign(kb_prepared *p)
     if (!rc) rc = kb__dedup_finish(p->dw, dp.shingle, p->sig);
     p->has_sig = rc == 0;
     return rc;
+}
+
+/*
+ * One zstd context per thread, not per prepared document: `khabar index` cycles its 32 job slots
+ * through 2 workers, and a context whose tables went cold since its last use compresses ~30%
+ * slower (measured: 16 contexts in turn 134-143 MB/s against 185-195 MB/s for one). A thread's
+ * context is freed when the thread exits; the main thread's lives as long as the process.
+ */
+static pthread_key_t zc_key;
+static pthread_once_t zc_once = PTHREAD_ONCE_INIT;
+static int zc_key_ok;
+
+static void zc_free(void *zc)
+{
+    ZSTD_freeCCtx(zc);
+}
+
+static void zc_key_make(void)
+{
+    zc_key_ok = pthread_key_create(&zc_key, zc_free) == 0;
+}
+
+static ZSTD_CCtx *thread_cctx(void)
+{
+    pthread_once(&zc_once, zc_key_make);
+    if (!zc_key_ok) return NULL;
+    ZSTD_CCtx *zc = pthread_getspecific(zc_key);
+    if (zc) return zc;
+    zc = ZSTD_createCCtx();
+    if (!zc) return NULL;
+    ZSTD_CCtx_setParameter(zc, ZSTD_c_compressionLevel, STORE_ZSTD_LEVEL);
+    ZSTD_CCtx_setParameter(zc, ZSTD_c_checksumFlag, 1);
+    if (pthread_setspecific(zc_key, zc)) {
+        ZSTD_freeCCtx(zc);
+        return NULL;
+    }
+    return zc;
 }
 
 KB_API size_t kb_prepared_text_bytes(const kb_prepared *p)
@@ -300,7 +330,9 @@ KB_API int kb_index_prepare(kb_analyzer *an, const kb_article *a, kb_prepared *p
     size_t bound = ZSTD_compressBound(p->raw.n);
     kb__buf_reset(&p->z);
     if (kb__buf_reserve(&p->z, bound)) return p->z.rc;
-    size_t zn = ZSTD_compress2(p->zc, p->z.p, bound, p->raw.p, p->raw.n);
+    ZSTD_CCtx *zc = thread_cctx();
+    if (!zc) return KB_ENOMEM;
+    size_t zn = ZSTD_compress2(zc, p->z.p, bound, p->raw.p, p->raw.n);
     if (ZSTD_isError(zn)) return KB_EINTERNAL;
     p->z.n = zn;
     return p->skip_sig ? 0 : kb__prepared_sign(p);

@@ -140,8 +140,13 @@ enum {
     ST_PAIR_DEL,
     ST_DOC_DEL,
     ST_DV,
+    ST_KEY_INS_N,
     ST_N
 };
+
+/* Key rows per INSERT in kb__dedup_store_flush: one statement per row spent as much in starting
+ * and ending statements as in the B-tree. */
+#define FLUSH_ROWS 32
 
 /*
  * The key rows in memory. Looking each of a document's 17 keys up in dedup_keys and inserting its
@@ -861,14 +866,31 @@ int kb__dedup_store_flush(kb__dedup_store *s)
     map_rebuild(s, 0, s->n_ents);
     s->n_done = done_live;
     conn c = {s->db, s};
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = NULL, *many = NULL;
     int rc = get(&c, ST_KEY_INS, "INSERT OR IGNORE INTO dedup_keys(key, docid) VALUES (?, ?)", &st);
-    for (uint32_t i = s->n_done; !rc && i < s->n_ents; i++) {
+    if (!rc && s->n_ents - s->n_done >= FLUSH_ROWS) {
+        char sql[64 + 8 * FLUSH_ROWS];
+        int n = snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO dedup_keys(key, docid) VALUES ");
+        for (int r = 0; r < FLUSH_ROWS; r++)
+            n += snprintf(sql + n, sizeof sql - (size_t)n, "%s(?,?)", r ? "," : "");
+        rc = get(&c, ST_KEY_INS_N, sql, &many);
+    }
+    uint32_t i = s->n_done;
+    for (; !rc && many && i + FLUSH_ROWS <= s->n_ents; i += FLUSH_ROWS) {
+        for (int r = 0; r < FLUSH_ROWS; r++) {
+            sqlite3_bind_int64(many, 2 * r + 1, (int64_t)s->ents[i + r].key);
+            sqlite3_bind_int64(many, 2 * r + 2, s->ents[i + r].docid);
+        }
+        rc = sql_rc(sqlite3_step(many));
+        sqlite3_reset(many);
+    }
+    for (; !rc && i < s->n_ents; i++) {
         sqlite3_bind_int64(st, 1, (int64_t)s->ents[i].key);
         sqlite3_bind_int64(st, 2, s->ents[i].docid);
         rc = sql_rc(sqlite3_step(st));
         sqlite3_reset(st);
     }
+    done(&c, many);
     done(&c, st);
     return rc;
 }

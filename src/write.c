@@ -434,10 +434,20 @@ KB_API int kb_index_delete(kb_index *ix, const char *id, size_t n)
 
 /* ---- commit: merging the batch into the on-disk postings ------------------------------------- */
 
+/* The commit's sort: by key bytes. Each entry's first 8 key bytes, big-endian in pre[], decide
+ * most comparisons without touching the keys (scattered in memory); ties compare the keys. */
+typedef struct sort_ctx {
+    const kb_index *ix;
+    const uint64_t *pre;
+} sort_ctx;
+
 static int cmp_acc(const void *x, const void *y, void *ctx)
 {
-    const kb_index *ix = ctx;
-    const kb__acc *a = &ix->acc[*(const uint32_t *)x], *b = &ix->acc[*(const uint32_t *)y];
+    const sort_ctx *sc = ctx;
+    uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
+    if (sc->pre[i] != sc->pre[j]) return sc->pre[i] < sc->pre[j] ? -1 : 1;
+    const kb_index *ix = sc->ix;
+    const kb__acc *a = &ix->acc[i], *b = &ix->acc[j];
     size_t n = KB_MIN(a->key_len, b->key_len);
     int c = memcmp(ix->bkeys.p + a->key_off, ix->bkeys.p + b->key_off, n);
     return c ? c : (a->key_len > b->key_len) - (a->key_len < b->key_len);
@@ -670,13 +680,24 @@ KB_API int kb_index_commit(kb_index *ix)
     int rc = txn_alive(ix);
     if (rc) return rc;
     uint32_t *order = kb__malloc((size_t)(ix->n_acc ? ix->n_acc : 1) * sizeof *order);
-    if (!order) {
+    uint64_t *pre = kb__malloc((size_t)(ix->n_acc ? ix->n_acc : 1) * sizeof *pre);
+    if (!order || !pre) {
+        kb__free(order);
+        kb__free(pre);
         rollback(ix);
         return kb__index_fail(ix, KB_ENOMEM, "out of memory committing");
     }
-    for (uint32_t i = 0; i < ix->n_acc; i++)
+    for (uint32_t i = 0; i < ix->n_acc; i++) {
+        const unsigned char *k = (const unsigned char *)ix->bkeys.p + ix->acc[i].key_off;
+        uint64_t v = 0;
+        for (uint32_t b = 0; b < 8; b++)
+            v = v << 8 | (b < ix->acc[i].key_len ? k[b] : 0);
+        pre[i] = v;
         order[i] = i;
-    qsort_r(order, ix->n_acc, sizeof *order, cmp_acc, ix);
+    }
+    sort_ctx sc = {ix, pre};
+    qsort_r(order, ix->n_acc, sizeof *order, cmp_acc, &sc);
+    kb__free(pre);
     for (uint32_t i = 0; i < ix->n_acc && !rc; i++) {
         /* Key order is random order in memory: start the next entries' misses early (entry
          * 2 x KB_AHEAD ahead, its key and postings KB_AHEAD ahead). */

@@ -28,7 +28,7 @@
  *                   write. SQLite verifies those running checksums when it rebuilds the WAL
  *                   index; a page rewritten in place (a transaction that spilled a page twice)
  *                   gets its page checksum here and its frame header from SQLite's own re-pass
- *                   over the file.
+ *                   over the file, which reads each frame and writes its header at once.
  *
  * A mismatch makes the read fail with SQLITE_IOERR_DATA; the file and page are kept on the
  * database file handle for kb__checksum_vfs_fault(), which kb__index_sqlerr() turns into
@@ -79,7 +79,8 @@ struct cfile {
     int pending;
     sqlite3_int64 pending_off;
     unsigned char pending_hdr[FRAME_HEADER];
-    uint32_t wal_magic; /* WAL: the header's magic number, 0 until read or written */
+    uint32_t wal_magic;       /* WAL: the header's magic number, 0 until read or written */
+    sqlite3_int64 frame_read; /* WAL: offset of a whole frame just read, -1 after any write */
     /* database file: checksum failures seen through this connection (its WAL's too), the last
      * FAULTS_KEPT of them as text naming file and page */
     uint64_t n_faults;
@@ -270,8 +271,8 @@ static uint32_t wal_page_size(const cfile *w)
     return w->partner && w->partner->checked ? w->partner->page_size : 0;
 }
 
-/* Writes out a held-back frame header unchanged (its page was not written after it: SQLite's
- * re-pass over frames already in the file, whose checksums it computed from the file). */
+/* Writes out a held-back frame header unchanged, when something else than its page comes next
+ * (which SQLite does not do; this keeps the file right whatever the order of calls). */
 static int wal_flush(cfile *w)
 {
     if (!w->pending) return SQLITE_OK;
@@ -325,7 +326,9 @@ static int wal_write(cfile *w, const void *in, int n, sqlite3_int64 off)
     sqlite3_file *r = w->real;
     uint32_t ps = wal_page_size(w);
     sqlite3_int64 fs = FRAME_HEADER + (sqlite3_int64)ps;
-    if (ps && n == FRAME_HEADER && off >= WAL_HEADER && (off - WAL_HEADER) % fs == 0) {
+    int rewrite = off == w->frame_read;
+    w->frame_read = -1;
+    if (ps && n == FRAME_HEADER && off >= WAL_HEADER && (off - WAL_HEADER) % fs == 0 && !rewrite) {
         int rc = wal_flush(w);
         if (rc) return rc;
         memcpy(w->pending_hdr, in, FRAME_HEADER);
@@ -361,6 +364,10 @@ static int wal_read(cfile *w, void *out, int n, sqlite3_int64 off)
     if (off == 0 && n >= 4) w->wal_magic = get32be(out);
     uint32_t ps = wal_page_size(w);
     sqlite3_int64 fs = FRAME_HEADER + (sqlite3_int64)ps;
+    /* A whole frame read: SQLite's re-pass over frames already in the file (their pages carry
+     * checksums) reads each frame and then rewrites its header, computed from what it read:
+     * that header goes out at once, as it comes. */
+    w->frame_read = ps && n == fs && off >= WAL_HEADER && (off - WAL_HEADER) % fs == 0 ? off : -1;
     /* Only the page of a frame, as readers and checkpoints read it; whole frames are read when
      * SQLite rebuilds the WAL index and verifies its own running checksums. */
     if (!ps || (uint32_t)n != ps || off < WAL_HEADER + FRAME_HEADER ||
@@ -485,10 +492,15 @@ static int x_shm_map(sqlite3_file *file, int pg, int pgsz, int extend, void vola
     return f->real->pMethods->xShmMap(f->real, pg, pgsz, extend, out);
 }
 
+/* The WAL index's locks are taken on the database file. No frame header may stay held back
+ * once a writer lets go of a lock: the frames it wrote are then visible to other connections. */
 static int x_shm_lock(sqlite3_file *file, int offset, int n, int flags)
 {
     cfile *f = (cfile *)file;
-    return f->real->pMethods->xShmLock(f->real, offset, n, flags);
+    int rc = f->kind == KIND_DB && f->partner && (flags & SQLITE_SHM_UNLOCK) ? wal_flush(f->partner)
+                                                                             : SQLITE_OK;
+    int lrc = f->real->pMethods->xShmLock(f->real, offset, n, flags);
+    return lrc ? lrc : rc;
 }
 
 static void x_shm_barrier(sqlite3_file *file)
@@ -533,6 +545,7 @@ static int x_open(sqlite3_vfs *v, const char *name, sqlite3_file *file, int flag
     memset(f, 0, sizeof *f);
     f->real = (sqlite3_file *)(void *)((char *)file + CFILE_SIZE);
     f->path = name;
+    f->frame_read = -1;
     int rc = lower->xOpen(lower, name, f->real, flags, out_flags);
     if (rc != SQLITE_OK) {
         /* SQLite calls xClose only when pMethods is set; close the lower file ourselves. */

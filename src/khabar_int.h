@@ -561,11 +561,12 @@ typedef struct kb__postings {
     uint32_t row_last;
     uint32_t i, n;           /* posting index in the decoded block, postings in it */
     uint32_t docs[KB_BLOCK_MAX], tfs[KB_N_FIELDS][KB_BLOCK_MAX];
-    uint32_t tfs_scratch[KB_N_FIELDS][KB_BLOCK_MAX];
     uint32_t pos_start[KB_BLOCK_MAX + 1];
     uint32_t *pos, cap_pos;  /* decoded positions of the current block (on demand) */
     kb_buf blk, next_blk;    /* raw, zero-padded: current block / fetched-ahead block */
     size_t cur_len, next_len, inl_n;
+    size_t next_hdr;         /* where the fetched block's bit stream starts */
+    size_t pos_bits;         /* where the current block's positions start, in bits */
     uint32_t next_seek, inl_last;
     kb__block_head cur_head, next_head;
 } kb__postings;

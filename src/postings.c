@@ -432,6 +432,42 @@ int kb__block_read_head(const unsigned char *b, size_t n, kb__block_head *h)
     return read_head(b, n, h, &e);
 }
 
+/* Reads the positions that follow the tfs (r stands at them) into *pos (grown with kb__realloc),
+ * pos_start[i] = index of posting i's first position. */
+static int read_positions(bitr *r, uint32_t n, uint32_t tfs[KB_N_FIELDS][KB_BLOCK_MAX],
+                          uint32_t **pos, uint32_t *cap_pos, uint32_t *pos_start)
+{
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < n; i++)
+        total += (uint64_t)tfs[0][i] + tfs[1][i] + tfs[2][i];
+    /* Every position costs at least one bit: a count past the bits left is corrupt, which also
+     * bounds the allocation below by the block's size. */
+    if (r->pos > r->nbits || total > r->nbits - r->pos) return KB_ECORRUPT;
+    if (total + 1 > *cap_pos) {
+        uint32_t *np = kb__realloc(*pos, (size_t)(total + 1) * sizeof **pos);
+        if (!np) return KB_ENOMEM;
+        *pos = np;
+        *cap_pos = (uint32_t)(total + 1);
+    }
+    unsigned k = br_get(r, 5);
+    uint32_t *out = *pos, at = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        pos_start[i] = at;
+        uint32_t np = tfs[0][i] + tfs[1][i] + tfs[2][i];
+        uint64_t prev = 0;
+        for (uint32_t j = 0; j < np; j++) {
+            uint64_t g = br_rice(r, k);
+            uint64_t p = j ? prev + g + 1 : g;
+            if (p > UINT32_MAX) return KB_ECORRUPT;
+            out[at++] = (uint32_t)p;
+            prev = p;
+        }
+    }
+    pos_start[n] = at;
+    if (br_overrun(r)) return KB_ECORRUPT;
+    return 0;
+}
+
 int kb__block_decode(const unsigned char *b, size_t n, kb__block_head *h, uint32_t *docs,
                      uint32_t tfs[KB_N_FIELDS][KB_BLOCK_MAX], uint32_t **pos, uint32_t *cap_pos,
                      uint32_t *pos_start)
@@ -442,36 +478,8 @@ int kb__block_decode(const unsigned char *b, size_t n, kb__block_head *h, uint32
     bitr r = {b + hdr, (n - hdr) * 8, 0};
     rc = read_docs_tfs(&r, h, h->n < KB_SMALL_BLOCK, docs, tfs);
     if (rc) return rc;
-    uint64_t total = 0;
-    for (uint32_t i = 0; i < h->n; i++)
-        total += (uint64_t)tfs[0][i] + tfs[1][i] + tfs[2][i];
     if (!pos || !h->with_pos) return 0;
-    /* Every position costs at least one bit: a count past the bits left is corrupt, which also
-     * bounds the allocation below by the block's size. */
-    if (total > r.nbits - r.pos) return KB_ECORRUPT;
-    if (total + 1 > *cap_pos) {
-        uint32_t *np = kb__realloc(*pos, (size_t)(total + 1) * sizeof **pos);
-        if (!np) return KB_ENOMEM;
-        *pos = np;
-        *cap_pos = (uint32_t)(total + 1);
-    }
-    unsigned k = br_get(&r, 5);
-    uint32_t *out = *pos, at = 0;
-    for (uint32_t i = 0; i < h->n; i++) {
-        pos_start[i] = at;
-        uint32_t np = tfs[0][i] + tfs[1][i] + tfs[2][i];
-        uint64_t prev = 0;
-        for (uint32_t j = 0; j < np; j++) {
-            uint64_t g = br_rice(&r, k);
-            uint64_t p = j ? prev + g + 1 : g;
-            if (p > UINT32_MAX) return KB_ECORRUPT;
-            out[at++] = (uint32_t)p;
-            prev = p;
-        }
-    }
-    pos_start[h->n] = at;
-    if (br_overrun(&r)) return KB_ECORRUPT;
-    return 0;
+    return read_positions(&r, h->n, tfs, pos, cap_pos, pos_start);
 }
 
 /* ---- the cursor --------------------------------------------------------------------------------
@@ -519,7 +527,7 @@ static int fetch_block(kb__postings *p, uint32_t target)
     if (p->state == ST_INLINE) {
         kb__block_head h;
         if (target > p->inl_last) return 0;
-        int rc = kb__block_read_head((const unsigned char *)p->next_blk.p, p->inl_n, &h);
+        int rc = read_head((const unsigned char *)p->next_blk.p, p->inl_n, &h, &p->next_hdr);
         if (rc) return rc;
         p->next_head = h;
         p->have_next = 1;
@@ -565,8 +573,8 @@ static int fetch_block(kb__postings *p, uint32_t target)
     int rc =
         load_raw(&p->next_blk, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
     if (rc) return rc;
-    rc = kb__block_read_head((const unsigned char *)p->next_blk.p,
-                             (size_t)sqlite3_column_bytes(st, 1), &p->next_head);
+    rc = read_head((const unsigned char *)p->next_blk.p, (size_t)sqlite3_column_bytes(st, 1),
+                   &p->next_head, &p->next_hdr);
     if (rc) return rc;
     if (p->next_head.last != key_last || p->next_head.with_pos != (p->kind == KB_TERM_FORM))
         return KB_ECORRUPT;
@@ -632,10 +640,14 @@ static int take_next(kb__postings *p)
     p->next_blk = t;
     p->have_next = 0;
     p->cur_len = p->next_len;
-    kb__block_head h;
-    int rc = kb__block_decode((const unsigned char *)p->blk.p, p->cur_len, &h, p->docs, p->tfs,
-                              NULL, NULL, NULL);
+    /* fetch_block verified the checksum and read the header of these very bytes */
+    kb__block_head h = p->next_head;
+    size_t hdr = p->next_hdr;
+    const unsigned char *b = (const unsigned char *)p->blk.p;
+    bitr r = {b + hdr, (p->cur_len - hdr) * 8, 0};
+    int rc = read_docs_tfs(&r, &h, h.n < KB_SMALL_BLOCK, p->docs, p->tfs);
     if (rc) return rc;
+    p->pos_bits = hdr * 8 + r.pos; /* where the positions start, for kb__postings_positions */
     p->cur_head = h;
     p->n = h.n;
     p->i = 0;
@@ -736,11 +748,9 @@ int kb__postings_positions(kb__postings *p, const uint32_t **pos, uint32_t *n)
     *pos = NULL;
     *n = 0;
     if (p->kind != KB_TERM_FORM || !p->cur_valid || p->doc == KB_DOC_END) return 0;
-    if (!p->pos_ready) {
-        kb__block_head h;
-        uint32_t docs[KB_BLOCK_MAX];
-        int rc = kb__block_decode((const unsigned char *)p->blk.p, p->cur_len, &h, docs,
-                                  p->tfs_scratch, &p->pos, &p->cap_pos, p->pos_start);
+    if (!p->pos_ready) { /* the block's docs and tfs are decoded: read on from where they end */
+        bitr r = {(const unsigned char *)p->blk.p, p->cur_len * 8, p->pos_bits};
+        int rc = read_positions(&r, p->n, p->tfs, &p->pos, &p->cap_pos, p->pos_start);
         if (rc) return rc;
         p->pos_ready = 1;
     }

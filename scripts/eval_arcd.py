@@ -199,12 +199,18 @@ def write_misses(path, run, docs, queries, qrels):
                 f.write("  gold %s [%s] %s\n" % (d, text[d][0], text[d][1]))
 
 
-def main():
+def arg_parser():
+    """The options every ARCD script takes: the khabar binary, the data, a work directory."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--khabar", required=True)
     ap.add_argument("--arcd", default=os.path.join(os.path.dirname(__file__), "..", "..",
                                                     "shared", "eval", "arcd"))
     ap.add_argument("--work")
+    return ap
+
+
+def main():
+    ap = arg_parser()
     ap.add_argument("--json")
     ap.add_argument("--engines", default="khabar,fts5,xapian")
     ap.add_argument("--misses")

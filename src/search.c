@@ -10,8 +10,13 @@
  *     score    = sum_t  idf(t) * tf~ / (k1 + tf~)       idf = ln(1 + (N - df + 0.5) / (df + 0.5))
  *
  * A plain word matches its stem; the written (normalized) form is scored again with weight
- * FORM_BONUS, so والعراق ranks an article that says العراق first when العراق was typed. The
- * parameters were tuned on ARCD (tests/eval/arcd.sh, docs/search.md).
+ * FORM_BONUS, so والعراق ranks an article that says العراق first when العراق was typed.
+ * The any-word ranking (questions) adds two title signals: a word that is in the title counts
+ * at most P.title_cap occurrences from each other field (the title already says the article is
+ * about it; repeating it in the body is no further evidence), and each content word adds
+ * P.title_share * tf_title / len_title, the share of the title it covers (a question naming the
+ * article's subject finds it). The parameters were tuned on ARCD (tests/eval/arcd.sh,
+ * scripts/tune_arcd.py, docs/search.md).
  *
  * Evaluation is document-at-a-time over postings cursors (the index's internal reader API). Each
  * query node is an evaluator that can advance to the first matching document >= a target, score
@@ -40,21 +45,26 @@ typedef struct rank_params {
     double stop;           /* weight of a stopword in an any-word query (they are kept there) */
     double prox;           /* weight of the word-pair phrase bonus in an any-word query */
     double delta;          /* BM25+ lower bound: added (times idf) for every matched word */
+    double title_cap;      /* a title word's tf in each other field is capped at this; 0: off */
+    double title_share;    /* weight of tf_title / len_title, added to a word's score */
 } rank_params;
 
 static const rank_params DEFAULT_PARAMS = {
-    {2.5, 1.5, 1.0}, {0.6, 0.6, 0.75}, 1.2, 0.3, 0.2, 0.0, 0.0};
+    {2.5, 1.5, 1.0}, {0.6, 0.6, 0.75}, 1.2, 0.3, 0.2, 0.0, 0.0, 1.0, 1.5};
 
-/* KHABAR_RANK="w_title w_head w_body b_title b_head b_body k1 form stop prox" overrides the
- * defaults (a tuning knob for scripts/eval_arcd.py; not for production use). */
+/* KHABAR_RANK="w_title w_head w_body b_title b_head b_body k1 form stop prox [delta [title_cap
+ * title_share]]" overrides the defaults (a tuning knob for scripts/eval_arcd.py; not for
+ * production use). */
 static void load_params(rank_params *p)
 {
     *p = DEFAULT_PARAMS;
     const char *env = getenv("KHABAR_RANK");
     if (!env) return;
-    double v[11] = {0};
-    if (sscanf(env, "%lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf", &v[0], &v[1], &v[2], &v[3],
-               &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10]) < 10)
+    double v[13] = {0};
+    v[11] = DEFAULT_PARAMS.title_cap;
+    v[12] = DEFAULT_PARAMS.title_share;
+    if (sscanf(env, "%lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf", &v[0], &v[1], &v[2],
+               &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11], &v[12]) < 10)
         return;
     for (int f = 0; f < KB_N_FIELDS; f++) {
         p->w[f] = v[f];
@@ -65,6 +75,8 @@ static void load_params(rank_params *p)
     p->stop = v[8];
     p->prox = v[9];
     p->delta = v[10];
+    p->title_cap = v[11];
+    p->title_share = v[12];
 }
 
 /* Word-pair bonus for any-word queries (natural-language questions): each pair of neighbouring
@@ -140,6 +152,8 @@ struct ev {
     int has_form, title_only, absent;
     double idf, idf_form;
     double w;            /* 1, or the stopword weight */
+    double share;        /* weight of the title share: P.title_share, 0 for a stopword (it
+                          * changes nothing on ARCD and loosens the stopwords' bounds) */
     double form_ub;      /* bound of the written-form score (before the form weight) */
     double stem_ub;      /* bound of the score of a document without the written form */
     int form_driven;     /* candidates come from the written form's postings (see run_generic) */
@@ -160,6 +174,7 @@ typedef struct search {
     kb_index *ix;
     rank_params P;
     double form_ub_total; /* bound of all written-form bonuses together */
+    int any_rank;         /* any-word ranking (--any, or the fallback): the title signals apply */
     kb__query q;
     kb__collection coll;
     double norm_k[KB_N_FIELDS]; /* b_f / avglen_f */
@@ -195,15 +210,31 @@ static inline double len_norm(const search *S, int f, uint32_t len)
     return 1.0 - S->P.b[f] + S->norm_k[f] * len;
 }
 
-/* tf~ of the current posting of p in document doc. */
+/* tf~ of the current posting of p in document doc. A word in the title counts at most
+ * P.title_cap occurrences from each other field. */
 static double tf_tilde(const search *S, const kb__postings *p, const uint32_t *lens, int title_only)
 {
-    double t = 0;
+    double t = 0, cap = HUGE_VAL;
+    if (S->any_rank && S->P.title_cap > 0 && p->tf[KB_FIELD_TITLE]) cap = S->P.title_cap;
     for (int f = 0; f < KB_N_FIELDS; f++) {
         if (!p->tf[f] || (title_only && f != KB_FIELD_TITLE)) continue;
-        t += S->P.w[f] * p->tf[f] / len_norm(S, f, lens ? lens[f] : 0);
+        double tf = f == KB_FIELD_TITLE ? p->tf[f] : fmin(p->tf[f], cap);
+        t += S->P.w[f] * tf / len_norm(S, f, lens ? lens[f] : 0);
     }
     return t;
+}
+
+/* The share of the title the current posting of p covers, times weight (ev.share). */
+static double title_share(double weight, const kb__postings *p, const uint32_t *lens)
+{
+    uint32_t tf = p->tf[KB_FIELD_TITLE], len = lens ? lens[KB_FIELD_TITLE] : 0;
+    return tf && weight > 0 ? weight * fmin(1.0, (double)tf / (len ? len : tf)) : 0;
+}
+
+/* Bound of title_share() from a maximum title tf and a minimum title length. */
+static double title_share_bound(double weight, uint32_t max_tf, uint32_t min_len)
+{
+    return max_tf ? weight * fmin(1.0, (double)max_tf / (min_len ? min_len : 1)) : 0;
 }
 
 static double sat_k(const search *S, double t)
@@ -282,7 +313,15 @@ static void open_term(search *S, ev *e, const kb__qnode *nd, int exact)
         return;
     }
     e->idf = idf_of(S, e->post.df);
-    double ub = e->absent ? 0 : list_bound(S, &e->post, e->idf, 0);
+    e->share = S->any_rank && !(nd->stop && !exact) ? S->P.title_share : 0;
+    double ub = 0;
+    if (!e->absent) {
+        /* a list without max tfs reads 0s: its title share is bounded by the weight alone */
+        uint32_t t = e->post.max_tf[KB_FIELD_TITLE];
+        int known = t || e->post.max_tf[KB_FIELD_HEAD] || e->post.max_tf[KB_FIELD_BODY];
+        ub = list_bound(S, &e->post, e->idf, 0);
+        ub += known ? title_share_bound(e->share, t, 0) : e->share;
+    }
     e->stem_ub = ub * (nd->stop && !exact ? S->P.stop : 1.0);
     if (!exact && !e->absent) {
         rc = kb__postings_open(S->ix, KB_TERM_FORM, norm, nd->norm_len, &e->form);
@@ -527,7 +566,8 @@ static double ev_score(search *S, ev *e, const uint32_t *lens)
     double s = 0;
     switch (e->type) {
     case EV_TERM:
-        s = e->idf * sat(tf_tilde(S, &e->post, lens, e->title_only));
+        s = e->idf * sat(tf_tilde(S, &e->post, lens, e->title_only)) +
+            title_share(e->share, &e->post, lens);
         return s * e->w;
     case EV_PHRASE:
     case EV_AND:
@@ -615,6 +655,8 @@ static double ev_block_ub(search *S, ev *e, uint32_t target, uint32_t *last)
         e->ub_to = e->post.blk_last;
         if (e->post.blk_last < *last) *last = e->post.blk_last;
         s = e->idf * sat(tf_tilde_bound(S, e->post.blk_max_tf, e->post.blk_min_len, e->title_only));
+        s += title_share_bound(e->share, e->post.blk_max_tf[KB_FIELD_TITLE],
+                               e->post.blk_min_len[KB_FIELD_TITLE]);
         if (e->has_form) s += S->P.form * e->form_ub;
         return e->ub_blk = s * e->w;
     }
@@ -1301,6 +1343,7 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
     if (!rc && o.mode == KB_SEARCH_ANY && S.P.prox > 0) rc = add_pair_bonus(&S.q);
     uint32_t node_count = count_nodes(&S.q, S.q.root);
     ev *root = NULL;
+    S.any_rank = o.mode == KB_SEARCH_ANY;
     if (!rc) {
         rc = reopen_terms(&S, node_count);
         root = rc ? NULL : build_root(&S);
@@ -1324,6 +1367,7 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
         /* nothing had every word: rank the articles that have some of them */
         R->pub.fallback_any = 1;
         any_mode = 1;
+        S.any_rank = 1;
         free_evs(&S);
         S.counted = 0;
         S.form_ub_total = 0;

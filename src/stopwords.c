@@ -134,6 +134,13 @@ const char *const kb__stopwords[] = {
     "اين",
     "كيف",
     "كم",
+    /* question words as often typed: glued to the pronoun (ما هو), with a preposition */
+    "ماهو",
+    "ماهي",
+    "بماذا",
+    "لمن",
+    /* the article alone: a word cut after it ("ال قاهرة"), never content */
+    "ال",
     "كما",
     "كذلك",
     "لذلك",

@@ -176,6 +176,27 @@ static void test_pruning_agrees(void)
     }
 }
 
+/* The title signals of the any-word ranking (src/search.c): النفط is once in d03's body and once
+ * in its 6-word title, so the body count is not capped and the any-word score is the every-word
+ * score plus the title share 1.5 * 1/6. */
+static void test_title_share(void)
+{
+    const char *q = "النفط";
+    double score[2] = {0, 0};
+    for (int mode = 0; mode < 2; mode++) {
+        kb_search_options o;
+        memset(&o, 0, sizeof o);
+        o.mode = mode ? KB_SEARCH_ANY : KB_SEARCH_ALL;
+        o.ids_only = 1;
+        kb_results *r = NULL;
+        CHECK_INT(kb_search_run(ix, q, strlen(q), &o, &r), 0);
+        CHECK(r && r->n_hits == 1 && r->hits[0].id.n == 3 && !memcmp(r->hits[0].id.p, "d03", 3));
+        if (r && r->n_hits) score[mode] = r->hits[0].score;
+        kb_results_free(r);
+    }
+    CHECK(fabs(score[1] - score[0] - 1.5 / 6) < 1e-9);
+}
+
 static void test_totals_facets_paging(void)
 {
     kb_search_options o;
@@ -371,6 +392,7 @@ int main(void)
     test_rows();
     test_snippets();
     test_pruning_agrees();
+    test_title_share();
     test_totals_facets_paging();
     test_errors();
     test_ids_only_follows_snapshot();

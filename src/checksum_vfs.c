@@ -313,7 +313,7 @@ static int wal_write_frame(cfile *w, const unsigned char *page, uint32_t ps,
         if (rc) return rc == SQLITE_IOERR_SHORT_READ ? SQLITE_IOERR_WRITE : rc;
     }
     uint32_t s[2] = {get32be(seed), get32be(seed + 4)};
-    int big = w->wal_magic & 1;
+    int big = (int)(w->wal_magic & 1);
     wal_sum(big, b, 8, s);
     wal_sum(big, b + FRAME_HEADER, ps, s);
     put32be(b + 16, s[0]);

@@ -578,6 +578,15 @@ KB_API int kb_index_commit(kb_index *ix);
 /** Fills *st. Returns 0 or KB_EIO. */
 KB_API int kb_index_stats_get(kb_index *ix, kb_index_stats *st);
 
+/**
+ * Reads the index's commit counter as a new search would see it: it grows by one with every
+ * commit, by this handle or any other process, so a caller that keeps answers computed from the
+ * index (a result cache) can tell whether they may have changed. One row read, no snapshot kept.
+ * Returns 0 and sets *gen, or KB_EINVAL (inside a write transaction), KB_EIO, KB_ECORRUPT,
+ * KB_ENOMEM.
+ */
+KB_API int kb_index_generation(kb_index *ix, uint64_t *gen);
+
 /** Receives one problem found by kb_index_check(): a NUL-terminated sentence. */
 typedef void (*kb_check_fn)(void *ctx, const char *problem);
 
@@ -864,6 +873,15 @@ typedef int (*kb_dups_fn)(void *ctx, const kb_dups_member *members, size_t n);
  * Returns 0, or KB_EIO / KB_ECORRUPT / KB_ENOMEM / KB_EVERSION.
  */
 KB_API int kb_index_dups(kb_index *ix, double threshold, kb_dups_fn fn, void *ctx);
+
+/**
+ * kb_index_dups() for one article: passes the cluster that holds the article with id[0..n) to fn
+ * (representative first; fn is not called when the article stands alone). The cluster is found
+ * through the cluster tables' index, a few row reads, where kb_index_dups() walks every cluster.
+ * Returns 0, KB_ENOTFOUND (no article has this id), or the errors of kb_index_dups().
+ */
+KB_API int kb_index_dups_of(kb_index *ix, const char *id, size_t n, double threshold,
+                            kb_dups_fn fn, void *ctx);
 
 #ifdef __cplusplus
 }

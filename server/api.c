@@ -39,6 +39,7 @@ struct srv_api {
     pthread_mutex_t wmu; /* serializes writes */
     kb_index *writer;
     kb_cleaner *cleaner;
+    srv_cache *cache; /* the server's answer cache (reported by /api/stats), or NULL */
 };
 
 /* ---- open / close -------------------------------------------------------------------------- */
@@ -133,6 +134,19 @@ static void reader_give(srv_api *api, kb_index *ix)
     api->free_readers[api->n_free++] = ix;
     pthread_cond_signal(&api->cv);
     pthread_mutex_unlock(&api->mu);
+}
+
+int srv_api_generation(srv_api *api, uint64_t *gen)
+{
+    kb_index *ix = reader_take(api);
+    int rc = kb_index_generation(ix, gen);
+    reader_give(api, ix);
+    return rc;
+}
+
+void srv_api_set_cache(srv_api *api, srv_cache *cache)
+{
+    api->cache = cache;
 }
 
 /* Maps a library error to an HTTP answer. */
@@ -420,16 +434,17 @@ static int sim_cluster(void *ctx, const kb_dups_member *m, size_t n)
     return 1; /* found: stop the listing */
 }
 
-/* The other members of the document's duplicate cluster, each with its title. */
+/* The other members of the document's duplicate cluster, each with its title: the cluster is
+ * found through the index of the cluster tables (kb_index_dups_of), not by listing them all. */
 int srv_api_similar(srv_api *api, const srv_request *rq, srv_buf *out)
 {
-    kb_stored *d = NULL;
-    int st = get_stored(api, rq, &d, out);
-    if (st) return st;
-    kb_stored_free(d);
     sim_find f = {.id = rq->doc_id, .id_n = strlen(rq->doc_id)};
     kb_index *ix = reader_take(api);
-    int rc = kb_index_dups(ix, 0, sim_cluster, &f);
+    int rc = kb_index_dups_of(ix, f.id, f.id_n, 0, sim_cluster, &f);
+    if (rc == KB_ENOTFOUND) {
+        reader_give(api, ix);
+        return srv_error_json(out, 404, "not_found", "no document has this id");
+    }
     if (!rc && f.failed) rc = KB_ENOMEM;
     if (!rc) {
         srv_buf_puts(out, "{\"id\":");
@@ -511,7 +526,7 @@ int srv_api_stats(srv_api *api, const srv_request *rq, srv_buf *out)
                    "\"file_bytes\":%llu,\"dead_docs\":%llu,\"commits\":%llu,\"stemmer\":\"%s\","
                    "\"version\":\"%s\",\"writable\":%s,\"threads\":%d,\"limits\":{"
                    "\"url_bytes\":%d,\"query_bytes\":%d,\"param_bytes\":%d,\"max_limit\":%d,"
-                   "\"max_offset\":%d,\"body_bytes\":%zu,\"header_bytes\":%zu}}",
+                   "\"max_offset\":%d,\"body_bytes\":%zu,\"header_bytes\":%zu}",
                    (unsigned long long)st.docs, (unsigned long long)st.terms,
                    (unsigned long long)st.postings_bytes, (unsigned long long)st.stored_bytes,
                    (unsigned long long)st.file_bytes, (unsigned long long)st.dead_docs,
@@ -519,6 +534,13 @@ int srv_api_stats(srv_api *api, const srv_request *rq, srv_buf *out)
                    api->writable ? "true" : "false", api->n_readers, SRV_MAX_URL_BYTES,
                    SRV_MAX_QUERY_BYTES, SRV_MAX_PARAM_BYTES, SRV_MAX_LIMIT, SRV_MAX_OFFSET,
                    (size_t)SRV_MAX_BODY_BYTES, (size_t)SRV_CONNECTION_MEMORY);
+    srv_cache_counts cc;
+    srv_cache_stats(api->cache, &cc);
+    srv_buf_printf(out,
+                   ",\"cache\":{\"max_bytes\":%zu,\"bytes\":%zu,\"entries\":%zu,\"hits\":%llu,"
+                   "\"misses\":%llu,\"stale\":%llu}}",
+                   cc.max_bytes, cc.bytes, cc.entries, (unsigned long long)cc.hits,
+                   (unsigned long long)cc.misses, (unsigned long long)cc.stale);
     return 200;
 }
 

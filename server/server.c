@@ -14,7 +14,9 @@
  *   - slow clients: a watchdog thread shuts down connections whose request headers have not
  *     arrived within the request timeout, and a body must arrive within it too; idle keep-alive
  *     connections close after the idle timeout; connections past the limit are refused;
- *   - assets are looked up by exact path in a table: there is no file system path to traverse.
+ *   - assets are looked up by exact path in a table: there is no file system path to traverse;
+ *   - answers of the read endpoints are kept in a cache (cache.c) keyed by the request and the
+ *     index's commit generation, so a repeated question costs one row read until the next commit.
  *
  * SIGINT and SIGTERM are blocked in every thread and waited for in the main thread, which then
  * stops the daemon (finishing requests in flight) and closes the index.
@@ -69,6 +71,7 @@ typedef struct conn {
 typedef struct server {
     const srv_config *cfg;
     srv_api *api;
+    srv_cache *cache; /* NULL when --cache-mb 0 */
     struct MHD_Daemon *daemon;
     size_t token_len;
     pthread_mutex_t mu; /* guards the connection list */
@@ -91,6 +94,7 @@ typedef struct req {
     char *body;
     size_t body_len, body_cap;
     int body_too_big;
+    int cache_state; /* 0: not cacheable, 1: answered from the cache, 2: computed */
     char *arena; /* decoded path pieces and parameters */
     srv_param params[SRV_MAX_PARAMS];
     size_t n_params;
@@ -133,6 +137,7 @@ static enum MHD_Result send_json(struct MHD_Connection *c, req *rq, int status, 
     common_headers(r);
     MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
     MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (rq->cache_state) MHD_add_response_header(r, "X-Cache", rq->cache_state == 1 ? "hit" : "miss");
     if (status == 401) MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"khabar\"");
     if (status == 405) {
         const char *allow = "GET, HEAD";
@@ -476,6 +481,46 @@ static void request_completed(void *cls, struct MHD_Connection *c, void **req_cl
     set_busy(s, c, 0, now_s() + s->cfg->idle_timeout);
 }
 
+/* The cache key of a read request: its route, the document id and the parameters sorted by
+ * name (a stable sort: repeated names keep their order), NUL-separated. Returns the length, or 0
+ * when the request is not cacheable or the key does not fit. */
+static size_t cache_key(const req *rq, const char *method, char *key, size_t cap)
+{
+    if (rq->route != R_SEARCH && rq->route != R_DOC && rq->route != R_DOC_SIMILAR) return 0;
+    if (strcmp(method, "GET") && strcmp(method, "HEAD")) return 0;
+    const srv_param *order[SRV_MAX_PARAMS];
+    for (size_t i = 0; i < rq->n_params; i++) {
+        size_t j = i;
+        while (j > 0 && strcmp(order[j - 1]->name, rq->params[i].name) > 0) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = &rq->params[i];
+    }
+    size_t n = 0;
+    int w = snprintf(key, cap, "%d", (int)rq->route);
+    if (w < 0 || (size_t)w >= cap) return 0;
+    n = (size_t)w + 1;
+    const char *parts[2 * SRV_MAX_PARAMS + 1];
+    size_t n_parts = 0;
+    parts[n_parts++] = rq->doc_id ? rq->doc_id : "";
+    for (size_t i = 0; i < rq->n_params; i++) {
+        parts[n_parts++] = order[i]->name;
+        parts[n_parts++] = order[i]->value;
+    }
+    for (size_t i = 0; i < n_parts; i++) {
+        size_t l = strlen(parts[i]);
+        if (n + l + 1 > cap) return 0;
+        memcpy(key + n, parts[i], l + 1);
+        n += l + 1;
+    }
+    return n;
+}
+
+/* A cache key never exceeds the URL limit much: decoding only shrinks, separators add a byte
+ * per part. */
+#define SRV_CACHE_KEY_MAX (SRV_MAX_URL_BYTES + 2 * SRV_MAX_PARAMS + 64)
+
 static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, req *rq, const char *method)
 {
     srv_request r = {.method = method,
@@ -487,6 +532,20 @@ static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, req *rq, co
                      .doc_id = rq->doc_id};
     srv_buf b;
     srv_buf_init(&b, SRV_MAX_ANSWER_BYTES);
+    char key[SRV_CACHE_KEY_MAX];
+    size_t key_n = s->cache ? cache_key(rq, method, key, sizeof key) : 0;
+    uint64_t gen = 0;
+    if (key_n && srv_api_generation(s->api, &gen)) key_n = 0; /* no generation: no cache */
+    if (key_n) {
+        int st = srv_cache_get(s->cache, key, key_n, gen, &b);
+        if (st) {
+            rq->cache_state = 1;
+            return send_json(c, rq, st, &b);
+        }
+        srv_buf_free(&b);
+        srv_buf_init(&b, SRV_MAX_ANSWER_BYTES);
+        rq->cache_state = 2;
+    }
     int status;
     switch (rq->route) {
     case R_HEALTH:
@@ -512,6 +571,9 @@ static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, req *rq, co
         status = srv_error_json(&b, 404, "not_found", "no such resource");
         break;
     }
+    /* Answers that depend on the request and the index alone: found ones and the 4xx that would
+     * come out the same (a bad parameter, an unknown id); never a 5xx, which may be transient. */
+    if (key_n && !b.failed && status < 500) srv_cache_put(s->cache, key, key_n, gen, status, b.p, b.n);
     return send_json(c, rq, status, &b);
 }
 
@@ -669,6 +731,8 @@ int srv_run(const srv_config *cfg_in)
     if (!cfg.idle_timeout) cfg.idle_timeout = SRV_IDLE_TIMEOUT_S;
     if (!cfg.max_connections) cfg.max_connections = SRV_MAX_CONNECTIONS;
     if (!cfg.max_body) cfg.max_body = SRV_MAX_BODY_BYTES;
+    if (cfg.cache_mb < 0) cfg.cache_mb = SRV_DEFAULT_CACHE_MB;
+    if (cfg.cache_mb > SRV_MAX_CACHE_MB) cfg.cache_mb = SRV_MAX_CACHE_MB;
 
     struct sockaddr_storage ss;
     socklen_t sl;
@@ -690,6 +754,12 @@ int srv_run(const srv_config *cfg_in)
     if (srv_api_open(cfg.index_dir, cfg.threads, cfg.token != NULL, &s.api, err, sizeof err)) {
         fprintf(stderr, "khabar: serve: %s\n", err);
         return 1;
+    }
+
+    if (cfg.cache_mb) {
+        s.cache = srv_cache_new((size_t)cfg.cache_mb << 20);
+        if (!s.cache) fprintf(stderr, "khabar: serve: no memory for the answer cache; going on without\n");
+        srv_api_set_cache(s.api, s.cache);
     }
 
     /* Signals are handled by sigwait() in this thread only: block them before any thread starts
@@ -714,6 +784,7 @@ int srv_run(const srv_config *cfg_in)
         fprintf(stderr, "khabar: serve: cannot listen on %s (address in use or not local?)\n",
                 cfg.listen);
         srv_api_close(s.api);
+        srv_cache_free(s.cache);
         return 1;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s.daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -729,8 +800,9 @@ int srv_run(const srv_config *cfg_in)
 
     printf(v6 ? "listening on http://[%s]:%u/\n" : "listening on http://%s:%u/\n", host, port);
     fflush(stdout);
-    fprintf(stderr, "khabar: serving %s with %d threads, %s\n", cfg.index_dir, cfg.threads,
-            cfg.token ? "writes with the bearer token" : "read-only");
+    fprintf(stderr, "khabar: serving %s with %d threads, %s, answer cache %s\n", cfg.index_dir,
+            cfg.threads, cfg.token ? "writes with the bearer token" : "read-only",
+            s.cache ? "on" : "off");
 
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0)
@@ -744,6 +816,7 @@ int srv_run(const srv_config *cfg_in)
     pthread_mutex_unlock(&s.mu);
     if (have_wd) pthread_join(wd, NULL);
     srv_api_close(s.api);
+    srv_cache_free(s.cache);
     fprintf(stderr,
             "khabar: stopped after %lu requests (%lu slow connections cut, %lu refused as over "
             "the limit)\n",

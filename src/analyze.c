@@ -18,6 +18,7 @@ struct kb_analyzer {
     kb__tokenizer tok;
     const char *text;
     uint32_t position, sentence;
+    uint32_t mask; /* hamza mask of the current token, between the two halves of _next */
     kb_buf norm, stem;
 };
 
@@ -108,7 +109,9 @@ static int stem_token(kb_analyzer *a, kb_token *tok, uint32_t hamza_mask, unsign
     return 0;
 }
 
-KB_API int kb_analyzer_next(kb_analyzer *a, kb_token *tok)
+/* The first half of kb_analyzer_next(): the next token with its normalized form; tok->stem is
+ * not set yet. Returns 1, 0 at the end, or a negative KB_E* code. */
+int kb__analyzer_next_norm(kb_analyzer *a, kb_token *tok)
 {
     kb__rawtok r;
     for (;;) {
@@ -134,18 +137,39 @@ KB_API int kb_analyzer_next(kb_analyzer *a, kb_token *tok)
         tok->end = r.end;
         tok->norm = a->norm.p;
         tok->norm_len = a->norm.n;
+        tok->stem = NULL;
+        tok->stem_len = 0;
         tok->flags = r.flags;
         tok->position = a->position++;
         tok->sentence = a->sentence;
-        unsigned lex = 0;
-        const char *exc = NULL;
-        if ((r.flags & (KB_TOK_ARABIC | KB_TOK_HASHTAG)) == KB_TOK_ARABIC) {
-            lex = kb__lex_lookup(tok->norm, tok->norm_len, &exc);
-            if (lex & KB_LEX_STOP) tok->flags |= KB_TOK_STOP;
-        }
-        int rc = stem_token(a, tok, mask, lex, exc);
-        return rc ? rc : 1;
+        a->mask = mask;
+        return 1;
     }
+}
+
+uint32_t kb__analyzer_hamza_mask(const kb_analyzer *a)
+{
+    return a->mask;
+}
+
+/* The second half: the stem of the token kb__analyzer_next_norm() just gave, and its stop flag. */
+int kb__analyzer_stem(kb_analyzer *a, kb_token *tok)
+{
+    unsigned lex = 0;
+    const char *exc = NULL;
+    if ((tok->flags & (KB_TOK_ARABIC | KB_TOK_HASHTAG)) == KB_TOK_ARABIC) {
+        lex = kb__lex_lookup(tok->norm, tok->norm_len, &exc);
+        if (lex & KB_LEX_STOP) tok->flags |= KB_TOK_STOP;
+    }
+    return stem_token(a, tok, a->mask, lex, exc);
+}
+
+KB_API int kb_analyzer_next(kb_analyzer *a, kb_token *tok)
+{
+    int rc = kb__analyzer_next_norm(a, tok);
+    if (rc <= 0) return rc;
+    rc = kb__analyzer_stem(a, tok);
+    return rc ? rc : 1;
 }
 
 KB_API size_t kb_analyzer_invalid_count(const kb_analyzer *a)

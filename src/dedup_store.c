@@ -141,6 +141,9 @@ enum {
     ST_DOC_DEL,
     ST_DV,
     ST_KEY_INS_N,
+    ST_REP_OF,   /* readers: a document's representative and its cluster's size */
+    ST_MEMBERS,  /* readers: a cluster's docids */
+    ST_DESCRIBE, /* readers: a member's id, source, date, url */
     ST_N
 };
 
@@ -930,57 +933,165 @@ int kb__dedup_store_delete(kb__dedup_store *s, int64_t docid)
     return s ? on_delete(&c, docid) : KB_EINVAL;
 }
 
-/* One statement per call (search calls it for every hit it considers): no tables yet means
- * every document is alone. */
-int kb__dedup_cluster_of(sqlite3 *db, int64_t docid, int64_t *rep, uint32_t *size)
+/* A store for a reading connection: the same statement cache, without creating the tables
+ * (a read-only handle cannot, and an index without them simply has no clusters). */
+int kb__dedup_store_open_read(sqlite3 *db, kb__dedup_store **out)
+{
+    *out = NULL;
+    if (!db) return KB_EINVAL;
+    kb__dedup_store *s = kb__calloc(1, sizeof *s);
+    if (!s) return KB_ENOMEM;
+    s->db = db;
+    kb__dedup_work_init(&s->work);
+    *out = s;
+    return 0;
+}
+
+/* A reader's statement failed to prepare: the tables may be missing (an index created before
+ * they existed has no clusters: 0), or the failure is real. */
+static int prep_failed(sqlite3 *db, int rc)
+{
+    if (rc == KB_ENOMEM) return rc;
+    int t = have_tables(db);
+    return t < 0 ? t : t ? rc : 0;
+}
+
+/* Search calls this for every hit it considers: the statement stays prepared in the store. */
+int kb__dedup_cluster_of(kb__dedup_store *s, int64_t docid, int64_t *rep, uint32_t *size)
 {
     *rep = docid;
     *size = 1;
-    if (!db) return KB_EINVAL;
+    if (!s) return KB_EINVAL;
+    conn c = {s->db, s};
     sqlite3_stmt *st;
-    int prc =
-        sqlite3_prepare_v2(db,
-                           "SELECT rep, (SELECT count(*) FROM dedup_docs AS m WHERE m.rep = d.rep) "
-                           "FROM dedup_docs AS d WHERE docid = ?",
-                           -1, &st, NULL);
-    if (prc != SQLITE_OK) {
-        if (sql_rc(prc) == KB_ENOMEM) return KB_ENOMEM;
-        int t = have_tables(db);
-        return t < 0 ? t : t ? sql_rc(prc) : 0;
-    }
+    int rc = get(&c, ST_REP_OF,
+                 "SELECT rep, (SELECT count(*) FROM dedup_docs AS m WHERE m.rep = d.rep) "
+                 "FROM dedup_docs AS d WHERE docid = ?",
+                 &st);
+    if (rc) return prep_failed(s->db, rc);
     sqlite3_bind_int64(st, 1, docid);
-    int s = sqlite3_step(st), rc = 0;
-    if (s == SQLITE_ROW) {
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
         *rep = sqlite3_column_int64(st, 0);
         *size = (uint32_t)sqlite3_column_int64(st, 1);
-    } else if (s != SQLITE_DONE) {
-        rc = sql_rc(s);
+    } else if (r != SQLITE_DONE) {
+        rc = sql_rc(r);
     }
-    sqlite3_finalize(st);
+    done(&c, st);
     return rc;
 }
 
-int kb__dedup_cluster_members(sqlite3 *db, int64_t rep, int64_t *out, uint32_t cap, uint32_t *n_out)
+int kb__dedup_cluster_members(kb__dedup_store *s, int64_t rep, int64_t *out, uint32_t cap,
+                              uint32_t *n_out)
 {
     *n_out = 0;
-    if (!db) return KB_EINVAL;
-    int t = have_tables(db);
-    if (t <= 0) return t;
+    if (!s) return KB_EINVAL;
+    conn c = {s->db, s};
     sqlite3_stmt *st;
-    int rc = prep(db, "SELECT docid FROM dedup_docs WHERE rep = ? ORDER BY docid", &st);
-    if (rc) return rc;
+    int rc = get(&c, ST_MEMBERS, "SELECT docid FROM dedup_docs WHERE rep = ? ORDER BY docid", &st);
+    if (rc) return prep_failed(s->db, rc);
     sqlite3_bind_int64(st, 1, rep);
-    int s;
+    int r;
     uint32_t n = 0;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
         if (n < cap) out[n] = sqlite3_column_int64(st, 0);
         n++;
     }
-    rc = s == SQLITE_DONE ? 0 : sql_rc(s);
-    sqlite3_finalize(st);
+    rc = r == SQLITE_DONE ? 0 : sql_rc(r);
+    done(&c, st);
     *n_out = n;
     return rc;
 }
+
+/* What a listing keeps between clusters: the statements and the output arrays. */
+typedef struct lister {
+    conn *cn;
+    sqlite3_stmt *desc, *ss;
+    double threshold;
+    kb_dups_fn fn;
+    void *ctx;
+    kb_buf text;
+    kb_dups_member *out;
+    uint32_t cap_out;
+} lister;
+
+/* Re-clusters the stored cluster of rep over the pairs of similarity >= threshold and passes
+ * each component of two or more to fn, its representative first, then the rest in docid order;
+ * only the component holding `only` when it is not 0. Returns 0, 1 when fn asked to stop, or a
+ * negative KB_E* code. */
+static int list_cluster(lister *L, int64_t rep, int64_t only)
+{
+    member *m;
+    uint32_t n;
+    int rc = load_cluster(L->cn, rep, &m, &n);
+    if (rc) return rc;
+    qsort(m, n, sizeof *m, cmp_docid);
+    rc = components(L->cn, m, n, L->threshold);
+    if (!rc && n > L->cap_out) {
+        kb_dups_member *q = kb__realloc(L->out, n * sizeof *q);
+        if (!q)
+            rc = KB_ENOMEM;
+        else
+            L->out = q, L->cap_out = n;
+    }
+    int64_t only_rep = 0;
+    for (uint32_t i = 0; only && i < n; i++)
+        if (m[i].docid == only) only_rep = m[i].rep;
+    kb_dups_member *out = L->out;
+    for (uint32_t i = 0; !rc && i < n; i++) {
+        if (m[i].rep != m[i].docid || (only && m[i].docid != only_rep)) continue;
+        uint32_t k = 0;
+        kb__buf_reset(&L->text);
+        kb__dedup_sig rs;
+        rc = load_sig(L->ss, m[i].docid, &rs, NULL);
+        for (uint32_t j = 0; !rc && j < n; j++) {
+            if (m[j].rep != m[i].docid) continue;
+            uint32_t at = j == i ? 0 : ++k;
+            kb__dedup_sig js;
+            if (j != i) rc = load_sig(L->ss, m[j].docid, &js, NULL);
+            if (rc) break;
+            out[at].docid = m[j].docid;
+            out[at].similarity = j == i ? 1.0
+                                 : (rs.exact == js.exact && rs.n_words == js.n_words)
+                                     ? 1.0
+                                     : kb__dedup_estimate(&rs, &js);
+            out[at].date = (kb_slice){NULL, 0};
+            /* Describe it: strings go to text, slices are fixed up after. */
+            sqlite3_bind_int64(L->desc, 1, m[j].docid);
+            size_t base = L->text.n;
+            size_t len[4] = {0, 0, 0, 0};
+            if (sqlite3_step(L->desc) == SQLITE_ROW) {
+                for (int c = 0; c < 4; c++) {
+                    const unsigned char *v = sqlite3_column_text(L->desc, c);
+                    if (column_lost(L->desc, c, v)) rc = KB_ENOMEM;
+                    len[c] = v ? (size_t)sqlite3_column_bytes(L->desc, c) : 0;
+                    if (v) kb__buf_append(&L->text, v, len[c]);
+                }
+            }
+            sqlite3_reset(L->desc);
+            out[at].id.n = len[0], out[at].source.n = len[1], out[at].date.n = len[2];
+            out[at].url.n = len[3];
+            out[at].id.p = (const char *)(uintptr_t)base;
+        }
+        if (rc) break;
+        rc = L->text.rc;
+        if (rc || k == 0) continue;
+        for (uint32_t j = 0; j <= k; j++) {
+            size_t base = (size_t)(uintptr_t)out[j].id.p;
+            out[j].id.p = L->text.p + base;
+            out[j].source.p = out[j].id.p + out[j].id.n;
+            out[j].date.p = out[j].source.p + out[j].source.n;
+            out[j].url.p = out[j].date.p + out[j].date.n;
+        }
+        if (L->fn(L->ctx, out, k + 1)) rc = 1;
+    }
+    kb__free(m);
+    return rc;
+}
+
+#define SQL_DESCRIBE                                                                               \
+    "SELECT docs.id, sources.name, docs.date, docs.url FROM docs LEFT JOIN sources "               \
+    "ON sources.sid = docs.sid WHERE docs.docid = ?"
 
 /*
  * Lists the clusters of the index: for each stored cluster of two or more, its members are
@@ -993,97 +1104,49 @@ int kb__dedup_list(sqlite3 *db, double threshold, kb_dups_fn fn, void *ctx)
     if (!db || !fn) return KB_EINVAL;
     int t = have_tables(db);
     if (t <= 0) return t;
-    sqlite3_stmt *reps, *desc, *ss;
+    sqlite3_stmt *reps;
     conn cn = {db, NULL};
+    lister L = {&cn, NULL, NULL, threshold, fn, ctx, {0}, NULL, 0};
+    kb__buf_init(&L.text, 0);
     int rc = prep(db,
                   "SELECT rep, count(*) AS n FROM dedup_docs GROUP BY rep HAVING n > 1 "
                   "ORDER BY n DESC, rep",
                   &reps);
     if (rc) return rc;
-    rc = prep(db,
-              "SELECT docs.id, sources.name, docs.date, docs.url FROM docs LEFT JOIN sources "
-              "ON sources.sid = docs.sid WHERE docs.docid = ?",
-              &desc);
-    if (rc) {
-        sqlite3_finalize(reps);
-        return rc;
-    }
-    rc = prep(db, SQL_SIG, &ss);
-    kb_buf text;
-    kb__buf_init(&text, 0);
-    kb_dups_member *out = NULL;
-    uint32_t cap_out = 0;
+    rc = prep(db, SQL_DESCRIBE, &L.desc);
+    if (!rc) rc = prep(db, SQL_SIG, &L.ss);
     int s = SQLITE_DONE;
-    while (!rc && (s = sqlite3_step(reps)) == SQLITE_ROW) {
-        member *m;
-        uint32_t n;
-        rc = load_cluster(&cn, sqlite3_column_int64(reps, 0), &m, &n);
-        if (rc) break;
-        qsort(m, n, sizeof *m, cmp_docid);
-        rc = components(&cn, m, n, threshold);
-        if (!rc && n > cap_out) {
-            kb_dups_member *q = kb__realloc(out, n * sizeof *q);
-            if (!q)
-                rc = KB_ENOMEM;
-            else
-                out = q, cap_out = n;
-        }
-        /* Each component: its representative first, then the rest in docid order. */
-        for (uint32_t i = 0; !rc && i < n; i++) {
-            if (m[i].rep != m[i].docid) continue;
-            uint32_t k = 0;
-            kb__buf_reset(&text);
-            kb__dedup_sig rs;
-            rc = load_sig(ss, m[i].docid, &rs, NULL);
-            for (uint32_t j = 0; !rc && j < n; j++) {
-                if (m[j].rep != m[i].docid) continue;
-                uint32_t at = j == i ? 0 : ++k;
-                kb__dedup_sig js;
-                if (j != i) rc = load_sig(ss, m[j].docid, &js, NULL);
-                if (rc) break;
-                out[at].docid = m[j].docid;
-                out[at].similarity = j == i ? 1.0
-                                     : (rs.exact == js.exact && rs.n_words == js.n_words)
-                                         ? 1.0
-                                         : kb__dedup_estimate(&rs, &js);
-                out[at].date = (kb_slice){NULL, 0};
-                /* Describe it: strings go to text, slices are fixed up after. */
-                sqlite3_bind_int64(desc, 1, m[j].docid);
-                size_t base = text.n;
-                size_t len[4] = {0, 0, 0, 0};
-                if (sqlite3_step(desc) == SQLITE_ROW) {
-                    for (int c = 0; c < 4; c++) {
-                        const unsigned char *v = sqlite3_column_text(desc, c);
-                        if (column_lost(desc, c, v)) rc = KB_ENOMEM;
-                        len[c] = v ? (size_t)sqlite3_column_bytes(desc, c) : 0;
-                        if (v) kb__buf_append(&text, v, len[c]);
-                    }
-                }
-                sqlite3_reset(desc);
-                out[at].id.n = len[0], out[at].source.n = len[1], out[at].date.n = len[2];
-                out[at].url.n = len[3];
-                out[at].id.p = (const char *)(uintptr_t)base;
-            }
-            if (rc) break;
-            rc = text.rc;
-            if (rc || k == 0) continue;
-            for (uint32_t j = 0; j <= k; j++) {
-                size_t base = (size_t)(uintptr_t)out[j].id.p;
-                out[j].id.p = text.p + base;
-                out[j].source.p = out[j].id.p + out[j].id.n;
-                out[j].date.p = out[j].source.p + out[j].source.n;
-                out[j].url.p = out[j].date.p + out[j].date.n;
-            }
-            if (fn(ctx, out, k + 1)) rc = 1;
-        }
-        kb__free(m);
-    }
+    while (!rc && (s = sqlite3_step(reps)) == SQLITE_ROW)
+        rc = list_cluster(&L, sqlite3_column_int64(reps, 0), 0);
     if (!rc && s != SQLITE_DONE && s != SQLITE_ROW) rc = sql_rc(s);
     sqlite3_finalize(reps);
-    sqlite3_finalize(desc);
-    sqlite3_finalize(ss);
-    kb__buf_free(&text);
-    kb__free(out);
+    sqlite3_finalize(L.desc);
+    sqlite3_finalize(L.ss);
+    kb__buf_free(&L.text);
+    kb__free(L.out);
+    return rc == 1 ? 0 : rc;
+}
+
+/* The one component that holds docid, through the rep index: a handful of row reads where
+ * kb__dedup_list walks every cluster of the index. */
+int kb__dedup_list_of(kb__dedup_store *s, int64_t docid, double threshold, kb_dups_fn fn,
+                      void *ctx)
+{
+    if (!s || !fn) return KB_EINVAL;
+    int64_t rep;
+    uint32_t size;
+    int rc = kb__dedup_cluster_of(s, docid, &rep, &size);
+    if (rc || size < 2) return rc;
+    conn cn = {s->db, s};
+    lister L = {&cn, NULL, NULL, threshold, fn, ctx, {0}, NULL, 0};
+    kb__buf_init(&L.text, 0);
+    rc = get(&cn, ST_DESCRIBE, SQL_DESCRIBE, &L.desc);
+    if (!rc) rc = get(&cn, ST_SIG, SQL_SIG, &L.ss);
+    if (!rc) rc = list_cluster(&L, rep, docid);
+    done(&cn, L.desc);
+    done(&cn, L.ss);
+    kb__buf_free(&L.text);
+    kb__free(L.out);
     return rc == 1 ? 0 : rc;
 }
 
@@ -1093,6 +1156,24 @@ KB_API int kb_index_dups(kb_index *ix, double threshold, kb_dups_fn fn, void *ct
     int rc = kb__index_read_begin(ix);
     if (rc) return rc;
     rc = kb__dedup_list(kb__index_db(ix), threshold, fn, ctx);
+    kb__index_read_end(ix);
+    return rc;
+}
+
+KB_API int kb_index_dups_of(kb_index *ix, const char *id, size_t n, double threshold,
+                            kb_dups_fn fn, void *ctx)
+{
+    if (!ix || !id || !fn) return KB_EINVAL;
+    int rc = kb__index_read_begin(ix);
+    if (rc) return rc;
+    uint32_t docid = kb__index_docid(ix, id, n);
+    kb__dedup_store *rd = kb__index_dedup_reader(ix);
+    if (!docid)
+        rc = kb__index_fail(ix, KB_ENOTFOUND, "no article with id '%.*s'", (int)KB_MIN(n, 200), id);
+    else if (!rd)
+        rc = KB_ENOMEM;
+    else
+        rc = kb__dedup_list_of(rd, docid, threshold, fn, ctx);
     kb__index_read_end(ix);
     return rc;
 }

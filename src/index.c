@@ -94,6 +94,12 @@ struct sqlite3 *kb__index_db(kb_index *ix)
     return ix->db;
 }
 
+kb__dedup_store *kb__index_dedup_reader(kb_index *ix)
+{
+    if (!ix->dedup_rd && kb__dedup_store_open_read(ix->db, &ix->dedup_rd)) return NULL;
+    return ix->dedup_rd;
+}
+
 kb_analyzer *kb__index_analyzer(kb_index *ix)
 {
     return ix->an;
@@ -369,6 +375,8 @@ KB_API void kb_index_close(kb_index *ix)
     for (uint32_t i = 0; i < ix->n_pool; i++)
         sqlite3_finalize(ix->pool[i]);
     kb__dedup_store_close(ix->dedup);
+    kb__dedup_store_close(ix->dedup_rd);
+    kb__store_close(ix);
     if (ix->db) sqlite3_close_v2(ix->db);
     kb_analyzer_free(ix->an);
     kb_prepared_free(ix->prep);

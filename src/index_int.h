@@ -58,6 +58,8 @@ struct kb_index {
     int read_only;
     int no_dedup;    /* skip the duplicates hooks */
     kb__dedup_store *dedup; /* the duplicates tables' prepared statements, opened on first write */
+    kb__dedup_store *dedup_rd; /* the readers' statements (clusters of hits), on first use */
+    struct ZSTD_DCtx_s *zd; /* stored articles' decompression context (store.c), on first use */
     int last_err;    /* KB_E* code of the last SQLite failure (kb__index_sqlerr) */
     int terms_fresh; /* the dictionary was empty when this write transaction began */
     kb_stemmer_mode stemmer;
@@ -128,8 +130,11 @@ int kb__index_term_put(kb_index *ix, const void *key, size_t kn, uint32_t df, ui
                        const uint32_t max_tf[KB_N_FIELDS], const void *inl, size_t inl_n);
 /* Drops dead postings (write.c); kb_index_compact() then VACUUMs. */
 int kb__compact_postings(kb_index *ix);
-/* Decodes a stored record (zstd) into d. Returns 0 or KB_ECORRUPT / KB_ENOMEM. */
-int kb__store_decode(const void *z, size_t zn, kb__doc *d);
+/* Decodes a stored record (zstd) into d, with ix's decompression context (ix NULL: a context
+ * for this call only). Returns 0 or KB_ECORRUPT / KB_ENOMEM. */
+int kb__store_decode(kb_index *ix, const void *z, size_t zn, kb__doc *d);
+/* Frees what store.c keeps in ix (kb_index_close calls it). */
+void kb__store_close(kb_index *ix);
 
 /* YYYYMMDD from an ISO date's first 10 bytes, or 0 (write.c). The docs table keeps both the date
  * text and this number; check compares them, since metadata rows carry no checksum. */

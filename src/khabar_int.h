@@ -153,6 +153,14 @@ typedef struct kb__rawtok {
     uint32_t hamza_mask; /* as kb__normalize_token gives it, when norm_done */
 } kb__rawtok;
 
+/* kb_analyzer_next() in two halves, for a caller that can often skip the stemmer (snippets
+ * remember what a normalized form matched): _next_norm gives the next token with its normalized
+ * form only (stem NULL); _stem then sets its stem and stop flag, exactly as kb_analyzer_next()
+ * would. The stem depends on the normalized form, the token's kind flags and its hamza mask. */
+int kb__analyzer_next_norm(kb_analyzer *a, kb_token *tok);
+int kb__analyzer_stem(kb_analyzer *a, kb_token *tok);
+uint32_t kb__analyzer_hamza_mask(const kb_analyzer *a);
+
 void kb__tok_init(kb__tokenizer *t, const char *s, size_t n);
 int kb__tok_next(kb__tokenizer *t, kb__rawtok *tok);
 
@@ -364,17 +372,29 @@ typedef struct kb__snip_term {
     size_t norm_len, stem_len;
 } kb__snip_term;
 
-/* Finds the best window of about target bytes in text[0..n): the one whose tokens match the most
- * distinct terms (stem or normalized form), then the most matches. Cuts at token boundaries,
- * never inside a word. Writes the window's byte range to *start and *end, appends the matched
- * words' ranges, relative to *start, to hl (an array of kb_highlight, grown as needed, count in
- * *n_hl). With no match, the window is the text's beginning. Returns 0 or KB_ENOMEM. */
+/* Finds the best window of about target bytes in text[0..n): the first one whose tokens match
+ * every term (stem or normalized form), else the one that matches the most distinct terms, then
+ * the most matches. Cuts at token boundaries, never inside a word. Writes the window's byte
+ * range to *start and *end, appends the matched words' ranges, relative to *start, to hl (an
+ * array of kb_highlight, grown as needed, count in *n_hl). With no match, the window is the
+ * text's beginning. Returns 0 or KB_ENOMEM. */
 int kb__snippet_best(kb_analyzer *a, const char *text, size_t n, const kb__snip_term *terms,
                      size_t n_terms, size_t target, size_t *start, size_t *end,
                      kb_highlight **hl, size_t *n_hl, size_t *cap_hl);
 /* Marks every matching word of text[0..n) (e.g. a title); same conventions as above. */
 int kb__snippet_mark_all(kb_analyzer *a, const char *text, size_t n, const kb__snip_term *terms,
                          size_t n_terms, kb_highlight **hl, size_t *n_hl, size_t *cap_hl);
+/* The same for many texts and one query (the hits of a search): a snipper remembers what each
+ * normalized form matched, so the stemmer runs once per distinct word, and reuses its buffers.
+ * terms are borrowed until kb__snipper_free(); a is used by one snipper call at a time. */
+typedef struct kb__snipper kb__snipper;
+int kb__snipper_new(kb_analyzer *a, const kb__snip_term *terms, size_t n_terms,
+                    kb__snipper **out);
+void kb__snipper_free(kb__snipper *s); /* NULL is a no-op */
+int kb__snipper_best(kb__snipper *s, const char *text, size_t n, size_t target, size_t *start,
+                     size_t *end, kb_highlight **hl, size_t *n_hl, size_t *cap_hl);
+int kb__snipper_mark_all(kb__snipper *s, const char *text, size_t n, kb_highlight **hl,
+                         size_t *n_hl, size_t *cap_hl);
 
 /* ---- clean.c, html.c, dates.c, linestats.c: cleaning -------------------------------------------
  *
@@ -467,6 +487,9 @@ typedef enum kb__term_kind { KB_TERM_FORM = 0, KB_TERM_STEM = 1 } kb__term_kind;
 
 /* The SQLite handle, for modules that keep tables in the index database (dedup_*). */
 struct sqlite3 *kb__index_db(kb_index *ix);
+/* The handle's reading dedup store (statements kept prepared), opened on first use; NULL when
+ * out of memory (callers then treat every document as alone). Owned by ix. */
+struct kb__dedup_store *kb__index_dedup_reader(kb_index *ix);
 /* The index's analyzer (its stemmer), for query analysis. Owned by ix. */
 kb_analyzer *kb__index_analyzer(kb_index *ix);
 /* Sets the handle's error message (printf-style) and returns err. */
@@ -780,12 +803,18 @@ int kb__dedup_store_begin(kb__dedup_store *s);
 int kb__dedup_store_flush(kb__dedup_store *s);
 void kb__dedup_store_committed(kb__dedup_store *s);
 void kb__dedup_store_abort(kb__dedup_store *s);
+/* A store for a reading connection (search, /similar): the readers' statements stay prepared
+ * in it; it never creates the tables. */
+int kb__dedup_store_open_read(struct sqlite3 *db, kb__dedup_store **out);
 /* The representative of docid's cluster and the cluster's size (docid and 1 when alone or
  * unknown). For search: collapse hits with the same rep into the best one, "similar: size-1". */
-int kb__dedup_cluster_of(struct sqlite3 *db, int64_t docid, int64_t *rep, uint32_t *size);
+int kb__dedup_cluster_of(kb__dedup_store *s, int64_t docid, int64_t *rep, uint32_t *size);
 /* The docids of rep's cluster in docid order: up to cap into out, *n_out = the full count. */
-int kb__dedup_cluster_members(struct sqlite3 *db, int64_t rep, int64_t *out, uint32_t cap,
+int kb__dedup_cluster_members(kb__dedup_store *s, int64_t rep, int64_t *out, uint32_t cap,
                               uint32_t *n_out);
+/* kb__dedup_list for the one cluster that holds docid (fn is not called when it is alone). */
+int kb__dedup_list_of(kb__dedup_store *s, int64_t docid, double threshold, kb_dups_fn fn,
+                      void *ctx);
 int kb__dedup_list(struct sqlite3 *db, double threshold, kb_dups_fn fn, void *ctx);
 
 #endif /* KHABAR_INT_H */

@@ -1097,7 +1097,7 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
     hit_plan *plan = kb__calloc(want + 1, sizeof *plan);
     if (!plan) return KB_ENOMEM;
     int rc = 0;
-    struct sqlite3 *db = o->no_collapse ? NULL : kb__index_db(ix);
+    kb__dedup_store *db = o->no_collapse ? NULL : kb__index_dedup_reader(ix);
     for (uint32_t i = 0; i < n_sorted && n_plan < want && !rc; i++) {
         int64_t rep = sorted[i].doc;
         uint32_t size = 1;
@@ -1126,7 +1126,9 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
     size_t n_terms = snip_terms(&S->q, S->q.root, 0, terms, 0);
     size_t target =
         o->snippet_bytes ? KB_MIN(o->snippet_bytes, SNIPPET_MAX_BYTES) : SNIPPET_DEFAULT_BYTES;
-    kb_analyzer *an = kb__index_analyzer(ix);
+    kb__snipper *sn = NULL;
+    if (!o->ids_only && !o->no_snippets)
+        rc = kb__snipper_new(kb__index_analyzer(ix), terms, n_terms, &sn);
     kb__doc doc;
     kb__doc_init(&doc);
     kb_buf *A = &R->arena;
@@ -1160,8 +1162,7 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
         p->hl_first = p->thl_first = R->n_hl;
         if (!o->no_snippets) {
             size_t s = 0, e = 0, nh = 0;
-            rc = kb__snippet_best(an, doc.body.p, doc.body.n, terms, n_terms, target, &s, &e, &tmp,
-                                  &nh, &cap);
+            rc = kb__snipper_best(sn, doc.body.p, doc.body.n, target, &s, &e, &tmp, &nh, &cap);
             if (!rc && doc.body.n == 0) {
                 hit->snippet_is_title = 1;
                 hit->snippet = hit->title;
@@ -1174,8 +1175,7 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
             p->thl_first = R->n_hl;
             nh = 0;
             if (!rc)
-                rc = kb__snippet_mark_all(an, doc.title.p, doc.title.n, terms, n_terms, &tmp, &nh,
-                                          &cap);
+                rc = kb__snipper_mark_all(sn, doc.title.p, doc.title.n, &tmp, &nh, &cap);
             if (!rc) rc = add_hls(R, tmp, nh);
             hit->n_title_highlights = nh;
         }
@@ -1213,6 +1213,7 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
         hit->n_also_sources = R->n_also - p->also_first;
     }
     kb__free(tmp);
+    kb__snipper_free(sn);
     kb__doc_free(&doc);
     /* facets: source names are copied, they live as long as the results */
     uint32_t nf = 0;

@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_createDCtx_advanced: the context through kb__malloc */
 #include <zstd.h>
 
 /* A stored record never decompresses past this (the article limit in prepare.c plus room for
@@ -30,14 +31,43 @@ void kb__doc_free(kb__doc *d)
     kb__buf_free(&d->meta);
 }
 
-int kb__store_decode(const void *z, size_t zn, kb__doc *d)
+static void *zalloc(void *opaque, size_t n)
+{
+    (void)opaque;
+    return kb__malloc(n);
+}
+
+static void zfree(void *opaque, void *p)
+{
+    (void)opaque;
+    kb__free(p);
+}
+
+/* The handle's decompression context, made on first use and kept: ZSTD_decompress() makes and
+ * frees a ~100 KB context per call, which cost as much as decompressing a news article. */
+static ZSTD_DCtx *dctx(kb_index *ix)
+{
+    if (!ix->zd) ix->zd = ZSTD_createDCtx_advanced((ZSTD_customMem){zalloc, zfree, NULL});
+    return ix->zd;
+}
+
+void kb__store_close(kb_index *ix)
+{
+    ZSTD_freeDCtx(ix->zd);
+    ix->zd = NULL;
+}
+
+int kb__store_decode(kb_index *ix, const void *z, size_t zn, kb__doc *d)
 {
     unsigned long long size = ZSTD_getFrameContentSize(z, zn);
     if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > KB_STORED_MAX)
         return KB_ECORRUPT;
     kb__buf_reset(&d->raw);
     if (kb__buf_reserve(&d->raw, (size_t)size + 1)) return d->raw.rc;
-    size_t got = ZSTD_decompress(d->raw.p, (size_t)size + 1, z, zn);
+    ZSTD_DCtx *zd = ix ? dctx(ix) : ZSTD_createDCtx_advanced((ZSTD_customMem){zalloc, zfree, NULL});
+    if (!zd) return KB_ENOMEM;
+    size_t got = ZSTD_decompressDCtx(zd, d->raw.p, (size_t)size + 1, z, zn);
+    if (!ix) ZSTD_freeDCtx(zd);
     if (ZSTD_isError(got) || got != size) return KB_ECORRUPT;
     d->raw.n = got;
     d->raw.p[got] = 0;
@@ -99,7 +129,8 @@ int kb__index_doc_get(kb_index *ix, uint32_t docid, kb__doc *d)
         sqlite3_reset(st);
         return kb__index_fail(ix, KB_ECORRUPT, "document %u has no stored copy", docid);
     }
-    int rc = kb__store_decode(sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4), d);
+    int rc =
+        kb__store_decode(ix, sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4), d);
     if (rc) {
         sqlite3_reset(st);
         return rc == KB_ECORRUPT
@@ -213,6 +244,19 @@ KB_API int kb_index_get(kb_index *ix, const char *id, size_t n, kb_stored **out)
     kb__doc_free(&doc);
     *out = s;
     return 0;
+}
+
+KB_API int kb_index_generation(kb_index *ix, uint64_t *gen)
+{
+    if (!ix || !gen) return KB_EINVAL;
+    if (ix->in_txn || ix->in_read)
+        return kb__index_fail(ix, KB_EINVAL, "generation asked inside a transaction");
+    int64_t g = -1;
+    int rc = kb__index_meta_read(ix, "commits", &g); /* one statement: its own snapshot */
+    if (rc == KB_ENOTFOUND || (!rc && g < 0))
+        return kb__index_fail(ix, KB_ECORRUPT, "meta: commit counter missing");
+    if (!rc) *gen = (uint64_t)g;
+    return rc;
 }
 
 KB_API void kb_stored_free(kb_stored *s)
@@ -480,7 +524,7 @@ KB_API int kb_index_check(kb_index *ix, kb_check_fn fn, void *ctx)
                 problem(&c, "document %lld (%s): no stored copy", (long long)docid, id ? id : "?");
                 continue;
             }
-            int drc = kb__store_decode(sqlite3_column_blob(st, 2),
+            int drc = kb__store_decode(ix, sqlite3_column_blob(st, 2),
                                        (size_t)sqlite3_column_bytes(st, 2), &d);
             if (drc == KB_ENOMEM)
                 c.err = KB_ENOMEM;

@@ -92,13 +92,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             sqlite3_finalize(st);
         }
     }
+    kb__dedup_store *rd = NULL;
+    check(kb__dedup_store_open_read(db, &rd) == 0);
     for (size_t i = 0; i < n; i += 2) {
         int rc = kb__dedup_on_delete(db, (int64_t)i + 1);
         check(rc == 0 || rc == KB_ECORRUPT);
         int64_t rep;
         uint32_t sz;
-        check(kb__dedup_cluster_of(db, (int64_t)i + 2, &rep, &sz) == 0);
+        check(kb__dedup_cluster_of(rd, (int64_t)i + 2, &rep, &sz) == 0);
     }
+    kb__dedup_store_close(rd);
     sqlite3_close(db);
     return 0;
 }

@@ -80,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kb__buf_init(&z, 0);
     int rc;
     if (mode == 0) {
-        rc = kb__store_decode(p, n, &d);
+        rc = kb__store_decode(NULL, p, n, &d);
         if (rc != 0 && rc != KB_ECORRUPT && rc != KB_ENOMEM) abort();
         if (rc == 0) check_inside(&d);
     } else {
@@ -109,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ZSTD_isError(zn)) abort();
         int damaged = mode == 2 && (data[0] & 4) && n >= 2 && zn > 0;
         if (damaged) z.p[(p[0] | (size_t)p[1] << 8) % zn] ^= (char)(p[n - 1] | 1);
-        rc = kb__store_decode(z.p, zn, &d);
+        rc = kb__store_decode(NULL, z.p, zn, &d);
         if (rc != 0 && rc != KB_ECORRUPT && rc != KB_ENOMEM) abort();
         if (rc == 0) check_inside(&d);
         if (mode == 2 && !damaged && rc != 0) abort(); /* a record the writer makes must decode */

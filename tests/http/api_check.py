@@ -241,6 +241,29 @@ for t in TRAVERSAL:
           "traversal %s -> 400/404" % t, (st, resp[:120]))
 check(request(RW, "GET", "/healthz")[0] == 200, "server alive after traversal attempts")
 
+# ---- the answer cache ----------------------------------------------------------------------------
+# Both servers keep answers (the default --cache-mb); a repeated question is a hit with the same
+# body, parameters in another order are the same question, and a commit by ANOTHER process (the
+# read-only server sees the writer's commits below) must make the kept answers stale.
+CQ = "/api/search?q=" + q("مهرجان الزيتون") + "&limit=5"
+st1, hd1, body1, _ = request(RO, "GET", CQ)
+st2, hd2, body2, _ = request(RO, "GET", CQ)
+check(st1 == 200 and hd1.get("x-cache") in ("miss", "hit") and hd2.get("x-cache") == "hit",
+      "a repeated search is answered from the cache", (hd1.get("x-cache"), hd2.get("x-cache")))
+check(json.loads(body1)["hits"] == json.loads(body2)["hits"], "the cached answer is the same")
+st3, hd3, body3, _ = request(RO, "GET", "/api/search?limit=5&q=" + q("مهرجان الزيتون"))
+check(hd3.get("x-cache") == "hit", "parameters in another order: the same cached answer",
+      hd3.get("x-cache"))
+ro_before = [h["id"] for h in json.loads(body1)["hits"]]
+st, hd, body, js = request(RO, "GET", "/api/documents/ex-001")
+st, hd, body, js = request(RO, "GET", "/api/documents/ex-001")
+check(st == 200 and hd.get("x-cache") == "hit", "a document is cached too", hd.get("x-cache"))
+st, hd, body, js = request(RO, "GET", "/api/stats")
+c = js.get("cache", {}) if js else {}
+check(c.get("hits", 0) >= 3 and c.get("entries", 0) >= 2 and c.get("max_bytes", 0) > 0,
+      "stats report the cache", c)
+check("x-cache" not in hd, "stats are never cached", hd.get("x-cache"))
+
 # ---- writes: authorization ---------------------------------------------------------------------
 DOC1 = {"id": "t-100", "source": "test-wire", "date": "2024-05-01", "title": "اختبار الخادم يضيف خبرا جديدا",
         "body": "أضاف اختبار الخادم خبرا عن مهرجان الزيتون السنوي في مدينة صغيرة.\n\nوقال المنظمون إن المهرجان يستمر ثلاثة أيام."}
@@ -274,6 +297,10 @@ st, _, _, js = request(RW, "GET", "/api/search?q=" + q("مهرجان الزيت�
 ids = [h["id"] for h in js.get("hits", [])] if js else []
 check({"t-100", "t-101"} <= set(ids), "added articles are searchable at once", ids)
 check(request(RO, "GET", "/api/documents/t-100")[0] == 200, "the read-only server sees the commit")
+st, hd, body, js = request(RO, "GET", CQ)
+ro_after = [h["id"] for h in js.get("hits", [])] if js else []
+check(hd.get("x-cache") == "miss" and {"t-100", "t-101"} <= set(ro_after) and ro_after != ro_before,
+      "another process's commit makes the cached answer stale", (hd.get("x-cache"), ro_before, ro_after))
 st, hd, body, js = request(RW, "POST", "/api/documents", body=jsonl[: jsonl.index(b"\n") + 1], headers=auth)
 check(st == 200 and js and js.get("replaced") == 1 and js.get("added") == 0, "same id replaces", body[:200])
 mixed = jsonl[: jsonl.index(b"\n") + 1] + b"{not json\n" + b'{"title": "no body or id"}\n'

@@ -571,8 +571,11 @@ static int64_t rep_of(sqlite3 *db, int64_t docid)
 {
     int64_t rep;
     uint32_t size;
-    if (kb__dedup_cluster_of(db, docid, &rep, &size)) return -1;
-    return rep;
+    kb__dedup_store *rd = NULL;
+    if (kb__dedup_store_open_read(db, &rd)) return -1;
+    int rc = kb__dedup_cluster_of(rd, docid, &rep, &size);
+    kb__dedup_store_close(rd);
+    return rc ? -1 : rep;
 }
 
 /*
@@ -689,7 +692,10 @@ static void test_store_restart(void)
     CHECK_INT(rep_of(db, 3), 3);
     int64_t members[4];
     uint32_t n;
-    CHECK_INT(kb__dedup_cluster_members(db, 2, members, 4, &n), 0);
+    kb__dedup_store *rd = NULL;
+    CHECK_INT(kb__dedup_store_open_read(db, &rd), 0);
+    CHECK_INT(kb__dedup_cluster_members(rd, 2, members, 4, &n), 0);
+    kb__dedup_store_close(rd);
     CHECK_INT(n, 2);
     CHECK_INT(members[0], 1);
     /* Deleting the representative hands the cluster on. */

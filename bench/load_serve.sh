@@ -3,15 +3,20 @@
 #
 # usage: bench/load_serve.sh [SECONDS]        (each run lasts SECONDS, default 20)
 #   env: SOAK_SECS (default 600; 0 skips the soak), KHABAR (the binary), KB_SHARED (../shared),
-#        SERVE_THREADS (server worker threads, default 4)
+#        SERVE_THREADS (server worker threads, default 4),
+#        CACHES (default "on answers-off off"): the server configurations measured, each on a
+#        fresh copy of the index: "on" = the defaults (answer cache and article cache), "answers-off"
+#        = --cache-mb 0 (articles still cached), "off" = --cache-mb 0 --doc-cache-mb 0. wrk cycles
+#        through a fixed list of queries, which is exactly what a cache flatters: compare the rows.
 #
 # Builds (once) an index of all saudinewsnet articles but 1,030, which a writer POSTs in batches
 # of 10 (one batch every 0.5 s, committed before each answer) during the "with writer" runs.
 # Queries: 800 search paths, a mix of single terms, two-word AND, two-word OR and two-word phrases,
 # drawn with a fixed seed from corpus titles (bench/serve_prep.py). wrk cycles through them at
 # concurrency 1, 8 and 64, with and without the writer; each run reports QPS, p50, p90, p99 and
-# errors. Then a soak at concurrency 8 with the writer samples the server's resident memory every
-# 10 s. Everything runs on 127.0.0.1; results go to stdout and bench/out/serve/results.md.
+# errors. Then a soak at concurrency 8 with the writer (first configuration of CACHES) samples the
+# server's resident memory every 30 s. Everything runs on 127.0.0.1; results go to stdout and
+# bench/out/serve/results.md.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 KHABAR=${KHABAR:-$ROOT/build/khabar}
@@ -20,6 +25,7 @@ CORPUS=$SHARED/corpus/saudinewsnet.jsonl.zst
 SECS=${1:-20}
 SOAK_SECS=${SOAK_SECS:-600}
 THREADS=${SERVE_THREADS:-4}
+CACHES=${CACHES:-on answers-off off}
 OUT=$ROOT/bench/out/serve
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
@@ -40,24 +46,41 @@ if [ ! -f "$OUT/base-ix.done" ]; then
     grep '^added' "$OUT/index.log"
     touch "$OUT/base-ix.done"
 fi
-rm -rf "$OUT/ix"
-cp -r "$OUT/base-ix" "$OUT/ix"
 printf 'bench-token-0123456789abcdef\n' >"$OUT/token"
 chmod 600 "$OUT/token"
-
-"$KHABAR" serve --index "$OUT/ix" --listen 127.0.0.1:0 --threads "$THREADS" \
-    --write-token "$OUT/token" >"$OUT/serve.out" 2>"$OUT/serve.err" &
-SPID=$!
+SPID=""
 WPID=""
-trap 'kill $WPID 2>/dev/null; kill -TERM $SPID 2>/dev/null; wait $SPID 2>/dev/null' EXIT INT TERM
-i=0
-URL=""
-while [ -z "$URL" ] && [ $i -lt 100 ]; do
-    sleep 0.1; i=$((i + 1))
-    URL=$(sed -n 's/^listening on \(http:[^ ]*\)$/\1/p' "$OUT/serve.out" 2>/dev/null)
-done
-[ -n "$URL" ] || { cat "$OUT/serve.err"; exit 1; }
-URL=${URL%/}
+trap 'kill $WPID 2>/dev/null; [ -n "$SPID" ] && kill -TERM $SPID 2>/dev/null; wait $SPID 2>/dev/null' EXIT INT TERM
+
+# Starts the server on a fresh copy of the index with the cache configuration $1; sets SPID, URL.
+start_server() {
+    case $1 in
+    on) flags="" ;;
+    answers-off) flags="--cache-mb 0" ;;
+    off) flags="--cache-mb 0 --doc-cache-mb 0" ;;
+    *) echo "unknown cache configuration $1"; exit 1 ;;
+    esac
+    rm -rf "$OUT/ix"
+    cp -r "$OUT/base-ix" "$OUT/ix"
+    # shellcheck disable=SC2086
+    "$KHABAR" serve --index "$OUT/ix" --listen 127.0.0.1:0 --threads "$THREADS" $flags \
+        --write-token "$OUT/token" >"$OUT/serve.out" 2>"$OUT/serve.err" &
+    SPID=$!
+    i=0
+    URL=""
+    while [ -z "$URL" ] && [ $i -lt 100 ]; do
+        sleep 0.1; i=$((i + 1))
+        URL=$(sed -n 's/^listening on \(http:[^ ]*\)$/\1/p' "$OUT/serve.out" 2>/dev/null)
+    done
+    [ -n "$URL" ] || { cat "$OUT/serve.err"; exit 1; }
+    URL=${URL%/}
+    # warm-up: every query once
+    QUERIES="$OUT/queries.txt" wrk -t 1 -c 1 -d 5s -s "$ROOT/bench/load_serve.lua" "$URL" >/dev/null
+}
+
+stop_server() {
+    kill -TERM $SPID 2>/dev/null; wait $SPID 2>/dev/null || true; SPID=""
+}
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$SPID/status"; }
 
@@ -74,13 +97,12 @@ writer() {
     done
 }
 
-# warm-up: every query once
-QUERIES="$OUT/queries.txt" wrk -t 1 -c 1 -d 5s -s "$ROOT/bench/load_serve.lua" "$URL" >/dev/null
-
 {
-    echo "| concurrency | writer | QPS | p50 ms | p90 ms | p99 ms | errors | writes ok/failed | server RSS MB |"
-    echo "|---|---|---|---|---|---|---|---|---|"
+    echo "| caches | concurrency | writer | QPS | p50 ms | p90 ms | p99 ms | errors | writes ok/failed | server RSS MB |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
 } >"$OUT/results.md"
+for cache in $CACHES; do
+start_server "$cache"
 for c in 1 8 64; do
     for w in no yes; do
         : >"$OUT/writer.log"
@@ -94,35 +116,42 @@ for c in 1 8 64; do
         echo "$res" | "$PY" -c "
 import json,sys
 r=json.loads(sys.stdin.read())
-print('| %d | %s | %.0f | %.2f | %.2f | %.2f | %d | %s | %.0f |' % ($c, '$w', r['qps'], r['p50_ms'], r['p90_ms'], r['p99_ms'], r['errors'], '$wok/$wbad' if '$w'=='yes' else '-', $(rss_kb)/1024))
+print('| %s | %d | %s | %.0f | %.2f | %.2f | %.2f | %d | %s | %.0f |' % ('$cache', $c, '$w', r['qps'], r['p50_ms'], r['p90_ms'], r['p99_ms'], r['errors'], '$wok/$wbad' if '$w'=='yes' else '-', $(rss_kb)/1024))
 " | tee -a "$OUT/results.md"
     done
 done
+stop_server
+done
 
 if [ "$SOAK_SECS" -gt 0 ]; then
+    soak_cache=${CACHES%% *}
+    start_server "$soak_cache"
     : >"$OUT/writer.log"
     : >"$OUT/rss.log"
     writer & WPID=$!
     QUERIES="$OUT/queries.txt" wrk -t 2 -c 8 -d "${SOAK_SECS}s" --timeout 5s \
         -s "$ROOT/bench/load_serve.lua" "$URL" >"$OUT/soak.out" &
     KPID=$!
-    while kill -0 $KPID 2>/dev/null; do rss_kb >>"$OUT/rss.log"; sleep 10; done
+    while kill -0 $KPID 2>/dev/null; do rss_kb >>"$OUT/rss.log"; sleep 30; done
     wait $KPID || true
     kill $WPID 2>/dev/null; wait $WPID 2>/dev/null || true; WPID=""
     res=$(grep '^{' "$OUT/soak.out")
     wok=$(grep -c '^200$' "$OUT/writer.log" || true)
     wbad=$(grep -vc '^200$' "$OUT/writer.log" || true)
-    "$PY" - "$OUT/rss.log" "$res" "$SOAK_SECS" "$wok" "$wbad" <<'PYEOF' | tee -a "$OUT/results.md"
+    "$PY" - "$OUT/rss.log" "$res" "$SOAK_SECS" "$wok" "$wbad" "$soak_cache" <<'PYEOF' | tee -a "$OUT/results.md"
 import json, sys
 rss = [int(x) / 1024 for x in open(sys.argv[1]) if x.strip()]
 r = json.loads(sys.argv[2])
 n = len(rss)
 q = max(1, n // 4)
 print()
-print("Soak: %s s at concurrency 8 with the writer (%s batches ok, %s failed): %.0f QPS, p50 %.2f ms, "
-      "p99 %.2f ms, %d errors." % (sys.argv[3], sys.argv[4], sys.argv[5], r["qps"], r["p50_ms"], r["p99_ms"], r["errors"]))
-print("Server RSS (MB), sampled every 10 s: first %.0f, median of first quarter %.0f, median of last quarter %.0f, max %.0f, last %.0f (%d samples)." % (
+print("Soak (caches %s): %s s at concurrency 8 with the writer (%s batches ok, %s failed): %.0f QPS, p50 %.2f ms, "
+      "p99 %.2f ms, %d errors." % (sys.argv[6], sys.argv[3], sys.argv[4], sys.argv[5], r["qps"], r["p50_ms"], r["p99_ms"], r["errors"]))
+print("Server RSS (MB), sampled every 30 s: first %.0f, median of first quarter %.0f, median of last quarter %.0f, max %.0f, last %.0f (%d samples)." % (
     rss[0], sorted(rss[:q])[q // 2], sorted(rss[-q:])[q // 2], max(rss), rss[-1], n))
+print("RSS samples: " + " ".join("%.0f" % x for x in rss))
 PYEOF
+    echo "docs in the index at the end: $(curl -s "$URL/api/stats" | sed -n 's/.*"docs":\([0-9]*\).*/\1/p')"
+    curl -s "$URL/api/stats" | sed -n 's/.*"cache":\({[^}]*}\).*"doc_cache":\({[^}]*}\).*/answer cache \1, article cache \2/p'
+    stop_server
 fi
-echo "docs in the index at the end: $(curl -s "$URL/api/stats" | sed -n 's/.*"docs":\([0-9]*\).*/\1/p')"

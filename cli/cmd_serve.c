@@ -17,7 +17,8 @@ static void usage(FILE *f)
             "usage: khabar serve --index DIR [--listen HOST:PORT] [--threads N]\n"
             "                    [--write-token FILE] [--access-log]\n"
             "                    [--request-timeout S] [--idle-timeout S]\n"
-            "                    [--max-connections N] [--max-body BYTES] [--cache-mb N]\n"
+            "                    [--max-connections N] [--max-body BYTES]\n"
+            "                    [--cache-mb N] [--doc-cache-mb N]\n"
             "\n"
             "Serves the index over HTTP: the JSON API under /api/ and the web page at /.\n"
             "Binds to 127.0.0.1:8080 unless told otherwise (port 0 picks a free port; the\n"
@@ -25,8 +26,9 @@ static void usage(FILE *f)
             "first line is the bearer token (%d..%d printable ASCII characters) that\n"
             "POST /api/documents and DELETE /api/documents/ID require.\n"
             "--cache-mb N keeps up to N MiB of answers (default %d; 0: off); a commit makes\n"
-            "every kept answer stale. Stops cleanly on SIGINT or SIGTERM. Limits: docs/server.md.\n",
-            SRV_TOKEN_MIN, SRV_TOKEN_MAX, SRV_DEFAULT_CACHE_MB);
+            "every kept answer stale. --doc-cache-mb N keeps up to N MiB of decoded articles\n"
+            "(default %d; 0: off). Stops cleanly on SIGINT or SIGTERM. Limits: docs/server.md.\n",
+            SRV_TOKEN_MIN, SRV_TOKEN_MAX, SRV_DEFAULT_CACHE_MB, SRV_DEFAULT_DOC_CACHE_MB);
 }
 
 /* Reads the token: the first line of the file, trailing white space removed. */
@@ -71,6 +73,7 @@ int cmd_serve(int argc, char **argv)
 {
     srv_config cfg = {0};
     cfg.cache_mb = -1;
+    cfg.doc_cache_mb = -1;
     const char *token_file = NULL;
     long max_body = 0;
     /* numeric options: name, range, where the value goes */
@@ -86,6 +89,7 @@ int cmd_serve(int argc, char **argv)
         {"--max-connections", 1, 100000, &cfg.max_connections, NULL},
         {"--max-body", 1, (long)SRV_MAX_BODY_BYTES * 32, NULL, &max_body},
         {"--cache-mb", 0, SRV_MAX_CACHE_MB, &cfg.cache_mb, NULL},
+        {"--doc-cache-mb", 0, SRV_MAX_CACHE_MB, &cfg.doc_cache_mb, NULL},
     };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -629,6 +629,56 @@ KB_API int kb_index_get(kb_index *ix, const char *id, size_t n, kb_stored **out)
 /** Frees a stored article; NULL is a no-op. */
 KB_API void kb_stored_free(kb_stored *s);
 
+/*
+ * A cache of byte strings: bounded, thread-safe, least recently used out first. Each entry has a
+ * key, a value and a 64-bit tag; a lookup with another tag drops the entry as stale. The index
+ * keeps decoded stored articles in one (kb_index_set_doc_cache); the server keeps its answers in
+ * another, tagged with the commit generation (kb_index_generation).
+ */
+typedef struct kb_cache kb_cache;
+
+typedef struct kb_cache_stats {
+    uint64_t hits, misses, stale; /* stale: found with another tag (and dropped) */
+    size_t entries, bytes, max_bytes;
+} kb_cache_stats;
+
+/** Receives a value found by kb_cache_get(), valid during the call only (the cache is locked:
+ * copy it, do not call the cache). Returns 0, or a negative KB_E* code handed back. */
+typedef int (*kb_cache_fn)(void *ctx, const void *value, size_t n);
+
+/** Creates a cache of at most max_bytes (keys, values and bookkeeping). NULL when max_bytes is 0
+ * or out of memory. Every function below accepts a NULL cache (and then keeps nothing). */
+KB_API kb_cache *kb_cache_new(size_t max_bytes);
+
+/** Frees a cache; NULL is a no-op. Nothing may be using it (see kb_index_set_doc_cache). */
+KB_API void kb_cache_free(kb_cache *c);
+
+/**
+ * Looks key[0..n) up. When found with this tag, passes the value to fn and returns 1 (or fn's
+ * negative code); otherwise returns 0 (an entry with another tag is dropped).
+ */
+KB_API int kb_cache_get(kb_cache *c, const void *key, size_t n, uint64_t tag, kb_cache_fn fn,
+                        void *ctx);
+
+/** Keeps the value made of parts[0..n_parts) (lengths part_n) under key and tag, replacing an
+ * entry with the same key. Values larger than an eighth of the cache, or out of memory: not
+ * kept (a cache may always forget). */
+KB_API void kb_cache_put(kb_cache *c, const void *key, size_t n, uint64_t tag,
+                         const void *const *parts, const size_t *part_n, size_t n_parts);
+
+/** Copies the cache's counts into *out (zeros for NULL). */
+KB_API void kb_cache_stats_get(kb_cache *c, kb_cache_stats *out);
+
+/**
+ * Makes ix keep decoded stored articles in c (NULL: stop), for a search's hits and
+ * kb_index_get(): an article read from it costs a copy instead of an SQLite row read and a zstd
+ * decompression. Meant to be shared by the handles of ONE index (a server's readers). An
+ * article never changes under its internal number (a replaced article gets a new one), so the
+ * entries stay valid across commits; a handle inside a write transaction does not use the cache.
+ * c must outlive the handle's use of it.
+ */
+KB_API void kb_index_set_doc_cache(kb_index *ix, kb_cache *c);
+
 /* ================================================================================================
  * Search: queries, ranking, snippets                                          (owner: src/search.c)
  *

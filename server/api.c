@@ -39,13 +39,14 @@ struct srv_api {
     pthread_mutex_t wmu; /* serializes writes */
     kb_index *writer;
     kb_cleaner *cleaner;
-    srv_cache *cache; /* the server's answer cache (reported by /api/stats), or NULL */
+    kb_cache *cache; /* the server's answer cache (reported by /api/stats), or NULL */
+    kb_cache *docs;  /* decoded articles shared by the readers, or NULL */
 };
 
 /* ---- open / close -------------------------------------------------------------------------- */
 
-int srv_api_open(const char *dir, int n_readers, int writable, srv_api **out, char *err,
-                 size_t err_size)
+int srv_api_open(const char *dir, int n_readers, int writable, size_t doc_cache_bytes,
+                 srv_api **out, char *err, size_t err_size)
 {
     *out = NULL;
     srv_api *api = calloc(1, sizeof *api);
@@ -82,6 +83,7 @@ int srv_api_open(const char *dir, int n_readers, int writable, srv_api **out, ch
             goto fail;
         }
     }
+    api->docs = kb_cache_new(doc_cache_bytes); /* NULL: none (or no memory: go without) */
     kb_index_options ro = {.read_only = 1};
     for (int i = 0; i < n_readers; i++) {
         rc = kb_index_open(dir, &ro, &api->readers[i]);
@@ -93,6 +95,7 @@ int srv_api_open(const char *dir, int n_readers, int writable, srv_api **out, ch
         }
         api->n_readers++;
         api->free_readers[api->n_free++] = api->readers[i];
+        kb_index_set_doc_cache(api->readers[i], api->docs);
     }
     *out = api;
     return 0;
@@ -107,6 +110,7 @@ void srv_api_close(srv_api *api)
     for (int i = 0; i < api->n_readers; i++)
         kb_index_close(api->readers[i]);
     kb_index_close(api->writer);
+    kb_cache_free(api->docs);
     kb_cleaner_free(api->cleaner);
     free(api->readers);
     free(api->free_readers);
@@ -144,7 +148,7 @@ int srv_api_generation(srv_api *api, uint64_t *gen)
     return rc;
 }
 
-void srv_api_set_cache(srv_api *api, srv_cache *cache)
+void srv_api_set_cache(srv_api *api, kb_cache *cache)
 {
     api->cache = cache;
 }
@@ -534,13 +538,19 @@ int srv_api_stats(srv_api *api, const srv_request *rq, srv_buf *out)
                    api->writable ? "true" : "false", api->n_readers, SRV_MAX_URL_BYTES,
                    SRV_MAX_QUERY_BYTES, SRV_MAX_PARAM_BYTES, SRV_MAX_LIMIT, SRV_MAX_OFFSET,
                    (size_t)SRV_MAX_BODY_BYTES, (size_t)SRV_CONNECTION_MEMORY);
-    srv_cache_counts cc;
-    srv_cache_stats(api->cache, &cc);
-    srv_buf_printf(out,
-                   ",\"cache\":{\"max_bytes\":%zu,\"bytes\":%zu,\"entries\":%zu,\"hits\":%llu,"
-                   "\"misses\":%llu,\"stale\":%llu}}",
-                   cc.max_bytes, cc.bytes, cc.entries, (unsigned long long)cc.hits,
-                   (unsigned long long)cc.misses, (unsigned long long)cc.stale);
+    /* the two caches: answers (the server's), decoded articles (the readers') */
+    kb_cache *caches[2] = {api->cache, api->docs};
+    const char *names[2] = {"cache", "doc_cache"};
+    for (int i = 0; i < 2; i++) {
+        kb_cache_stats cs;
+        kb_cache_stats_get(caches[i], &cs);
+        srv_buf_printf(out,
+                       ",\"%s\":{\"max_bytes\":%zu,\"bytes\":%zu,\"entries\":%zu,\"hits\":%llu,"
+                       "\"misses\":%llu,\"stale\":%llu}",
+                       names[i], cs.max_bytes, cs.bytes, cs.entries, (unsigned long long)cs.hits,
+                       (unsigned long long)cs.misses, (unsigned long long)cs.stale);
+    }
+    srv_buf_putc(out, '}');
     return 200;
 }
 

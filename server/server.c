@@ -15,8 +15,9 @@
  *     arrived within the request timeout, and a body must arrive within it too; idle keep-alive
  *     connections close after the idle timeout; connections past the limit are refused;
  *   - assets are looked up by exact path in a table: there is no file system path to traverse;
- *   - answers of the read endpoints are kept in a cache (cache.c) keyed by the request and the
- *     index's commit generation, so a repeated question costs one row read until the next commit.
+ *   - answers of the read endpoints are kept in a kb_cache keyed by the request and tagged with
+ *     the index's commit generation, so a repeated question costs one row read until the next
+ *     commit (docs/server.md says why that is correct).
  *
  * SIGINT and SIGTERM are blocked in every thread and waited for in the main thread, which then
  * stops the daemon (finishing requests in flight) and closes the index.
@@ -71,7 +72,7 @@ typedef struct conn {
 typedef struct server {
     const srv_config *cfg;
     srv_api *api;
-    srv_cache *cache; /* NULL when --cache-mb 0 */
+    kb_cache *cache; /* answers; NULL when --cache-mb 0 */
     struct MHD_Daemon *daemon;
     size_t token_len;
     pthread_mutex_t mu; /* guards the connection list */
@@ -517,6 +518,22 @@ static size_t cache_key(const req *rq, const char *method, char *key, size_t cap
     return n;
 }
 
+/* kb_cache_get's callback: a kept answer (status, then body) into the answer buffer. */
+typedef struct cached_answer {
+    srv_buf *out;
+    int status;
+} cached_answer;
+
+static int copy_answer(void *ctx, const void *value, size_t n)
+{
+    cached_answer *ca = ctx;
+    if (n < sizeof ca->status) return 0;
+    memcpy(&ca->status, value, sizeof ca->status);
+    srv_buf_add(ca->out, (const char *)value + sizeof ca->status, n - sizeof ca->status);
+    if (ca->out->failed) ca->status = 0; /* no room: computed again instead */
+    return 0;
+}
+
 /* A cache key never exceeds the URL limit much: decoding only shrinks, separators add a byte
  * per part. */
 #define SRV_CACHE_KEY_MAX (SRV_MAX_URL_BYTES + 2 * SRV_MAX_PARAMS + 64)
@@ -537,10 +554,10 @@ static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, req *rq, co
     uint64_t gen = 0;
     if (key_n && srv_api_generation(s->api, &gen)) key_n = 0; /* no generation: no cache */
     if (key_n) {
-        int st = srv_cache_get(s->cache, key, key_n, gen, &b);
-        if (st) {
+        cached_answer ca = {&b, 0};
+        if (kb_cache_get(s->cache, key, key_n, gen, copy_answer, &ca) == 1 && ca.status) {
             rq->cache_state = 1;
-            return send_json(c, rq, st, &b);
+            return send_json(c, rq, ca.status, &b);
         }
         srv_buf_free(&b);
         srv_buf_init(&b, SRV_MAX_ANSWER_BYTES);
@@ -573,7 +590,12 @@ static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, req *rq, co
     }
     /* Answers that depend on the request and the index alone: found ones and the 4xx that would
      * come out the same (a bad parameter, an unknown id); never a 5xx, which may be transient. */
-    if (key_n && !b.failed && status < 500) srv_cache_put(s->cache, key, key_n, gen, status, b.p, b.n);
+    if (key_n && !b.failed && status < 500) {
+        /* an answer is kept as its status (an int) followed by its body */
+        const void *parts[2] = {&status, b.p ? (const void *)b.p : ""};
+        size_t part_n[2] = {sizeof status, b.n};
+        kb_cache_put(s->cache, key, key_n, gen, parts, part_n, 2);
+    }
     return send_json(c, rq, status, &b);
 }
 
@@ -733,6 +755,8 @@ int srv_run(const srv_config *cfg_in)
     if (!cfg.max_body) cfg.max_body = SRV_MAX_BODY_BYTES;
     if (cfg.cache_mb < 0) cfg.cache_mb = SRV_DEFAULT_CACHE_MB;
     if (cfg.cache_mb > SRV_MAX_CACHE_MB) cfg.cache_mb = SRV_MAX_CACHE_MB;
+    if (cfg.doc_cache_mb < 0) cfg.doc_cache_mb = SRV_DEFAULT_DOC_CACHE_MB;
+    if (cfg.doc_cache_mb > SRV_MAX_CACHE_MB) cfg.doc_cache_mb = SRV_MAX_CACHE_MB;
 
     struct sockaddr_storage ss;
     socklen_t sl;
@@ -751,13 +775,14 @@ int srv_run(const srv_config *cfg_in)
     pthread_cond_init(&s.stop_cv, NULL);
 
     char err[512] = "";
-    if (srv_api_open(cfg.index_dir, cfg.threads, cfg.token != NULL, &s.api, err, sizeof err)) {
+    if (srv_api_open(cfg.index_dir, cfg.threads, cfg.token != NULL, (size_t)cfg.doc_cache_mb << 20,
+                     &s.api, err, sizeof err)) {
         fprintf(stderr, "khabar: serve: %s\n", err);
         return 1;
     }
 
     if (cfg.cache_mb) {
-        s.cache = srv_cache_new((size_t)cfg.cache_mb << 20);
+        s.cache = kb_cache_new((size_t)cfg.cache_mb << 20);
         if (!s.cache) fprintf(stderr, "khabar: serve: no memory for the answer cache; going on without\n");
         srv_api_set_cache(s.api, s.cache);
     }
@@ -784,7 +809,7 @@ int srv_run(const srv_config *cfg_in)
         fprintf(stderr, "khabar: serve: cannot listen on %s (address in use or not local?)\n",
                 cfg.listen);
         srv_api_close(s.api);
-        srv_cache_free(s.cache);
+        kb_cache_free(s.cache);
         return 1;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s.daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -800,9 +825,9 @@ int srv_run(const srv_config *cfg_in)
 
     printf(v6 ? "listening on http://[%s]:%u/\n" : "listening on http://%s:%u/\n", host, port);
     fflush(stdout);
-    fprintf(stderr, "khabar: serving %s with %d threads, %s, answer cache %s\n", cfg.index_dir,
-            cfg.threads, cfg.token ? "writes with the bearer token" : "read-only",
-            s.cache ? "on" : "off");
+    fprintf(stderr, "khabar: serving %s with %d threads, %s, answer cache %d MiB, article cache %d MiB\n",
+            cfg.index_dir, cfg.threads, cfg.token ? "writes with the bearer token" : "read-only",
+            s.cache ? cfg.cache_mb : 0, cfg.doc_cache_mb);
 
     int sig = 0;
     while (sigwait(&sigs, &sig) != 0)
@@ -816,7 +841,7 @@ int srv_run(const srv_config *cfg_in)
     pthread_mutex_unlock(&s.mu);
     if (have_wd) pthread_join(wd, NULL);
     srv_api_close(s.api);
-    srv_cache_free(s.cache);
+    kb_cache_free(s.cache);
     fprintf(stderr,
             "khabar: stopped after %lu requests (%lu slow connections cut, %lu refused as over "
             "the limit)\n",

@@ -7,7 +7,6 @@
  *              JSON errors, bearer-token check, static assets, watchdog, clean stop on a signal
  *   api.c      the endpoints, each calling the public API (kb_index_*, kb_search_*, kb_article …)
  *   json.c     a small bounded output buffer with JSON string escaping
- *   cache.c    the answer cache of the read endpoints, correct across commits (generation)
  *   gen/assets.c (generated at build time from server/web/ by scripts/embed_assets.py)
  *
  * Every limit is a named constant below with the reason for its value; docs/server.md lists them.
@@ -59,6 +58,10 @@
  * results; every commit empties it in effect (answers are tagged with the commit generation). */
 #define SRV_DEFAULT_CACHE_MB 32
 #define SRV_MAX_CACHE_MB 4096
+/* Decoded stored articles shared by the readers (--doc-cache-mb; 0 turns it off): what a hit's
+ * title and snippet are cut from. 64 MiB holds ~8,000 articles (5-10 KiB each decoded); unlike
+ * answers, they stay valid across commits. */
+#define SRV_DEFAULT_DOC_CACHE_MB 64
 /* The write token file: a token is a line of printable ASCII; 16..1024 bytes. */
 #define SRV_TOKEN_MIN 16
 #define SRV_TOKEN_MAX 1024
@@ -77,6 +80,7 @@ typedef struct srv_config {
     int max_connections; /* SRV_MAX_CONNECTIONS */
     size_t max_body;     /* bytes, SRV_MAX_BODY_BYTES */
     int cache_mb;        /* answer cache in MiB; -1 means SRV_DEFAULT_CACHE_MB, 0 off */
+    int doc_cache_mb;    /* article cache in MiB; -1 means SRV_DEFAULT_DOC_CACHE_MB, 0 off */
 } srv_config;
 
 /* Runs the server until SIGINT or SIGTERM. Prints "listening on http://HOST:PORT/" on stdout
@@ -107,26 +111,6 @@ static inline void srv_buf_json_slice(srv_buf *b, kb_slice s)
 /* True when s[0..n) is valid UTF-8 (no overlongs, no surrogates). */
 int srv_utf8_valid(const char *s, size_t n);
 
-/* ---- cache.c: answers of the read endpoints ------------------------------------------------ */
-
-typedef struct srv_cache srv_cache;
-typedef struct srv_cache_counts {
-    uint64_t hits, misses, stale; /* stale: found but from an older generation (dropped) */
-    size_t entries, bytes, max_bytes;
-} srv_cache_counts;
-
-/* A cache of at most max_bytes (keys, answers and bookkeeping); NULL when max_bytes is 0 or out
- * of memory (every call below accepts a NULL cache and does nothing). Thread-safe. */
-srv_cache *srv_cache_new(size_t max_bytes);
-void srv_cache_free(srv_cache *c);
-/* On a hit (same key, same generation) appends the answer to out and returns its status; on a
- * miss returns 0. An entry of another generation is dropped. */
-int srv_cache_get(srv_cache *c, const char *key, size_t n, uint64_t gen, srv_buf *out);
-/* Stores an answer computed from a snapshot at least as new as gen (read gen before computing). */
-void srv_cache_put(srv_cache *c, const char *key, size_t n, uint64_t gen, int status,
-                   const char *body, size_t body_n);
-void srv_cache_stats(srv_cache *c, srv_cache_counts *out);
-
 /* ---- api.c: endpoints ---------------------------------------------------------------------- */
 
 /* A parsed request handed to an endpoint. Strings are decoded, NUL-terminated and valid UTF-8. */
@@ -147,14 +131,15 @@ typedef struct srv_request {
 /* An answer: status and a JSON body built into out. */
 typedef struct srv_api srv_api;
 
-/* Opens the index dir with n_readers read-only handles (and a writer when writable). */
-int srv_api_open(const char *dir, int n_readers, int writable, srv_api **out, char *err,
-                 size_t err_size);
+/* Opens the index dir with n_readers read-only handles (and a writer when writable), sharing a
+ * cache of decoded articles of doc_cache_bytes (0: none). */
+int srv_api_open(const char *dir, int n_readers, int writable, size_t doc_cache_bytes,
+                 srv_api **out, char *err, size_t err_size);
 void srv_api_close(srv_api *api);
 /* The index's commit generation now (kb_index_generation on a reader); 0 or a KB_E* code. */
 int srv_api_generation(srv_api *api, uint64_t *gen);
 /* The answer cache the stats endpoint reports on (set by the server; may be NULL). */
-void srv_api_set_cache(srv_api *api, srv_cache *cache);
+void srv_api_set_cache(srv_api *api, kb_cache *cache);
 
 /* Endpoints: each writes a JSON body into out and returns the HTTP status. On an error the
  * body is the error object (srv_error_json). */

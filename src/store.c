@@ -57,6 +57,8 @@ void kb__store_close(kb_index *ix)
     ix->zd = NULL;
 }
 
+static int parse_record(kb__doc *d);
+
 int kb__store_decode(kb_index *ix, const void *z, size_t zn, kb__doc *d)
 {
     unsigned long long size = ZSTD_getFrameContentSize(z, zn);
@@ -71,6 +73,13 @@ int kb__store_decode(kb_index *ix, const void *z, size_t zn, kb__doc *d)
     if (ZSTD_isError(got) || got != size) return KB_ECORRUPT;
     d->raw.n = got;
     d->raw.p[got] = 0;
+    return parse_record(d);
+}
+
+/* Points d's slices into the decompressed record d->raw, checking every length against it. */
+static int parse_record(kb__doc *d)
+{
+    size_t got = d->raw.n;
     const unsigned char *p = (const unsigned char *)d->raw.p;
     size_t i = 0;
     uint64_t tl, bl, nb;
@@ -104,15 +113,82 @@ int kb__store_decode(kb_index *ix, const void *z, size_t zn, kb__doc *d)
     return 0;
 }
 
-static kb_slice meta_copy(kb__doc *d, sqlite3_stmt *st, int col, size_t *offs, int k)
+/* ---- the cache of decoded articles ------------------------------------------------------------
+ *
+ * A kb_cache (cache.c) shared by the handles of one index (the server's readers) keeps decoded
+ * records with their docs row (id, source, date, url), keyed by docid. A docid names one article
+ * for good: a replaced article gets a new docid, a deleted one's is never handed out again, and
+ * compaction keeps them, so an entry never goes stale; callers only ask for docids that are live
+ * in their snapshot. The one exception is a write transaction, whose docids are not committed (a
+ * rolled-back batch hands them out again): a handle inside one neither reads nor fills the cache.
+ *
+ * A value: the lengths (record, then id, source, date, url) as a dc_head, the record, then the
+ * four strings each followed by a NUL.
+ */
+typedef struct dc_head {
+    uint64_t raw_n, meta_len[4];
+} dc_head;
+
+KB_API void kb_index_set_doc_cache(kb_index *ix, kb_cache *c)
 {
-    (void)d;
-    offs[k] = (size_t)sqlite3_column_bytes(st, col);
-    return (kb_slice){NULL, offs[k]};
+    if (ix) ix->dcache = c;
+}
+
+/* Sets d's meta slices over d->meta, which holds the four strings each followed by a NUL. */
+static void meta_slices(kb__doc *d, const size_t len[4])
+{
+    kb_slice *dst[4] = {&d->id, &d->source, &d->date, &d->url};
+    size_t off = 0;
+    for (int k = 0; k < 4; k++) {
+        *dst[k] = (kb_slice){d->meta.p + off, len[k]};
+        off += len[k] + 1;
+    }
+}
+
+/* kb_cache_get's callback: copies a cached article into the kb__doc. */
+static int dc_copy(void *ctx, const void *value, size_t n)
+{
+    kb__doc *d = ctx;
+    dc_head h;
+    if (n < sizeof h) return KB_ECORRUPT;
+    memcpy(&h, value, sizeof h);
+    size_t len[4], mn = 0;
+    for (int k = 0; k < 4; k++)
+        mn += (len[k] = (size_t)h.meta_len[k]) + 1;
+    if (h.raw_n > n - sizeof h || mn != n - sizeof h - h.raw_n) return KB_ECORRUPT;
+    const char *raw = (const char *)value + sizeof h;
+    kb__buf_reset(&d->raw);
+    kb__buf_reset(&d->meta);
+    kb__buf_append(&d->raw, raw, (size_t)h.raw_n);
+    kb__buf_append(&d->meta, raw + h.raw_n, mn);
+    if (d->raw.rc || d->meta.rc) return d->raw.rc ? d->raw.rc : d->meta.rc;
+    d->raw.p[d->raw.n] = 0; /* as the decoder leaves it */
+    meta_slices(d, len);
+    return 0;
+}
+
+static void dc_put(kb_cache *c, const kb__doc *d, const size_t len[4])
+{
+    dc_head h = {d->raw.n, {len[0], len[1], len[2], len[3]}};
+    const void *parts[3] = {&h, d->raw.p, d->meta.p};
+    size_t part_n[3] = {sizeof h, d->raw.n, len[0] + len[1] + len[2] + len[3] + 4};
+    uint32_t key = d->docid;
+    kb_cache_put(c, &key, sizeof key, 0, parts, part_n, 3);
 }
 
 int kb__index_doc_get(kb_index *ix, uint32_t docid, kb__doc *d)
 {
+    kb_cache *dc = ix->in_txn ? NULL : ix->dcache;
+    if (dc) {
+        int hit = kb_cache_get(dc, &docid, sizeof docid, 0, dc_copy, d);
+        if (hit < 0) return hit == KB_ENOMEM ? hit : kb__index_fail(ix, hit, "cached copy of document %u is damaged", docid);
+        if (hit) {
+            int rc = parse_record(d);
+            if (rc) return kb__index_fail(ix, rc, "cached copy of document %u is damaged", docid);
+            d->docid = docid;
+            return 0;
+        }
+    }
     sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_DOC_GET);
     if (!st) return ix->last_err;
     sqlite3_bind_int64(st, 1, docid);
@@ -139,23 +215,18 @@ int kb__index_doc_get(kb_index *ix, uint32_t docid, kb__doc *d)
     }
     /* id, source, date, url: NUL-separated in d->meta. */
     kb__buf_reset(&d->meta);
-    size_t off[4], len[4];
+    size_t len[4];
     for (int c = 0; c < 4; c++) {
         const unsigned char *t = sqlite3_column_text(st, c);
-        len[c] = (size_t)sqlite3_column_bytes(st, c);
-        off[c] = d->meta.n;
-        kb__buf_append(&d->meta, t ? (const char *)t : "", t ? len[c] : 0);
+        len[c] = t ? (size_t)sqlite3_column_bytes(st, c) : 0;
+        kb__buf_append(&d->meta, t ? (const char *)t : "", len[c]);
         kb__buf_putc(&d->meta, 0);
-        if (!t) len[c] = 0;
     }
     sqlite3_reset(st);
-    (void)meta_copy;
     if (d->meta.rc) return d->meta.rc;
     d->docid = docid;
-    d->id = (kb_slice){d->meta.p + off[0], len[0]};
-    d->source = (kb_slice){d->meta.p + off[1], len[1]};
-    d->date = (kb_slice){d->meta.p + off[2], len[2]};
-    d->url = (kb_slice){d->meta.p + off[3], len[3]};
+    meta_slices(d, len);
+    if (dc) dc_put(dc, d, len);
     return 0;
 }
 

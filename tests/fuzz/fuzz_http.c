@@ -39,7 +39,7 @@ static int setup(void)
     if (!ix) return -1;
     kb_index_close(ix);
     char err[256];
-    if (srv_api_open(fx_dir, 1, 1, &api, err, sizeof err) != 0) {
+    if (srv_api_open(fx_dir, 1, 1, 0, &api, err, sizeof err) != 0) {
         fprintf(stderr, "fuzz_http: %s\n", err);
         abort();
     }

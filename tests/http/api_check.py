@@ -263,6 +263,8 @@ c = js.get("cache", {}) if js else {}
 check(c.get("hits", 0) >= 3 and c.get("entries", 0) >= 2 and c.get("max_bytes", 0) > 0,
       "stats report the cache", c)
 check("x-cache" not in hd, "stats are never cached", hd.get("x-cache"))
+dc = js.get("doc_cache", {}) if js else {}
+check(dc.get("max_bytes", 0) > 0 and dc.get("entries", 0) >= 1, "stats report the article cache", dc)
 
 # ---- writes: authorization ---------------------------------------------------------------------
 DOC1 = {"id": "t-100", "source": "test-wire", "date": "2024-05-01", "title": "اختبار الخادم يضيف خبرا جديدا",

@@ -58,10 +58,10 @@
  * results; every commit empties it in effect (answers are tagged with the commit generation). */
 #define SRV_DEFAULT_CACHE_MB 32
 #define SRV_MAX_CACHE_MB 4096
-/* Decoded stored articles shared by the readers (--doc-cache-mb; 0 turns it off): what a hit's
- * title and snippet are cut from. 64 MiB holds ~8,000 articles (5-10 KiB each decoded); unlike
- * answers, they stay valid across commits. */
-#define SRV_DEFAULT_DOC_CACHE_MB 64
+/* Decoded stored articles shared by the readers (--doc-cache-mb; 0 turns it off), each with the
+ * analysis its snippets are cut with: ~12 KiB an article, so 128 MiB holds ~10,000 articles;
+ * unlike answers, they stay valid across commits. */
+#define SRV_DEFAULT_DOC_CACHE_MB 128
 /* The write token file: a token is a line of printable ASCII; 16..1024 bytes. */
 #define SRV_TOKEN_MIN 16
 #define SRV_TOKEN_MAX 1024

@@ -155,13 +155,19 @@ uint32_t kb__analyzer_hamza_mask(const kb_analyzer *a)
 /* The second half: the stem of the token kb__analyzer_next_norm() just gave, and its stop flag. */
 int kb__analyzer_stem(kb_analyzer *a, kb_token *tok)
 {
+    return kb__analyzer_stem_as(a, tok, a->mask);
+}
+
+/* The same for a token met earlier, given its normalized form, flags and hamza mask. */
+int kb__analyzer_stem_as(kb_analyzer *a, kb_token *tok, uint32_t mask)
+{
     unsigned lex = 0;
     const char *exc = NULL;
     if ((tok->flags & (KB_TOK_ARABIC | KB_TOK_HASHTAG)) == KB_TOK_ARABIC) {
         lex = kb__lex_lookup(tok->norm, tok->norm_len, &exc);
         if (lex & KB_LEX_STOP) tok->flags |= KB_TOK_STOP;
     }
-    return stem_token(a, tok, a->mask, lex, exc);
+    return stem_token(a, tok, mask, lex, exc);
 }
 
 KB_API int kb_analyzer_next(kb_analyzer *a, kb_token *tok)

@@ -61,6 +61,7 @@ struct kb_index {
     kb__dedup_store *dedup_rd; /* the readers' statements (clusters of hits), on first use */
     struct ZSTD_DCtx_s *zd; /* stored articles' decompression context (store.c), on first use */
     kb_cache *dcache;       /* decoded articles shared with other handles (store.c), or NULL */
+    kb__stem_memo *smemo;   /* stems of the words snippets met (snippet.c), on first use */
     int last_err;    /* KB_E* code of the last SQLite failure (kb__index_sqlerr) */
     int terms_fresh; /* the dictionary was empty when this write transaction began */
     kb_stemmer_mode stemmer;

@@ -160,6 +160,9 @@ typedef struct kb__rawtok {
 int kb__analyzer_next_norm(kb_analyzer *a, kb_token *tok);
 int kb__analyzer_stem(kb_analyzer *a, kb_token *tok);
 uint32_t kb__analyzer_hamza_mask(const kb_analyzer *a);
+/* _stem for a token met earlier: tok->norm, norm_len and flags as _next_norm gave them, with the
+ * hamza mask _hamza_mask gave then. */
+int kb__analyzer_stem_as(kb_analyzer *a, kb_token *tok, uint32_t mask);
 
 void kb__tok_init(kb__tokenizer *t, const char *s, size_t n);
 int kb__tok_next(kb__tokenizer *t, kb__rawtok *tok);
@@ -388,6 +391,16 @@ int kb__snippet_mark_all(kb_analyzer *a, const char *text, size_t n, const kb__s
  * normalized form matched, so the stemmer runs once per distinct word, and reuses its buffers.
  * terms are borrowed until kb__snipper_free(); a is used by one snipper call at a time. */
 typedef struct kb__snipper kb__snipper;
+/* The stems of the normalized forms a snipper met, keyed by form, kind and hamza mask: query-
+ * independent, so an index handle keeps one for all its searches (kb__index_stem_memo) and the
+ * stemmer runs once per distinct word it ever shows. Bounded: starts over when full. */
+typedef struct kb__stem_memo kb__stem_memo;
+kb__stem_memo *kb__stem_memo_new(uint32_t slots, size_t max_bytes); /* NULL: out of memory */
+void kb__stem_memo_free(kb__stem_memo *m);                          /* NULL is a no-op */
+/* The handle's memo, made on first use (NULL when out of memory). Owned by ix. */
+kb__stem_memo *kb__index_stem_memo(kb_index *ix);
+/* Makes s use m (borrowed; NULL: no change) instead of a memo of its own. */
+void kb__snipper_lend_memo(kb__snipper *s, kb__stem_memo *m);
 int kb__snipper_new(kb_analyzer *a, const kb__snip_term *terms, size_t n_terms,
                     kb__snipper **out);
 void kb__snipper_free(kb__snipper *s); /* NULL is a no-op */
@@ -395,6 +408,13 @@ int kb__snipper_best(kb__snipper *s, const char *text, size_t n, size_t target, 
                      size_t *end, kb_highlight **hl, size_t *n_hl, size_t *cap_hl);
 int kb__snipper_mark_all(kb__snipper *s, const char *text, size_t n, kb_highlight **hl,
                          size_t *n_hl, size_t *cap_hl);
+/* kb__snipper_best on a stored article's body: from its cached analysis (d->ana) when there is
+ * one, which skips the analyzer; else, when the handle caches articles, it analyzes the whole
+ * body once, keeps the analysis with the article (kb__index_doc_keep) and uses it; else as
+ * kb__snipper_best. The window chosen is the same in every case. */
+struct kb__doc;
+int kb__snipper_best_doc(kb__snipper *s, kb_index *ix, struct kb__doc *d, size_t target, size_t *start,
+                         size_t *end, kb_highlight **hl, size_t *n_hl, size_t *cap_hl);
 
 /* ---- clean.c, html.c, dates.c, linestats.c: cleaning -------------------------------------------
  *
@@ -536,11 +556,16 @@ typedef struct kb__doc {
     uint64_t n_blocks, n_dropped;
     kb_buf raw;    /* decompressed record */
     kb_buf meta;   /* id/source/date/url copies */
+    kb_buf ana;    /* the body's analysis for snippets (snippet.c), when the cache had it */
+    int cached;    /* the handle keeps articles in a cache (kb__index_doc_keep can add ana) */
 } kb__doc;
 void kb__doc_init(kb__doc *d);
 void kb__doc_free(kb__doc *d);
 /* Returns 0, KB_ENOTFOUND (dead or unknown docid), KB_ECORRUPT, KB_ENOMEM, KB_EIO. */
 int kb__index_doc_get(kb_index *ix, uint32_t docid, kb__doc *d);
+/* Keeps d (as kb__index_doc_get gave it) in the handle's article cache together with d->ana, the
+ * body's analysis, so the next search that shows it skips the analyzer. No cache: nothing. */
+void kb__index_doc_keep(kb_index *ix, const kb__doc *d);
 /* The docs row of docid (id, date, url; the source from the in-memory table) without reading
  * the stored article: what an ids-only answer needs. Fills d's id, date, url and source (slices
  * into d->meta, valid as for kb__index_doc_get). Returns 0, KB_ENOTFOUND, KB_ENOMEM, KB_EIO. */

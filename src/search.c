@@ -1162,7 +1162,7 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
         p->hl_first = p->thl_first = R->n_hl;
         if (!o->no_snippets) {
             size_t s = 0, e = 0, nh = 0;
-            rc = kb__snipper_best(sn, doc.body.p, doc.body.n, target, &s, &e, &tmp, &nh, &cap);
+            rc = kb__snipper_best_doc(sn, ix, &doc, target, &s, &e, &tmp, &nh, &cap);
             if (!rc && doc.body.n == 0) {
                 hit->snippet_is_title = 1;
                 hit->snippet = hit->title;

@@ -22,6 +22,7 @@ void kb__doc_init(kb__doc *d)
     memset(d, 0, sizeof *d);
     kb__buf_init(&d->raw, KB_STORED_MAX + 1);
     kb__buf_init(&d->meta, 0);
+    kb__buf_init(&d->ana, 0);
 }
 
 void kb__doc_free(kb__doc *d)
@@ -29,6 +30,7 @@ void kb__doc_free(kb__doc *d)
     if (!d) return;
     kb__buf_free(&d->raw);
     kb__buf_free(&d->meta);
+    kb__buf_free(&d->ana);
 }
 
 static void *zalloc(void *opaque, size_t n)
@@ -55,6 +57,19 @@ void kb__store_close(kb_index *ix)
 {
     ZSTD_freeDCtx(ix->zd);
     ix->zd = NULL;
+    kb__stem_memo_free(ix->smemo);
+    ix->smemo = NULL;
+}
+
+/* A handle's stem memo for snippets: 64K forms (about the vocabulary a server shows in a day of
+ * news) in at most 2 MiB; it starts over when full. */
+#define KB_STEM_MEMO_SLOTS (1u << 16)
+#define KB_STEM_MEMO_BYTES ((size_t)2 << 20)
+
+kb__stem_memo *kb__index_stem_memo(kb_index *ix)
+{
+    if (!ix->smemo) ix->smemo = kb__stem_memo_new(KB_STEM_MEMO_SLOTS, KB_STEM_MEMO_BYTES);
+    return ix->smemo;
 }
 
 static int parse_record(kb__doc *d);
@@ -122,11 +137,12 @@ static int parse_record(kb__doc *d)
  * in their snapshot. The one exception is a write transaction, whose docids are not committed (a
  * rolled-back batch hands them out again): a handle inside one neither reads nor fills the cache.
  *
- * A value: the lengths (record, then id, source, date, url) as a dc_head, the record, then the
- * four strings each followed by a NUL.
+ * A value: the lengths (record, then id, source, date, url, then the body's analysis for
+ * snippets) as a dc_head, the record, the four strings each followed by a NUL, the analysis
+ * (snippet.c makes it the first time a search shows the article; empty until then).
  */
 typedef struct dc_head {
-    uint64_t raw_n, meta_len[4];
+    uint64_t raw_n, meta_len[4], ana_n;
 } dc_head;
 
 KB_API void kb_index_set_doc_cache(kb_index *ix, kb_cache *c)
@@ -155,25 +171,36 @@ static int dc_copy(void *ctx, const void *value, size_t n)
     size_t len[4], mn = 0;
     for (int k = 0; k < 4; k++)
         mn += (len[k] = (size_t)h.meta_len[k]) + 1;
-    if (h.raw_n > n - sizeof h || mn != n - sizeof h - h.raw_n) return KB_ECORRUPT;
+    if (h.raw_n > n - sizeof h || mn > n - sizeof h - h.raw_n ||
+        h.ana_n != n - sizeof h - h.raw_n - mn)
+        return KB_ECORRUPT;
     const char *raw = (const char *)value + sizeof h;
     kb__buf_reset(&d->raw);
     kb__buf_reset(&d->meta);
+    kb__buf_reset(&d->ana);
     kb__buf_append(&d->raw, raw, (size_t)h.raw_n);
     kb__buf_append(&d->meta, raw + h.raw_n, mn);
-    if (d->raw.rc || d->meta.rc) return d->raw.rc ? d->raw.rc : d->meta.rc;
+    kb__buf_append(&d->ana, raw + h.raw_n + mn, (size_t)h.ana_n);
+    if (d->raw.rc || d->meta.rc || d->ana.rc)
+        return d->raw.rc ? d->raw.rc : d->meta.rc ? d->meta.rc : d->ana.rc;
     d->raw.p[d->raw.n] = 0; /* as the decoder leaves it */
     meta_slices(d, len);
     return 0;
 }
 
-static void dc_put(kb_cache *c, const kb__doc *d, const size_t len[4])
+static void dc_put(kb_cache *c, const kb__doc *d)
 {
-    dc_head h = {d->raw.n, {len[0], len[1], len[2], len[3]}};
-    const void *parts[3] = {&h, d->raw.p, d->meta.p};
-    size_t part_n[3] = {sizeof h, d->raw.n, len[0] + len[1] + len[2] + len[3] + 4};
+    dc_head h = {d->raw.n, {d->id.n, d->source.n, d->date.n, d->url.n}, d->ana.n};
+    const void *parts[4] = {&h, d->raw.p, d->meta.p, d->ana.p};
+    size_t part_n[4] = {sizeof h, d->raw.n, d->id.n + d->source.n + d->date.n + d->url.n + 4,
+                        d->ana.n};
     uint32_t key = d->docid;
-    kb_cache_put(c, &key, sizeof key, 0, parts, part_n, 3);
+    kb_cache_put(c, &key, sizeof key, 0, parts, part_n, 4);
+}
+
+void kb__index_doc_keep(kb_index *ix, const kb__doc *d)
+{
+    if (ix->dcache && !ix->in_txn && d->meta.n) dc_put(ix->dcache, d);
 }
 
 int kb__index_doc_get(kb_index *ix, uint32_t docid, kb__doc *d)
@@ -186,9 +213,12 @@ int kb__index_doc_get(kb_index *ix, uint32_t docid, kb__doc *d)
             int rc = parse_record(d);
             if (rc) return kb__index_fail(ix, rc, "cached copy of document %u is damaged", docid);
             d->docid = docid;
+            d->cached = 1;
             return 0;
         }
     }
+    kb__buf_reset(&d->ana);
+    d->cached = dc != NULL;
     sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_DOC_GET);
     if (!st) return ix->last_err;
     sqlite3_bind_int64(st, 1, docid);
@@ -226,7 +256,7 @@ int kb__index_doc_get(kb_index *ix, uint32_t docid, kb__doc *d)
     if (d->meta.rc) return d->meta.rc;
     d->docid = docid;
     meta_slices(d, len);
-    if (dc) dc_put(dc, d, len);
+    if (dc) dc_put(dc, d);
     return 0;
 }
 

@@ -1098,6 +1098,7 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
     if (!plan) return KB_ENOMEM;
     int rc = 0;
     kb__dedup_store *db = o->no_collapse ? NULL : kb__index_dedup_reader(ix);
+    if (!o->no_collapse && !db) rc = KB_ENOMEM; /* its statements' store could not be made */
     for (uint32_t i = 0; i < n_sorted && n_plan < want && !rc; i++) {
         int64_t rep = sorted[i].doc;
         uint32_t size = 1;
@@ -1127,7 +1128,7 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
     size_t target =
         o->snippet_bytes ? KB_MIN(o->snippet_bytes, SNIPPET_MAX_BYTES) : SNIPPET_DEFAULT_BYTES;
     kb__snipper *sn = NULL;
-    if (!o->ids_only && !o->no_snippets)
+    if (!rc && !o->ids_only && !o->no_snippets)
         rc = kb__snipper_new(kb__index_analyzer(ix), terms, n_terms, &sn);
     kb__doc doc;
     kb__doc_init(&doc);

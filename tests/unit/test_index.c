@@ -371,6 +371,51 @@ static void test_version(void)
     CHECK(r == KB_ECORRUPT);
 }
 
+static int count_cluster(void *ctx, const kb_dups_member *m, size_t n)
+{
+    (void)m;
+    *(size_t *)ctx += n;
+    return 0;
+}
+
+/*
+ * The duplicates signature is made while preparing (the analysis threads of `khabar index`); a
+ * prepared document told to skip it still gets one from the writer when the index keeps
+ * duplicates, so copies cluster either way; with no_dedup no cluster is kept.
+ */
+static void test_prepared_signature(void)
+{
+    const char *body = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi "
+                       "omicron pi rho sigma tau upsilon phi chi psi omega";
+    for (int no_dedup = 0; no_dedup <= 1; no_dedup++) {
+        char sub[300];
+        snprintf(sub, sizeof sub, "%s/sig%d", dir, no_dedup);
+        kb_index_options o = {0};
+        o.no_dedup = no_dedup;
+        kb_index *ix = NULL;
+        CHECK_INT(kb_index_open(sub, &o, &ix), 0);
+        kb_analyzer *an = kb_analyzer_new(NULL);
+        CHECK(an != NULL);
+        kb_block b;
+        const char *ids[3] = {"s1", "s2", "s3"};
+        for (int i = 0; i < 3; i++) {
+            kb_prepared *p = kb_prepared_new(); /* fresh: no signature left from another */
+            CHECK(p != NULL);
+            kb_prepared_skip_dups(p, i == 1); /* s2: the writer signs it */
+            kb_article a = article(ids[i], "copy", body, &b);
+            CHECK_INT(kb_index_prepare(an, &a, p), 0);
+            CHECK_INT(kb_index_add_prepared(ix, p), 0);
+            kb_prepared_free(p);
+        }
+        CHECK_INT(kb_index_commit(ix), 0);
+        size_t members = 0;
+        CHECK_INT(kb_index_dups(ix, 0.7, count_cluster, &members), 0);
+        CHECK_INT(members, no_dedup ? 0 : 3);
+        kb_analyzer_free(an);
+        kb_index_close(ix);
+    }
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/kb_test_index_XXXXXX");
@@ -382,6 +427,7 @@ int main(void)
     test_long_lists();
     test_damage();
     test_version();
+    test_prepared_signature();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

@@ -230,7 +230,7 @@ static uint32_t analyze_into(parser *P, const char *p, size_t n, int phrase, int
     kb_token t;
     uint32_t first = KB_QN_NONE, last = KB_QN_NONE, count = 0;
     kb_analyzer_reset(P->a, p, n);
-    int r;
+    int r = 0;
     while (!P->rc && (r = kb_analyzer_next(P->a, &t)) > 0) {
         if (++P->n_terms > KB_QUERY_MAX_TERMS) {
             P->rc = KB_ETOOBIG;

@@ -19,6 +19,7 @@ struct kb_analyzer {
     const char *text;
     uint32_t position, sentence;
     uint32_t mask; /* hamza mask of the current token, between the two halves of _next */
+    int norm_done; /* the current token was normalized by the scanner's table path */
     kb_buf norm, stem;
 };
 
@@ -29,6 +30,7 @@ struct kb_analyzer {
 KB_API kb_analyzer *kb_analyzer_new(const kb_analyzer_options *opts)
 {
     kb__chars_init();
+    kb__lex_init();
     kb_analyzer *a = kb__calloc(1, sizeof *a);
     if (!a) return NULL;
     a->mode = opts ? opts->stemmer : KB_STEM_LIGHT;
@@ -46,11 +48,12 @@ KB_API kb_analyzer *kb_analyzer_new(const kb_analyzer_options *opts)
     kb__buf_init(&a->norm, NORM_MAX);
     kb__buf_init(&a->stem, NORM_MAX);
     /* The tokenizer writes Arabic words' normalized forms here directly: room for the longest. */
-    if (kb__buf_reserve(&a->norm, KB_TOKEN_MAX_BYTES + 1) ||
+    if (kb__buf_reserve(&a->norm, KB_TOKEN_MAX_BYTES + 1 + KB_LEX_PAD) ||
         kb__buf_reserve(&a->stem, KB_TOKEN_MAX_BYTES + KB_STEM_SLACK)) {
         kb_analyzer_free(a);
         return NULL;
     }
+    memset(a->norm.p, 0, a->norm.cap); /* the tokenizer reads a short word's padding */
     kb_analyzer_reset(a, "", 0);
     return a;
 }
@@ -70,6 +73,7 @@ KB_API void kb_analyzer_reset(kb_analyzer *a, const char *text, size_t len)
     kb__tok_init(&a->tok, a->text, text ? len : 0);
     a->position = 0;
     a->sentence = 0;
+    a->norm_done = 0;
 }
 
 /* URLs, emails and mentions: ASCII case folded, everything else kept byte for byte. */
@@ -85,15 +89,29 @@ static void fold_ascii(kb_buf *out, const char *s, size_t n)
 }
 
 static int stem_token(kb_analyzer *a, kb_token *tok, uint32_t hamza_mask, unsigned lex,
-                      const char *exc)
+                      const char *exc, int norm_done)
 {
-    kb__buf_reset(&a->stem);
     int arabic = (tok->flags & (KB_TOK_ARABIC | KB_TOK_LATIN | KB_TOK_HASHTAG)) == KB_TOK_ARABIC;
     if (!arabic || a->mode == KB_STEM_NONE) {
         tok->stem = tok->norm;
         tok->stem_len = tok->norm_len;
         return 0;
     }
+    if (a->mode == KB_STEM_LIGHT && norm_done && !((lex & KB_LEX_EXCEPT) && exc)) {
+        /* The hot path: the scanner's words are what the stemmer wants (two bytes per letter,
+         * padded buffer); the stem is a cut of the normalized form, often its own tail. Words
+         * of up to 3 letters are their own stem: every rule leaves 2 letters after the article
+         * and 3 after any other strip (checked for all 3-letter words and hamza masks). */
+        if (tok->norm_len <= 6) {
+            tok->stem = tok->norm;
+            tok->stem_len = tok->norm_len;
+        } else {
+            tok->stem = kb__stem_light_cut(tok->norm, tok->norm_len, hamza_mask, lex, a->stem.p,
+                                           &tok->stem_len);
+        }
+        return 0;
+    }
+    kb__buf_reset(&a->stem);
     if (a->mode == KB_STEM_SNOWBALL) {
         const sb_symbol *s =
             sb_stemmer_stem(a->sb, (const sb_symbol *)tok->norm, (int)tok->norm_len);
@@ -143,6 +161,7 @@ int kb__analyzer_next_norm(kb_analyzer *a, kb_token *tok)
         tok->position = a->position++;
         tok->sentence = a->sentence;
         a->mask = mask;
+        a->norm_done = r.norm_done;
         return 1;
     }
 }
@@ -150,6 +169,21 @@ int kb__analyzer_next_norm(kb_analyzer *a, kb_token *tok)
 uint32_t kb__analyzer_hamza_mask(const kb_analyzer *a)
 {
     return a->mask;
+}
+
+/* The stem and stop flag of tok. fast: tok is the token kb__analyzer_next_norm() just gave, and
+ * the scanner's table path normalized it into the norm buffer (padded: the lexicon and the
+ * stemmer may read KB_LEX_PAD bytes past it, and its letters are two bytes each). */
+static int stem_with(kb_analyzer *a, kb_token *tok, uint32_t mask, int fast)
+{
+    unsigned lex = 0;
+    const char *exc = NULL;
+    if ((tok->flags & (KB_TOK_ARABIC | KB_TOK_HASHTAG)) == KB_TOK_ARABIC) {
+        lex = fast ? kb__lex_lookup_padded(tok->norm, tok->norm_len, &exc)
+                   : kb__lex_lookup(tok->norm, tok->norm_len, &exc);
+        if (lex & KB_LEX_STOP) tok->flags |= KB_TOK_STOP;
+    }
+    return stem_token(a, tok, mask, lex, exc, fast);
 }
 
 /* The second half: the stem of the token kb__analyzer_next_norm() just gave, and its stop flag. */
@@ -161,13 +195,8 @@ int kb__analyzer_stem(kb_analyzer *a, kb_token *tok)
 /* The same for a token met earlier, given its normalized form, flags and hamza mask. */
 int kb__analyzer_stem_as(kb_analyzer *a, kb_token *tok, uint32_t mask)
 {
-    unsigned lex = 0;
-    const char *exc = NULL;
-    if ((tok->flags & (KB_TOK_ARABIC | KB_TOK_HASHTAG)) == KB_TOK_ARABIC) {
-        lex = kb__lex_lookup(tok->norm, tok->norm_len, &exc);
-        if (lex & KB_LEX_STOP) tok->flags |= KB_TOK_STOP;
-    }
-    return stem_token(a, tok, mask, lex, exc);
+    return stem_with(a, tok, mask,
+                     a->norm_done && tok->norm == a->norm.p && tok->norm_len == a->norm.n);
 }
 
 KB_API int kb_analyzer_next(kb_analyzer *a, kb_token *tok)

@@ -102,6 +102,27 @@ typedef struct kb__cinfo {
     uint16_t map;
 } kb__cinfo;
 extern kb__cinfo kb__ctab[KB_CTAB_SIZE];
+/* The Arabic block's hot path: the two-byte sequences D8..DB xx (U+0600..U+06FF) looked up by
+ * their bytes, (lead - 0xD8) * 256 + second byte, so that the common letter costs one load and
+ * no decoding. out holds the normalized letter's two UTF-8 bytes; kind says what the scanner
+ * does (a second byte that is no continuation byte is KB_AR_GENERAL: the generic path decodes
+ * it). Derived from kb__ctab by kb__chars_init(), so both paths agree. */
+enum kb__arkind {
+    KB_AR_LETTER = 0, /* an Arabic letter: out is its normalized form */
+    KB_AR_HAMZA,      /* the same, an alef that carried a hamza (أ إ آ) */
+    KB_AR_MARK,       /* a mark dropped from the normalized form (harakat) */
+    KB_AR_TATWEEL,    /* dropped, and not content (a trailing tatweel is a dash) */
+    KB_AR_INVIS,      /* an invisible format character: dropped, not content */
+    KB_AR_CHAMZA,     /* combining hamza above/below (U+0654, U+0655) */
+    KB_AR_STOP,       /* ends an Arabic word (digits, punctuation of the block) */
+    KB_AR_GENERAL     /* anything else: the generic, per-code-point path */
+};
+typedef struct kb__arcode {
+    uint8_t out[2];
+    uint8_t kind;
+    uint8_t pad;
+} kb__arcode;
+extern kb__arcode kb__artab[4 * 256];
 void kb__chars_init(void); /* idempotent and thread-safe */
 /* Class of any code point (table lookup below U+0800). */
 int kb__char_class(int32_t cp);
@@ -118,8 +139,19 @@ int kb__normalize_token(const char *s, size_t n, int number, kb_buf *out, uint32
  * that differ only in spelling noise (harakat, tatweel, alef forms, presentation forms, digits,
  * controls) give the same string. Returns 0 or KB_E*. */
 int kb__normalize_text(const char *s, size_t n, kb_buf *out);
-/* The word-level hamza rule (a final يء becomes ء) on a normalized word; returns its new length. */
-size_t kb__normalize_final_hamza(char *w, size_t n);
+/* The word-level hamza rule (a final يء becomes ء: شيء/شئ/شىء meet) on a normalized word;
+ * returns its new length. Inline: the scanner applies it to every Arabic word. */
+static inline size_t kb__normalize_final_hamza(char *w, size_t n)
+{
+    /* ي = D9 8A, ء = D8 A1 */
+    if (n >= 6 && (unsigned char)w[n - 4] == 0xD9 && (unsigned char)w[n - 3] == 0x8A &&
+        (unsigned char)w[n - 2] == 0xD8 && (unsigned char)w[n - 1] == 0xA1) {
+        w[n - 4] = (char)0xD8;
+        w[n - 3] = (char)0xA1;
+        return n - 2;
+    }
+    return n;
+}
 /* Same, for one word: the normalized form of the first token of s[0..n) (nothing if none). */
 int kb__normalize_word(const char *s, size_t n, kb_buf *out);
 
@@ -135,8 +167,9 @@ int kb__repair(const char *s, size_t n, kb_buf *out, size_t *n_repaired);
 typedef struct kb__tokenizer {
     const unsigned char *s;
     size_t n, pos;
-    /* Optional: room for KB_TOKEN_MAX_BYTES + 1 bytes where Arabic words are normalized while
-     * they are scanned (the analyzer's hot path); NULL to only find tokens. */
+    /* Optional: room for KB_TOKEN_MAX_BYTES + 1 + KB_LEX_PAD bytes, the first 4 initialized,
+     * where Arabic words are normalized while they are scanned (the analyzer's hot path); NULL
+     * to only find tokens. */
     char *out;
     size_t invalid;     /* invalid UTF-8 sequences passed so far */
     int pending_break;  /* a sentence end was seen since the last token */
@@ -171,12 +204,20 @@ int kb__tok_next(kb__tokenizer *t, kb__rawtok *tok);
  * hamza_mask as from kb__normalize_token. Writes the stem to out (room for n + KB_STEM_SLACK
  * bytes) and returns its length. Words it cannot handle (mixed scripts) are copied unchanged. */
 /* An exception's stem may be a little longer than its word (لله → الله). */
-#define KB_STEM_SLACK 16
+#define KB_STEM_SLACK 16 /* also the stemmer's padding: at least KB_LEX_PAD */
 size_t kb__stem_light(const char *w, size_t n, uint32_t hamza_mask, char *out);
 /* The same with the word's kb__lex_lookup() result given (the analyzer looks it up once for
  * the stop flag and the stemmer). */
 size_t kb__stem_light_lex(const char *w, size_t n, uint32_t hamza_mask, unsigned lex,
                           const char *except_stem, char *out);
+/* The analyzer's hot path: the light stem of a word the stemmer handles as it is — n >= 6
+ * bytes, every letter two bytes of U+0600..U+07BF (what the scanner's table path gives), not an
+ * exception (KB_LEX_EXCEPT; kb__stem_light_lex covers the rest), followed by KB_LEX_PAD
+ * readable bytes (their values do not matter), after kb__lex_init(). A light stemmer only cuts:
+ * the stem is returned as w's own tail (NUL-terminated already) when the cut keeps w's end,
+ * else copied into out (room for n + KB_STEM_SLACK bytes). *len gets its length. */
+const char *kb__stem_light_cut(const char *w, size_t n, uint32_t hamza_mask, unsigned lex,
+                               char *out, size_t *len);
 
 /* The analyzer's word lists in one hash table (stopwords.c): a normalized word's flags in one
  * lookup. KB_LEX_PROTECT: a core whose first letter is not a proclitic; KB_LEX_KEEP: a word whose
@@ -185,6 +226,66 @@ enum { KB_LEX_STOP = 1, KB_LEX_PROTECT = 2, KB_LEX_KEEP = 4, KB_LEX_EXCEPT = 8 }
 /* Flags of w[0..n), 0 when it is on no list. With KB_LEX_EXCEPT, *stem (if stem is not NULL)
  * gets the fixed stem (static storage). */
 unsigned kb__lex_lookup(const char *w, size_t n, const char **stem);
+/* Builds the lexicon (idempotent, thread-safe; kb__lex_lookup calls it). */
+void kb__lex_init(void);
+
+/* The hot path's lookup, inline: for a word followed by at least KB_LEX_PAD readable bytes (the
+ * analyzer's buffers), after kb__lex_init(). The key is the word's first 16 bytes, zero-padded
+ * (two loads, two masks: no branch on the length); the hash a multiply-shift of it, whose high
+ * bits pick a bit of a Bloom filter (8 KiB, in L1) that turns most words — on no list — away
+ * before the table (stopwords.c) is looked at. */
+#define KB_LEX_PAD 16
+#define KB_LEX_BLOOM_BITS 65536
+#define KB_LEX_BLOOM_BIT(h) ((uint32_t)((h) >> 48))
+extern uint64_t kb__lex_bloom[KB_LEX_BLOOM_BITS / 64];
+typedef struct kb__lex_key {
+    uint64_t a, b;
+} kb__lex_key;
+unsigned kb__lex_find(const char *w, size_t n, kb__lex_key k, uint64_t h, const char **stem);
+
+/* Words longer than 16 bytes hash their first 16 and their length only: few, and the compare
+ * settles them. A short dependency chain matters more here than a perfect mix. */
+static inline uint64_t kb__lex_hash(kb__lex_key k, size_t n)
+{
+    return k.a * 0x9E3779B97F4A7C15ull ^ k.b * 0xC2B2AE3D27D4EB4Full ^
+           (uint64_t)n * 0xBF58476D1CE4E5B9ull;
+}
+
+static inline unsigned kb__lex_lookup_padded(const char *w, size_t n, const char **stem)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    static const uint64_t mask[17][2] = {
+        {0, 0},
+        {0xFFull, 0},
+        {0xFFFFull, 0},
+        {0xFFFFFFull, 0},
+        {0xFFFFFFFFull, 0},
+        {0xFFFFFFFFFFull, 0},
+        {0xFFFFFFFFFFFFull, 0},
+        {0xFFFFFFFFFFFFFFull, 0},
+        {~0ull, 0},
+        {~0ull, 0xFFull},
+        {~0ull, 0xFFFFull},
+        {~0ull, 0xFFFFFFull},
+        {~0ull, 0xFFFFFFFFull},
+        {~0ull, 0xFFFFFFFFFFull},
+        {~0ull, 0xFFFFFFFFFFFFull},
+        {~0ull, 0xFFFFFFFFFFFFFFull},
+        {~0ull, ~0ull},
+    };
+    kb__lex_key k;
+    const uint64_t *m = mask[n < 16 ? n : 16];
+    memcpy(&k.a, w, 8);
+    memcpy(&k.b, w + 8, 8);
+    k.a &= m[0];
+    k.b &= m[1];
+    uint64_t h = kb__lex_hash(k, n);
+    if (!(kb__lex_bloom[KB_LEX_BLOOM_BIT(h) / 64] >> (KB_LEX_BLOOM_BIT(h) % 64) & 1)) return 0;
+    return kb__lex_find(w, n, k, h, stem);
+#else
+    return kb__lex_lookup(w, n, stem);
+#endif
+}
 /* stem.c's lists, which the table is built from ({form, stem} pairs for the exceptions). */
 extern const char *const kb__stem_protect[], *const kb__stem_keep[], *const kb__stem_except[];
 extern const size_t kb__stem_n_protect, kb__stem_n_keep, kb__stem_n_except;

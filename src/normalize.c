@@ -24,6 +24,7 @@
 #include <utf8proc.h>
 
 kb__cinfo kb__ctab[KB_CTAB_SIZE];
+kb__arcode kb__artab[4 * 256];
 
 /* Arabic letters U+0621..U+064A and the Persian/Urdu/Maghrebi additions, with their targets. */
 static const struct {
@@ -246,11 +247,46 @@ static void init_tables(void)
     }
 }
 
+/* kb__artab from kb__ctab: what the generic path would do with each code point U+0600..U+06FF,
+ * as one action of the scanner's fast loop. Whatever the fast loop does not do exactly as the
+ * generic path does is left to it (KB_AR_GENERAL). */
+static void init_arabic_table(void)
+{
+    for (size_t i = 0; i < KB_ARRAY_LEN(kb__artab); i++)
+        kb__artab[i].kind = KB_AR_GENERAL; /* second bytes that are no continuation bytes */
+    for (int32_t cp = 0x0600; cp <= 0x06FF; cp++) {
+        const kb__cinfo *ci = &kb__ctab[cp];
+        kb__arcode *e = &kb__artab[((cp >> 6) - 0x18) * 256 + (0x80 | (cp & 0x3F))];
+        int kind = KB_AR_GENERAL;
+        if (ci->cls != KB_C_AR && ci->cls != KB_C_MARK && ci->cls != KB_C_INVIS)
+            kind = KB_AR_STOP;
+        else if (ci->cls == KB_C_INVIS)
+            kind = KB_AR_INVIS;
+        else if (cp == 0x0640)
+            kind = KB_AR_TATWEEL;
+        else if (cp == 0x0654 || cp == 0x0655)
+            kind = KB_AR_CHAMZA;
+        else if (ci->cls == KB_C_MARK && ci->map == 0)
+            kind = KB_AR_MARK;
+        else if (ci->cls == KB_C_AR && ci->map >= 0x80 && ci->map < 0x800)
+            kind = ci->hamza ? KB_AR_HAMZA : KB_AR_LETTER;
+        e->kind = (uint8_t)kind;
+        e->out[0] = (uint8_t)(0xC0 | (ci->map >> 6));
+        e->out[1] = (uint8_t)(0x80 | (ci->map & 0x3F));
+    }
+}
+
+static void init_all_tables(void)
+{
+    init_tables();
+    init_arabic_table();
+}
+
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 void kb__chars_init(void)
 {
-    pthread_once(&tables_once, init_tables);
+    pthread_once(&tables_once, init_all_tables);
 }
 
 /* Appends code point cp (already normalized) as UTF-8; the caller reserved room. */
@@ -266,19 +302,6 @@ static inline size_t put_cp(char *o, uint32_t cp)
         return 2;
     }
     return kb__utf8_encode((int32_t)cp, o);
-}
-
-/* Word-level hamza rules after the per-letter map: a final يء becomes ء (شيء/شئ/شىء meet). */
-size_t kb__normalize_final_hamza(char *w, size_t n)
-{
-    /* ي = D9 8A, ء = D8 A1 */
-    if (n >= 6 && (unsigned char)w[n - 4] == 0xD9 && (unsigned char)w[n - 3] == 0x8A &&
-        (unsigned char)w[n - 2] == 0xD8 && (unsigned char)w[n - 1] == 0xA1) {
-        w[n - 4] = (char)0xD8;
-        w[n - 3] = (char)0xA1;
-        return n - 2;
-    }
-    return n;
 }
 
 /* Digits of other scripts (outside the table): their decimal value via utf8proc's NFKC is not

@@ -89,7 +89,7 @@ const size_t kb__stem_n_except = KB_ARRAY_LEN(kb__stem_except) / 2;
 
 static int keep_ending(const char *w, size_t n)
 {
-    return (kb__lex_lookup(w, n, NULL) & KB_LEX_KEEP) != 0;
+    return (kb__lex_lookup_padded(w, n, NULL) & KB_LEX_KEEP) != 0;
 }
 
 /* Letters are two bytes: lengths below are in letters, L(bytes). */
@@ -106,71 +106,109 @@ static inline int starts(const char *w, size_t n, const char *s, size_t k)
 #define ENDS(w, n, lit) ends(w, n, lit, sizeof(lit) - 1)
 #define STARTS(w, n, lit) starts(w, n, lit, sizeof(lit) - 1)
 
-/* Pronoun enclitics, longest first. كم كن كما (second person) are left out: rare in news and
- * too often the end of a stem (محاكم, تراكم). */
-static const struct {
-    const char *s;
-    size_t n;
-} pronouns[] = {{"هما", 6}, {"هم", 4}, {"هن", 4}, {"ها", 4}, {"نا", 4}, {"ه", 2}};
+/* A letter of a normalized word as one number: its two UTF-8 bytes, lead byte high. The letters
+ * the rules below test: */
+enum {
+    ALEF = 0xD8A7, BEH = 0xD8A8, TEH = 0xD8AA, SEEN = 0xD8B3, FEH = 0xD981, KAF = 0xD983,
+    LAM = 0xD984, MEEM = 0xD985, NOON = 0xD986, HEH = 0xD987, WAW = 0xD988, YEH = 0xD98A
+};
+
+static inline unsigned letter_at(const char *p)
+{
+    return (unsigned)(unsigned char)p[0] << 8 | (unsigned char)p[1];
+}
 
 /* 1 when the last letter of w can start an ending (ه ا ي ن ت م): the cheap test before the
- * keep list is looked up. */
+ * keep list is looked up. One bit test: U+0600..U+067F as 7 bits (lead D8/D9 → bit 6). */
 static inline int may_end(const char *w, size_t n)
 {
-    unsigned a = (unsigned char)w[n - 2], b = (unsigned char)w[n - 1];
-    return (a == 0xD9 && (b == 0x87 || b == 0x8A || b == 0x86 || b == 0x85)) ||
-           (a == 0xD8 && (b == 0xA7 || b == 0xAA));
+    static const uint64_t end_bits[2] = {
+        1ull << (ALEF & 0x3F) | 1ull << (TEH & 0x3F),
+        1ull << (MEEM & 0x3F) | 1ull << (NOON & 0x3F) | 1ull << (HEH & 0x3F) | 1ull << (YEH & 0x3F),
+    };
+    unsigned c = letter_at(w + n - 2);
+    return (c >> 9) == 0x6C && (end_bits[(c >> 8) & 1] >> (c & 0x3F) & 1);
+}
+
+/* 1 when the first letter of w can be (or begin) a proclitic: ا (the article) و ف ب ك ل س. */
+static inline int may_begin(const char *w)
+{
+    static const uint64_t begin_bits[2] = {
+        1ull << (ALEF & 0x3F) | 1ull << (BEH & 0x3F) | 1ull << (SEEN & 0x3F),
+        1ull << (FEH & 0x3F) | 1ull << (KAF & 0x3F) | 1ull << (LAM & 0x3F) | 1ull << (WAW & 0x3F),
+    };
+    unsigned c = letter_at(w);
+    return (c >> 9) == 0x6C && (begin_bits[(c >> 8) & 1] >> (c & 0x3F) & 1);
 }
 
 /* Strips endings from w[0..n) and returns the new length (bytes). keep is 1 or 0 when the
  * caller knows whether w is on the keep list, -1 when it does not. */
-static size_t strip_suffixes(const char *w, size_t n, int keep)
+static inline __attribute__((always_inline)) size_t strip_suffixes(const char *w, size_t n,
+                                                                    int keep)
 {
     size_t m = n;
     int pron = 0;
     if (n < 8 || !may_end(w, n))
         return m; /* every rule leaves 3 letters, and needs an ending letter */
     if (keep < 0 ? keep_ending(w, m) : keep) return m;
-    for (size_t i = 0; i < KB_ARRAY_LEN(pronouns); i++) {
-        size_t k = pronouns[i].n;
-        if (ends(w, m, pronouns[i].s, k) && L(m - k) >= 3) {
-            m -= k;
-            pron = 1;
-            break;
-        }
+    /* Pronouns, longest first (هما هم هن ها نا ه), each leaving 3 letters. */
+    unsigned last = letter_at(w + m - 2), prev = letter_at(w + m - 4);
+    switch (last) {
+    case ALEF:
+        if (prev == MEEM && m >= 12 && letter_at(w + m - 6) == HEH)
+            m -= 6, pron = 1; /* هما */
+        else if ((prev == HEH || prev == NOON) && m >= 10)
+            m -= 4, pron = 1; /* ها نا */
+        break;
+    case MEEM:
+    case NOON:
+        if (prev == HEH && m >= 10) m -= 4, pron = 1; /* هم هن */
+        break;
+    case HEH:
+        m -= 2, pron = 1; /* ه (n >= 8: 3 letters stay) */
+        break;
+    default:
+        break;
     }
     if (!pron) {
-        if (ENDS(w, m, "وا") && L(m) >= 5)
-            m -= 4;
-        else if (ENDS(w, m, "ا") && L(m) >= 4)
-            m -= 2;
+        if (last == ALEF && prev == WAW && L(m) >= 5)
+            m -= 4; /* the verb plural وا */
+        else if (last == ALEF && L(m) >= 4)
+            m -= 2; /* the accusative alef */
     }
     if (m != n && m >= 8 && may_end(w, m) && keep_ending(w, m)) return m;
     size_t before = m;
-    if (ENDS(w, m, "ات")) {
+    last = letter_at(w + m - 2);
+    prev = letter_at(w + m - 4);
+    if (last == TEH && prev == ALEF) {
         if (L(m) >= 5)
             m -= 4;
         else if (pron && L(m) >= 4)
             m -= 2; /* حياتها → حيا, as حياة → حيا */
-    } else if ((ENDS(w, m, "ون") || ENDS(w, m, "ين") || ENDS(w, m, "ان")) && L(m) >= 5) {
+    } else if (last == NOON && (prev == WAW || prev == YEH || prev == ALEF) && L(m) >= 5) {
         m -= 4;
-        if (ENDS(w, m, "ت") && !ENDS(w, m, "ات") && L(m) >= 4)
+        if (letter_at(w + m - 2) == TEH && letter_at(w + m - 4) != ALEF && L(m) >= 4)
             m -= 2; /* the feminine dual: مدينتين → مدين */
-    } else if (pron && ENDS(w, m, "ت") && L(m) >= 4) {
+    } else if (pron && last == TEH && L(m) >= 4) {
         m -= 2; /* ة before a pronoun: حكومتها → حكوم */
     }
-    if (m != before && ENDS(w, m, "ي") && keep_ending(w, m)) return m;
-    if (ENDS(w, m, "ي") && L(m) >= 4) m -= 2;
+    int yeh = letter_at(w + m - 2) == YEH;
+    if (m != before && yeh && keep_ending(w, m)) return m;
+    if (yeh && L(m) >= 4) m -= 2;
     return m;
 }
 
 /* Length in bytes of an article form at the start of w (ال بال كال لل), or 0. bit is the hamza
  * mask aligned with w: an alef that carried a hamza is a root letter, not the article's. */
-static size_t article(const char *w, size_t n, uint32_t mask)
+static inline size_t article(const char *w, size_t n, uint32_t mask)
 {
-    if (STARTS(w, n, "ال")) return (mask & 1) ? 0 : 4;
-    if (STARTS(w, n, "لل")) return 4;
-    if ((STARTS(w, n, "بال") || STARTS(w, n, "كال")) && !(mask & 2)) return 6;
+    if (n < 4) return 0;
+    unsigned c0 = letter_at(w), c1 = letter_at(w + 2);
+    if (c0 == ALEF) return c1 == LAM && !(mask & 1) ? 4 : 0;
+    if (c0 == LAM) return c1 == LAM ? 4 : 0;
+    if ((c0 == BEH || c0 == KAF) && n >= 6 && c1 == ALEF && letter_at(w + 4) == LAM &&
+        !(mask & 2))
+        return 6;
     return 0;
 }
 
@@ -188,13 +226,51 @@ static int pure_arabic(const char *w, size_t n)
 /* May the first letter of w be stripped as a proclitic? Not when what is left would be shorter
  * than min letters, or the word's core is protected. lex is w's lexicon flags when w is the
  * whole word (else -1). */
-static int may_strip(const char *w, size_t n, size_t strip, size_t min, int lex)
+static inline int may_strip(const char *w, size_t n, size_t strip, size_t min, int lex)
 {
     if (L(n - strip) < min) return 0;
     size_t core = strip_suffixes(w, n, lex < 0 ? -1 : (lex & KB_LEX_KEEP) != 0);
     /* A word kept whole at its end (keep list) is a known word: its first letter is its own. */
-    unsigned f = (core == n && lex >= 0) ? (unsigned)lex : kb__lex_lookup(w, core, NULL);
+    unsigned f = (core == n && lex >= 0) ? (unsigned)lex : kb__lex_lookup_padded(w, core, NULL);
     return !(f & (KB_LEX_PROTECT | KB_LEX_KEEP));
+}
+
+/* The stemmer's rules on a padded word (kb__stem_light_cut's conditions): the stem is
+ * w[*start .. *start + returned length). */
+static inline size_t stem_span(const char *w, size_t n, uint32_t mask, unsigned lex, size_t *start)
+{
+    const char *p = w;
+    size_t m = n;
+    int wl = (int)lex; /* flags of the whole word, for may_strip */
+    /* 1. proclitics: only after one test of the first letter, as most words have none */
+    if (may_begin(w)) {
+        size_t conj = (STARTS(p, m, "و") || STARTS(p, m, "ف")) ? 2 : 0;
+        size_t art = 0;
+        if (conj && (art = article(p + 2, m - 2, mask >> 1)) != 0 && L(m - 2 - art) >= 2 &&
+            may_strip(p, m, 2 + art, 2, wl)) {
+            p += 2 + art, m -= 2 + art;
+        } else if ((art = article(p, m, mask)) != 0 && L(m - art) >= 2 && may_strip(p, m, art, 2, wl)) {
+            p += art, m -= art;
+        } else {
+            if (conj && may_strip(p, m, 2, 3, wl)) {
+                p += 2, m -= 2;
+                wl = -1;
+            }
+            if ((STARTS(p, m, "ب") || STARTS(p, m, "ك") || STARTS(p, m, "ل")) &&
+                may_strip(p, m, 2, 3, wl)) {
+                p += 2, m -= 2;
+            } else if (STARTS(p, m, "س") && m >= 4 &&
+                       (STARTS(p + 2, m - 2, "ي") || STARTS(p + 2, m - 2, "ت") ||
+                        STARTS(p + 2, m - 2, "ن")) &&
+                       !ENDS(p, m, "ه") && !ENDS(p, m, "ات") && may_strip(p, m, 2, 3, wl)) {
+                p += 2, m -= 2; /* future سـ: سيتم → يتم */
+            }
+        }
+    }
+    /* 2. endings */
+    m = strip_suffixes(p, m, p == w ? (int)((lex & KB_LEX_KEEP) != 0) : -1);
+    *start = (size_t)(p - w);
+    return m;
 }
 
 size_t kb__stem_light(const char *w, size_t n, uint32_t mask, char *out)
@@ -218,35 +294,25 @@ size_t kb__stem_light_lex(const char *w, size_t n, uint32_t mask, unsigned lex, 
         out[k] = 0;
         return k;
     }
-    const char *p = w;
-    size_t m = n;
-    int wl = (int)lex; /* flags of the whole word, for may_strip */
-    /* 1. proclitics */
-    size_t conj = (STARTS(p, m, "و") || STARTS(p, m, "ف")) ? 2 : 0;
-    size_t art = 0;
-    if (conj && (art = article(p + 2, m - 2, mask >> 1)) != 0 && L(m - 2 - art) >= 2 &&
-        may_strip(p, m, 2 + art, 2, wl)) {
-        p += 2 + art, m -= 2 + art;
-    } else if ((art = article(p, m, mask)) != 0 && L(m - art) >= 2 && may_strip(p, m, art, 2, wl)) {
-        p += art, m -= art;
-    } else {
-        if (conj && may_strip(p, m, 2, 3, wl)) {
-            p += 2, m -= 2;
-            wl = -1;
-        }
-        if ((STARTS(p, m, "ب") || STARTS(p, m, "ك") || STARTS(p, m, "ل")) &&
-            may_strip(p, m, 2, 3, wl)) {
-            p += 2, m -= 2;
-        } else if (STARTS(p, m, "س") && m >= 4 &&
-                   (STARTS(p + 2, m - 2, "ي") || STARTS(p + 2, m - 2, "ت") ||
-                    STARTS(p + 2, m - 2, "ن")) &&
-                   !ENDS(p, m, "ه") && !ENDS(p, m, "ات") && may_strip(p, m, 2, 3, wl)) {
-            p += 2, m -= 2; /* future سـ: سيتم → يتم */
-        }
-    }
-    /* 2. endings */
-    m = strip_suffixes(p, m, p == w ? (int)((lex & KB_LEX_KEEP) != 0) : -1);
-    memcpy(out, p, m);
+    kb__lex_init();
+    /* out (room for n + KB_STEM_SLACK bytes) is the padded copy the span wants. */
+    memcpy(out, w, n);
+    size_t start, m = stem_span(out, n, mask, lex, &start);
+    memmove(out, out + start, m);
     out[m] = 0;
     return m;
+}
+
+const char *kb__stem_light_cut(const char *w, size_t n, uint32_t mask, unsigned lex, char *out,
+                               size_t *len)
+{
+    size_t start, m = stem_span(w, n, mask, lex, &start);
+    *len = m;
+    if (start + m == n) return w + start;
+    if (m <= 16)
+        memcpy(out, w + start, 16); /* one fixed copy: w + start + 16 <= w + n + KB_LEX_PAD */
+    else
+        memcpy(out, w + start, m);
+    out[m] = 0;
+    return out;
 }

@@ -216,22 +216,64 @@ static int is_abbreviation(const unsigned char *s, size_t a, size_t b)
     return 0;
 }
 
+/* The two bytes of a letter as one number (memory order). */
+static inline uint16_t letter16(const char *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
 /*
  * Arabic words, the hot path: scans a word and, when t->out is set, normalizes it in the same
  * pass with the table of normalize.c (same rules as kb__normalize_token's fast path). A code
  * point the table cannot handle (presentation forms, U+FFFD, invalid bytes) leaves the word to
  * kb__normalize_token (sc->norm_done = 0).
  */
-static void scan_arabic(kb__tokenizer *t, size_t i, scan *sc)
+static inline __attribute__((always_inline)) void scan_arabic(kb__tokenizer *t, size_t i, scan *sc)
 {
     const unsigned char *s = t->s;
     size_t n = t->n, start = i, end = i;
     size_t limit = n - start > KB_TOKEN_MAX_BYTES ? start + KB_TOKEN_MAX_BYTES : n;
     char *o = t->out;
-    uint32_t mask = 0, prev = 0;
-    size_t n_letters = 0;
+    uint32_t mask = 0;
+    size_t n_letters = 0, n_ar = 0;
     int slow = o == NULL;
-    while (i < limit) {
+    for (;;) {
+        /* The fast loop: the letters and harakat of U+0600..U+06FF, one table load each. All
+         * it consumes is content (so the word's end follows it), and every letter it writes is
+         * two bytes (so its letter count is the bytes written / 2). */
+        if (!slow) {
+            const unsigned char *p = s + i, *p0 = p, *stop = s + limit;
+            char *o0 = o;
+            while (p + 2 <= stop && (unsigned)(p[0] - 0xD8) < 4) {
+                const kb__arcode *e = &kb__artab[(p[0] - 0xD8) * 256 + p[1]];
+                if (e->kind != KB_AR_LETTER) {
+                    if (e->kind == KB_AR_HAMZA) {
+                        size_t k = n_letters + (size_t)(o - o0) / 2;
+                        if (k < 32) mask |= 1u << k;
+                    } else if (e->kind == KB_AR_MARK) {
+                        p += 2;
+                        continue;
+                    } else {
+                        break;
+                    }
+                }
+                memcpy(o, e->out, 2);
+                o += 2;
+                p += 2;
+            }
+            n_letters += (size_t)(o - o0) / 2;
+            n_ar += (size_t)(o - o0) / 2;
+            i = (size_t)(p - s);
+            if (p != p0) end = i;
+            if (p < stop && *p < 0x80) break; /* ASCII never continues an Arabic word */
+            if (p + 2 <= stop && (unsigned)(p[0] - 0xD8) < 4 &&
+                kb__artab[(p[0] - 0xD8) * 256 + p[1]].kind == KB_AR_STOP)
+                break;
+        }
+        /* The generic path, one code point. */
+        if (i >= limit) break;
         unsigned c = s[i];
         int32_t cp;
         size_t len;
@@ -253,7 +295,7 @@ static void scan_arabic(kb__tokenizer *t, size_t i, scan *sc)
         }
         i += len;
         if (cls != KB_C_INVIS && cp != 0x0640) end = i;
-        if (cls == KB_C_AR) sc->n_letters++;
+        if (cls == KB_C_AR) n_ar++;
         if (slow || cls == KB_C_INVIS) continue;
         if (cp >= KB_CTAB_SIZE || bad) {
             slow = 1;
@@ -266,10 +308,14 @@ static void scan_arabic(kb__tokenizer *t, size_t i, scan *sc)
             continue;
         }
         if (cp == 0x0654 || cp == 0x0655) {
-            if ((prev == 0x0648 || prev == 0x064A) && o - t->out >= 2) {
+            /* the previous output letter (two bytes), if any */
+            uint32_t prev = o - t->out >= 2 && ((unsigned char)o[-2] & 0xE0) == 0xC0
+                                ? (uint32_t)(((unsigned char)o[-2] & 0x1F) << 6 |
+                                             ((unsigned char)o[-1] & 0x3F))
+                                : 0;
+            if (prev == 0x0648 || prev == 0x064A) {
                 o[-2] = (char)0xD8; /* a combining hamza on waw/yeh: the carrier → ء */
                 o[-1] = (char)0xA1;
-                prev = 0x0621;
             }
             continue;
         }
@@ -283,14 +329,24 @@ static void scan_arabic(kb__tokenizer *t, size_t i, scan *sc)
             o[1] = (char)(0x80 | (m & 0x3F));
             o += 2;
         }
-        prev = m;
     }
+    sc->n_letters = n_ar;
     sc->flags |= KB_TOK_ARABIC;
     sc->end = end;
     sc->next = i;
     sc->norm_done = !slow;
     if (!slow) {
-        sc->norm_len = kb__normalize_final_hamza(t->out, (size_t)(o - t->out));
+        /* The final-hamza rule of kb__normalize_final_hamza. The letters were stored two bytes
+         * at a time just now: each is read back the same way (a wider load over several
+         * pending stores would wait for them to retire), the last one first: it is rarely ء. */
+        size_t len = (size_t)(o - t->out);
+        if (len >= 6 && letter16(t->out + len - 2) == letter16("\xD8\xA1") &&
+            letter16(t->out + len - 4) == letter16("\xD9\x8A")) {
+            t->out[len - 4] = (char)0xD8; /* يء → ء */
+            t->out[len - 3] = (char)0xA1;
+            len -= 2;
+        }
+        sc->norm_len = len;
         t->out[sc->norm_len] = 0;
         sc->hamza_mask = mask;
     }
@@ -309,6 +365,19 @@ static int emit(kb__tokenizer *t, kb__rawtok *tok, size_t start, size_t end, siz
     tok->start = start;
     tok->end = end;
     tok->flags = flags;
+    return 1;
+}
+
+/* An Arabic word at i (its first code point is an Arabic letter). */
+static inline __attribute__((always_inline)) int arabic_token(kb__tokenizer *t, kb__rawtok *tok,
+                                                             size_t i)
+{
+    scan sc = {0, 0, 0, 0, 0, 0, 0};
+    scan_arabic(t, i, &sc);
+    emit(t, tok, i, sc.end, sc.next, sc.flags, sc.n_letters == 1);
+    tok->norm_done = sc.norm_done;
+    tok->norm_len = sc.norm_len;
+    tok->hamza_mask = sc.hamza_mask;
     return 1;
 }
 
@@ -345,10 +414,20 @@ int kb__tok_next(kb__tokenizer *t, kb__rawtok *tok)
     size_t n = t->n;
     while (t->pos < n) {
         size_t i = t->pos;
-        int32_t cp;
-        int bad;
-        size_t len = cp_at(t, i, &cp, &bad);
-        int cls = cls_of(cp);
+        /* The common cases first: a space, an Arabic letter of U+0600..U+06FF. */
+        if (s[i] == ' ') {
+            t->pos++;
+            continue;
+        }
+        int32_t cp = 0;
+        int bad = 0, cls = KB_C_AR;
+        size_t len = 0;
+        if (!((unsigned)(s[i] - 0xD8) < 4 && i + 1 < n &&
+              kb__artab[(s[i] - 0xD8) * 256 + s[i + 1]].kind <= KB_AR_HAMZA)) {
+            len = cp_at(t, i, &cp, &bad);
+            cls = cls_of(cp);
+        }
+        if (cls == KB_C_AR) return arabic_token(t, tok, i);
         scan sc = {0, 0, 0, 0, 0, 0, 0};
         switch (cls) {
         case KB_C_SPACE:
@@ -364,13 +443,6 @@ int kb__tok_next(kb__tokenizer *t, kb__rawtok *tok)
                 t->pending_break = 1;
             t->pos += len;
             continue;
-        case KB_C_AR:
-            scan_arabic(t, i, &sc);
-            emit(t, tok, i, sc.end, sc.next, sc.flags, sc.n_letters == 1);
-            tok->norm_done = sc.norm_done;
-            tok->norm_len = sc.norm_len;
-            tok->hamza_mask = sc.hamza_mask;
-            return 1;
         case KB_C_LET:
         case KB_C_DIGIT: {
             if (cp < 0x80) {

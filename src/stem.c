@@ -109,8 +109,18 @@ static inline int starts(const char *w, size_t n, const char *s, size_t k)
 /* A letter of a normalized word as one number: its two UTF-8 bytes, lead byte high. The letters
  * the rules below test: */
 enum {
-    ALEF = 0xD8A7, BEH = 0xD8A8, TEH = 0xD8AA, SEEN = 0xD8B3, FEH = 0xD981, KAF = 0xD983,
-    LAM = 0xD984, MEEM = 0xD985, NOON = 0xD986, HEH = 0xD987, WAW = 0xD988, YEH = 0xD98A
+    ALEF = 0xD8A7,
+    BEH = 0xD8A8,
+    TEH = 0xD8AA,
+    SEEN = 0xD8B3,
+    FEH = 0xD981,
+    KAF = 0xD983,
+    LAM = 0xD984,
+    MEEM = 0xD985,
+    NOON = 0xD986,
+    HEH = 0xD987,
+    WAW = 0xD988,
+    YEH = 0xD98A
 };
 
 static inline unsigned letter_at(const char *p)
@@ -144,7 +154,7 @@ static inline int may_begin(const char *w)
 /* Strips endings from w[0..n) and returns the new length (bytes). keep is 1 or 0 when the
  * caller knows whether w is on the keep list, -1 when it does not. */
 static inline __attribute__((always_inline)) size_t strip_suffixes(const char *w, size_t n,
-                                                                    int keep)
+                                                                   int keep)
 {
     size_t m = n;
     int pron = 0;
@@ -206,8 +216,7 @@ static inline size_t article(const char *w, size_t n, uint32_t mask)
     unsigned c0 = letter_at(w), c1 = letter_at(w + 2);
     if (c0 == ALEF) return c1 == LAM && !(mask & 1) ? 4 : 0;
     if (c0 == LAM) return c1 == LAM ? 4 : 0;
-    if ((c0 == BEH || c0 == KAF) && n >= 6 && c1 == ALEF && letter_at(w + 4) == LAM &&
-        !(mask & 2))
+    if ((c0 == BEH || c0 == KAF) && n >= 6 && c1 == ALEF && letter_at(w + 4) == LAM && !(mask & 2))
         return 6;
     return 0;
 }
@@ -249,7 +258,8 @@ static inline size_t stem_span(const char *w, size_t n, uint32_t mask, unsigned 
         if (conj && (art = article(p + 2, m - 2, mask >> 1)) != 0 && L(m - 2 - art) >= 2 &&
             may_strip(p, m, 2 + art, 2, wl)) {
             p += 2 + art, m -= 2 + art;
-        } else if ((art = article(p, m, mask)) != 0 && L(m - art) >= 2 && may_strip(p, m, art, 2, wl)) {
+        } else if ((art = article(p, m, mask)) != 0 && L(m - art) >= 2 &&
+                   may_strip(p, m, art, 2, wl)) {
             p += art, m -= art;
         } else {
             if (conj && may_strip(p, m, 2, 3, wl)) {

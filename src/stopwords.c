@@ -335,7 +335,8 @@ static inline lex_key lex_key_of(const char *w, size_t n)
         k.a = n == 4 ? x : x | (uint64_t)(y >> (8 * (8 - n))) << 32;
     } else if (n > 0) {
         const unsigned char *u = (const unsigned char *)w;
-        k.a = (uint64_t)u[0] | (uint64_t)u[n / 2] << (8 * (n / 2)) | (uint64_t)u[n - 1] << (8 * (n - 1));
+        k.a = (uint64_t)u[0] | (uint64_t)u[n / 2] << (8 * (n / 2)) |
+              (uint64_t)u[n - 1] << (8 * (n - 1));
     }
 #else
     memcpy(&k, w, n < 16 ? n : 16);

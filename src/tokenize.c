@@ -309,10 +309,10 @@ static inline __attribute__((always_inline)) void scan_arabic(kb__tokenizer *t, 
         }
         if (cp == 0x0654 || cp == 0x0655) {
             /* the previous output letter (two bytes), if any */
-            uint32_t prev = o - t->out >= 2 && ((unsigned char)o[-2] & 0xE0) == 0xC0
-                                ? (uint32_t)(((unsigned char)o[-2] & 0x1F) << 6 |
-                                             ((unsigned char)o[-1] & 0x3F))
-                                : 0;
+            uint32_t prev =
+                o - t->out >= 2 && ((unsigned char)o[-2] & 0xE0) == 0xC0
+                    ? (uint32_t)(((unsigned char)o[-2] & 0x1F) << 6 | ((unsigned char)o[-1] & 0x3F))
+                    : 0;
             if (prev == 0x0648 || prev == 0x064A) {
                 o[-2] = (char)0xD8; /* a combining hamza on waw/yeh: the carrier → ء */
                 o[-1] = (char)0xA1;
@@ -370,7 +370,7 @@ static int emit(kb__tokenizer *t, kb__rawtok *tok, size_t start, size_t end, siz
 
 /* An Arabic word at i (its first code point is an Arabic letter). */
 static inline __attribute__((always_inline)) int arabic_token(kb__tokenizer *t, kb__rawtok *tok,
-                                                             size_t i)
+                                                              size_t i)
 {
     scan sc = {0, 0, 0, 0, 0, 0, 0};
     scan_arabic(t, i, &sc);

@@ -480,7 +480,7 @@ typedef struct kb_index kb_index;
 #define KB_INDEX_FORMAT_VERSION 3
 
 /* Documents per index: docids are 32-bit and never reused (a replaced article gets a new one);
- * compact renumbers. */
+ * compaction keeps them (it drops dead postings, it does not renumber). */
 #define KB_INDEX_MAX_DOCS 0xFFFFFFF0u
 
 typedef struct kb_index_options {

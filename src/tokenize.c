@@ -248,7 +248,7 @@ static inline __attribute__((always_inline)) void scan_arabic(kb__tokenizer *t, 
             char *o0 = o;
             while (p + 2 <= stop && (unsigned)(p[0] - 0xD8) < 4) {
                 const kb__arcode *e = &kb__artab[(p[0] - 0xD8) * 256 + p[1]];
-                if (e->kind != KB_AR_LETTER) {
+                if (KB_UNLIKELY(e->kind != KB_AR_LETTER)) {
                     if (e->kind == KB_AR_HAMZA) {
                         size_t k = n_letters + (size_t)(o - o0) / 2;
                         if (k < 32) mask |= 1u << k;

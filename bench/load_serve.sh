@@ -2,7 +2,8 @@
 # load_serve.sh — load benchmark of `khabar serve` with wrk, on an index of saudinewsnet.
 #
 # usage: bench/load_serve.sh [SECONDS]        (each run lasts SECONDS, default 20)
-#   env: SOAK_SECS (default 600; 0 skips the soak), KHABAR (the binary), KB_SHARED (../shared),
+#   env: SOAK_SECS (default 600; 0 skips the soak), SOAK_WRITER (yes|no, default yes: the soak
+#        runs with the writer), KHABAR (the binary), KB_SHARED (../shared),
 #        SERVE_THREADS (server worker threads, default 4),
 #        CACHES (default "on answers-off off"): the server configurations measured, each on a
 #        fresh copy of the index: "on" = the defaults (answer cache and article cache), "answers-off"
@@ -24,6 +25,7 @@ SHARED=${KB_SHARED:-$ROOT/../shared}
 CORPUS=$SHARED/corpus/saudinewsnet.jsonl.zst
 SECS=${1:-20}
 SOAK_SECS=${SOAK_SECS:-600}
+SOAK_WRITER=${SOAK_WRITER:-yes}
 THREADS=${SERVE_THREADS:-4}
 CACHES=${CACHES:-on answers-off off}
 OUT=$ROOT/bench/out/serve
@@ -128,25 +130,27 @@ if [ "$SOAK_SECS" -gt 0 ]; then
     start_server "$soak_cache"
     : >"$OUT/writer.log"
     : >"$OUT/rss.log"
-    writer & WPID=$!
+    if [ "$SOAK_WRITER" = yes ]; then writer & WPID=$!; fi
     QUERIES="$OUT/queries.txt" wrk -t 2 -c 8 -d "${SOAK_SECS}s" --timeout 5s \
         -s "$ROOT/bench/load_serve.lua" "$URL" >"$OUT/soak.out" &
     KPID=$!
     while kill -0 $KPID 2>/dev/null; do rss_kb >>"$OUT/rss.log"; sleep 30; done
     wait $KPID || true
-    kill $WPID 2>/dev/null; wait $WPID 2>/dev/null || true; WPID=""
+    if [ -n "$WPID" ]; then kill $WPID 2>/dev/null; wait $WPID 2>/dev/null || true; WPID=""; fi
     res=$(grep '^{' "$OUT/soak.out")
     wok=$(grep -c '^200$' "$OUT/writer.log" || true)
     wbad=$(grep -vc '^200$' "$OUT/writer.log" || true)
-    "$PY" - "$OUT/rss.log" "$res" "$SOAK_SECS" "$wok" "$wbad" "$soak_cache" <<'PYEOF' | tee -a "$OUT/results.md"
+    "$PY" - "$OUT/rss.log" "$res" "$SOAK_SECS" "$wok" "$wbad" "$soak_cache" "$SOAK_WRITER" <<'PYEOF' | tee -a "$OUT/results.md"
 import json, sys
 rss = [int(x) / 1024 for x in open(sys.argv[1]) if x.strip()]
 r = json.loads(sys.argv[2])
 n = len(rss)
 q = max(1, n // 4)
 print()
-print("Soak (caches %s): %s s at concurrency 8 with the writer (%s batches ok, %s failed): %.0f QPS, p50 %.2f ms, "
-      "p99 %.2f ms, %d errors." % (sys.argv[6], sys.argv[3], sys.argv[4], sys.argv[5], r["qps"], r["p50_ms"], r["p99_ms"], r["errors"]))
+writer = ("with the writer (%s batches ok, %s failed)" % (sys.argv[4], sys.argv[5])
+          if sys.argv[7] == "yes" else "without a writer")
+print("Soak (caches %s): %s s at concurrency 8 %s: %.0f QPS, p50 %.2f ms, "
+      "p99 %.2f ms, %d errors." % (sys.argv[6], sys.argv[3], writer, r["qps"], r["p50_ms"], r["p99_ms"], r["errors"]))
 print("Server RSS (MB), sampled every 30 s: first %.0f, median of first quarter %.0f, median of last quarter %.0f, max %.0f, last %.0f (%d samples)." % (
     rss[0], sorted(rss[:q])[q // 2], sorted(rss[-q:])[q // 2], max(rss), rss[-1], n))
 print("RSS samples: " + " ".join("%.0f" % x for x in rss))

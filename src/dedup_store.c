@@ -197,6 +197,19 @@ static kslot *slot_of(const kent *ents, kslot *slots, uint32_t cap, uint64_t key
     return &slots[h];
 }
 
+/* Chains entry e (its next already NIL) at the end of its key's slot list. */
+static void slot_append(kb__dedup_store *s, uint32_t e)
+{
+    kslot *sl = slot_of(s->ents, s->slots, s->cap_slots, s->ents[e].key);
+    if (sl->first == NIL) {
+        sl->first = e;
+        s->n_keys++;
+    } else {
+        s->ents[sl->last].next = e;
+    }
+    sl->last = e;
+}
+
 /* Empties the table and re-inserts the live rows ents[from, to), which move to the front. */
 static void map_rebuild(kb__dedup_store *s, uint32_t from, uint32_t to)
 {
@@ -207,15 +220,8 @@ static void map_rebuild(kb__dedup_store *s, uint32_t from, uint32_t to)
     s->n_keys = 0;
     if (s->slots) memset(s->slots, 0xff, (size_t)s->cap_slots * sizeof *s->slots);
     for (uint32_t i = 0; i < n; i++) {
-        kslot *sl = slot_of(s->ents, s->slots, s->cap_slots, s->ents[i].key);
         s->ents[i].next = NIL;
-        if (sl->first == NIL) {
-            sl->first = i;
-            s->n_keys++;
-        } else {
-            s->ents[sl->last].next = i;
-        }
-        sl->last = i;
+        slot_append(s, i);
     }
     s->n_ents = n;
 }
@@ -239,14 +245,7 @@ static int map_add(kb__dedup_store *s, uint64_t key, uint32_t docid)
         return KB_ENOMEM;
     uint32_t e = s->n_ents++;
     s->ents[e] = (kent){key, docid, NIL};
-    kslot *sl = slot_of(s->ents, s->slots, s->cap_slots, key);
-    if (sl->first == NIL) {
-        sl->first = e;
-        s->n_keys++;
-    } else {
-        s->ents[sl->last].next = e;
-    }
-    sl->last = e;
+    slot_append(s, e);
     return 0;
 }
 

@@ -190,6 +190,11 @@ typedef struct search {
     uint32_t date_lo, date_hi;
     ev **global_nots; /* exclusions kept when an AND is relaxed to OR */
     uint32_t n_global_nots;
+    /* the written-form gate (choose_gate): candidates must have the written form of one of
+     * these words of the root; chosen for the threshold gate_th */
+    ev *gate[KB_QUERY_MAX_TERMS];
+    uint32_t n_gate;
+    double gate_th;
     /* counting */
     uint64_t counted;
     int pruned;
@@ -790,6 +795,83 @@ static void drive_by_forms(ev *root, double th)
     }
 }
 
+static int cmp_form_df_desc(const void *x, const void *y)
+{
+    const ev *a = *(ev *const *)x, *b = *(ev *const *)y;
+    return a->form.df > b->form.df ? -1 : a->form.df < b->form.df;
+}
+
+/* The written-form gate of a root AND or OR of words. A document that has none of the written
+ * forms of a set G of the root's words scores at most
+ *
+ *     sum over words not in G of their bound  +  sum over words in G of their stem bound
+ *
+ * (stem_ub: the bound without the form bonus). Once the k-th best score th reaches that, only
+ * documents having one of G's written forms can still enter the top k, and the union of those
+ * forms' postings (much rarer than the stems' for a word typed with clitics or an uncommon
+ * inflection) can generate the candidates, each still checked against the root and scored
+ * exactly. G starts as every word with a written form; the words with the most common forms
+ * leave it while the sum stays within th. Nothing is chosen when a word of an AND already leads
+ * by its form (drive_by_forms): that is the stronger filter. The stem cursors are only ever
+ * advanced to the gate's candidates, so unlike drive_by_forms this also serves a root OR. */
+static void choose_gate(search *S, ev *root, double th)
+{
+    S->n_gate = 0;
+    S->gate_th = th;
+    if ((root->type != EV_AND && root->type != EV_OR) || root->w != 1.0 || th < 0) return;
+    double sum = 0;
+    ev *g[KB_QUERY_MAX_TERMS];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < root->n_kids; i++) {
+        ev *k = root->kids[i];
+        if (k->form_driven) return;
+        if (k->type == EV_TERM && k->has_form && n < KB_QUERY_MAX_TERMS) {
+            g[n++] = k;
+            sum += k->stem_ub;
+        } else {
+            sum += k->ub;
+        }
+    }
+    if (n == 0 || sum > th) return;
+    qsort(g, n, sizeof *g, cmp_form_df_desc);
+    uint32_t first = 0;
+    while (first + 1 < n && sum - g[first]->stem_ub + g[first]->ub <= th) {
+        sum += g[first]->ub - g[first]->stem_ub;
+        first++;
+    }
+    for (uint32_t i = first; i < n; i++)
+        S->gate[S->n_gate++] = g[i];
+}
+
+/* The first document >= target having one of the gate's written forms, or KB_DOC_END. */
+static uint32_t gate_next(search *S, uint32_t target)
+{
+    uint32_t m = KB_DOC_END;
+    for (uint32_t i = 0; i < S->n_gate; i++) {
+        kb__postings *f = &S->gate[i]->form;
+        int r = kb__postings_advance(f, target);
+        if (r < 0) {
+            S->rc = r;
+            return KB_DOC_END;
+        }
+        if (r > 0 && f->doc < m) m = f->doc;
+    }
+    return m;
+}
+
+/* The first document >= target that the root matches and the gate lets through. */
+static uint32_t gated_advance(search *S, ev *root, uint32_t target)
+{
+    if (!S->n_gate) return ev_advance(S, root, target);
+    for (;;) {
+        uint32_t g = gate_next(S, target);
+        if (g == KB_DOC_END || S->rc) return KB_DOC_END;
+        uint32_t d = ev_advance(S, root, g);
+        if (d == g || d == KB_DOC_END) return d;
+        target = d;
+    }
+}
+
 /* MaxScore for a root OR: kids sorted by bound; the first n_ne (non-essential) together cannot
  * beat the threshold, so only the others generate candidates. */
 static void run_or_maxscore(search *S, ev *root, heap *h)
@@ -807,13 +889,21 @@ static void run_or_maxscore(search *S, ev *root, heap *h)
         while (n_ne < n && prefix[n_ne + 1] <= th)
             n_ne++;
         if (n_ne == n) break;
-        /* candidate: smallest doc among essential kids */
+        if (th > S->gate_th) choose_gate(S, root, th);
+        /* candidate: smallest doc among essential kids (that the gate lets through) */
         uint32_t d = KB_DOC_END;
-        for (uint32_t i = n_ne; i < n; i++) {
-            uint32_t x = ev_advance(S, k[i], target);
-            if (x < d) d = x;
+        for (;;) {
+            uint32_t g = S->n_gate ? gate_next(S, target) : target;
+            if (g == KB_DOC_END) break;
+            d = KB_DOC_END;
+            for (uint32_t i = n_ne; i < n; i++) {
+                uint32_t x = ev_advance(S, k[i], g);
+                if (x < d) d = x;
+            }
+            if (d == g || d == KB_DOC_END || !S->n_gate) break;
+            target = d;
         }
-        if (d == KB_DOC_END) break;
+        if (d == KB_DOC_END || S->rc) break;
         if (th >= 0) { /* block-max: bound every kid over the blocks holding d */
             uint32_t last = KB_DOC_END;
             double b = 0;
@@ -884,7 +974,8 @@ static void run_generic(search *S, ev *root, heap *h, int prune)
                 continue;
             }
         }
-        uint32_t d = ev_advance(S, root, target);
+        if (prune && th > S->gate_th) choose_gate(S, root, th);
+        uint32_t d = gated_advance(S, root, target);
         if (d == KB_DOC_END || S->rc) break;
         if (prune && th >= 0 && d > last) { /* jumped past the bounded range: bound again */
             target = d;
@@ -1374,6 +1465,8 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
         S.counted = 0;
         S.form_ub_total = 0;
         S.pruned = 0;
+        S.n_gate = 0; /* its words were freed with the evaluators */
+        S.gate_th = 0;
         if (S.facet) memset(S.facet, 0, S.n_facet * sizeof *S.facet);
         rc = reopen_terms(&S, node_count);
         root = rc ? NULL : build_root(&S);

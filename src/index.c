@@ -533,7 +533,7 @@ void kb__index_collection(const kb_index *ix, kb__collection *out)
 
 int kb__index_doc_live(const kb_index *ix, uint32_t docid)
 {
-    return docid && docid <= ix->max_docid && (ix->src[docid] & KB_SRC_LIVE);
+    return kb__index_live(ix, docid);
 }
 
 const uint32_t *kb__index_doc_lens(const kb_index *ix, uint32_t docid)

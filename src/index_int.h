@@ -116,6 +116,12 @@ struct kb_index {
     kb_buf tval; /* a dictionary value being built */
 };
 
+/* kb__index_doc_live() inlined, for the postings cursor's every step. */
+static inline int kb__index_live(const kb_index *ix, uint32_t docid)
+{
+    return docid && docid <= ix->max_docid && (ix->src[docid] & KB_SRC_LIVE);
+}
+
 int kb__index_sqlerr(kb_index *ix, int src, const char *what);
 sqlite3_stmt *kb__index_stmt(kb_index *ix, int which);
 int kb__index_exec(kb_index *ix, const char *sql);

@@ -724,6 +724,13 @@ typedef struct kb__postings {
     size_t cur_len, next_len, inl_n;
     size_t next_hdr;         /* where the fetched block's bit stream starts */
     size_t pos_bits;         /* where the current block's positions start, in bits */
+    /* tfs are read per posting where the cursor stops (most postings of a long list are
+     * stepped over); tfs[][] holds the whole block's only when tfs_ready */
+    size_t tfs_at;               /* where the tfs start (the first width), in bits */
+    size_t tf_bits[KB_N_FIELDS]; /* where field f's packed tfs start, in bits */
+    unsigned tf_w[KB_N_FIELDS];  /* their width */
+    int tfs_ready;
+    int tf_ok; /* tf[] holds the current posting's tfs */
     uint32_t next_seek, inl_last;
     kb__block_head cur_head, next_head;
 } kb__postings;
@@ -735,10 +742,18 @@ void kb__postings_free(kb__postings *p);
  * df = 0, and next() returns 0); KB_ECORRUPT, KB_EIO, KB_ENOMEM. Must be inside a read snapshot. */
 int kb__postings_open(kb_index *ix, kb__term_kind kind, const char *term, size_t n,
                       kb__postings *p);
-/* Moves to the next live posting: 1, 0 at the end (doc = KB_DOC_END), or KB_ECORRUPT/KB_EIO. */
+/* Moves to the next live posting, tf[] read: 1, 0 at the end (doc = KB_DOC_END), or
+ * KB_ECORRUPT/KB_EIO. */
 int kb__postings_next(kb__postings *p);
-/* Moves to the first live posting with doc >= target (stays if already there): 1, 0, or error. */
+/* Moves to the first live posting with doc >= target (stays if already there): 1, 0, or error.
+ * tf[] is left unread (most stops of a leapfrog are not scored): kb__postings_tfs() reads it. */
 int kb__postings_advance(kb__postings *p, uint32_t target);
+int kb__postings_read_tfs(kb__postings *p);
+/* Reads the current posting's tf[] (once per posting). Returns 0 or KB_ECORRUPT. */
+static inline int kb__postings_tfs(kb__postings *p)
+{
+    return p->tf_ok ? 0 : kb__postings_read_tfs(p);
+}
 /* Moves the block cursor (not the posting) to the block holding the first doc >= target and
  * fills blk_*. Returns 1, 0 past the end (blk_last = KB_DOC_END), or error. Cheap: no decoding. */
 int kb__postings_shallow(kb__postings *p, uint32_t target);

@@ -343,10 +343,9 @@ void kb__block_encode(kb_buf *out, const kb__posting_in *in, uint32_t n, int wit
 /* ---- decoder -----------------------------------------------------------------------------------
  */
 
-/* Reads the docid gaps and tfs of a block's bit stream (header already parsed). Checks order,
- * the last docid and, for blocks with header maxima, the tf bounds. */
-static int read_docs_tfs(bitr *r, const kb__block_head *h, int small, uint32_t *docs,
-                         uint32_t tfs[KB_N_FIELDS][KB_BLOCK_MAX])
+/* Reads the docid gaps of a block's bit stream (header already parsed), checking order and the
+ * last docid. */
+static int read_docs(bitr *r, const kb__block_head *h, uint32_t *docs)
 {
     unsigned wd = h->n > 1 ? br_get(r, 6) : 0;
     if (wd > 32) return KB_ECORRUPT;
@@ -360,6 +359,14 @@ static int read_docs_tfs(bitr *r, const kb__block_head *h, int small, uint32_t *
         docs[i] = (uint32_t)d;
     }
     if (d != h->last) return KB_ECORRUPT;
+    return br_overrun(r) ? KB_ECORRUPT : 0;
+}
+
+/* Reads the tfs that follow the docid gaps (r stands at them); for blocks with header maxima,
+ * checks the tf bounds. */
+static int read_tfs(bitr *r, const kb__block_head *h, int small,
+                    uint32_t tfs[KB_N_FIELDS][KB_BLOCK_MAX])
+{
     if (small) {
         for (uint32_t i = 0; i < h->n; i++)
             for (int f = 0; f < KB_N_FIELDS; f++)
@@ -380,6 +387,14 @@ static int read_docs_tfs(bitr *r, const kb__block_head *h, int small, uint32_t *
         none |= (tfs[0][i] | tfs[1][i] | tfs[2][i]) == 0;
     if (none) return KB_ECORRUPT;
     return br_overrun(r) ? KB_ECORRUPT : 0;
+}
+
+/* Reads the docid gaps and tfs of a block's bit stream (header already parsed). */
+static int read_docs_tfs(bitr *r, const kb__block_head *h, int small, uint32_t *docs,
+                         uint32_t tfs[KB_N_FIELDS][KB_BLOCK_MAX])
+{
+    int rc = read_docs(r, h, docs);
+    return rc ? rc : read_tfs(r, h, small, tfs);
 }
 
 /* Reads the header; *hdr_end gets the offset of the bit stream. Checksum verified here. */
@@ -645,8 +660,23 @@ static int take_next(kb__postings *p)
     size_t hdr = p->next_hdr;
     const unsigned char *b = (const unsigned char *)p->blk.p;
     bitr r = {b + hdr, (p->cur_len - hdr) * 8, 0};
-    int rc = read_docs_tfs(&r, &h, h.n < KB_SMALL_BLOCK, p->docs, p->tfs);
+    int small = h.n < KB_SMALL_BLOCK;
+    int rc = small ? read_docs_tfs(&r, &h, 1, p->docs, p->tfs) : read_docs(&r, &h, p->docs);
     if (rc) return rc;
+    p->tfs_ready = small;
+    if (!small) {
+        /* Only the tf runs' places: each is a 6-bit width and n values of that width. A posting's
+         * tfs are read where the cursor stops (set_current), the whole block's when positions
+         * are asked for (kb__postings_positions). */
+        p->tfs_at = hdr * 8 + r.pos;
+        for (int f = 0; f < KB_N_FIELDS; f++) {
+            unsigned w = br_get(&r, 6);
+            if (w > 32 || r.pos + (uint64_t)w * h.n > r.nbits) return KB_ECORRUPT;
+            p->tf_w[f] = w;
+            p->tf_bits[f] = hdr * 8 + r.pos;
+            r.pos += (size_t)w * h.n;
+        }
+    }
     p->pos_bits = hdr * 8 + r.pos; /* where the positions start, for kb__postings_positions */
     p->cur_head = h;
     p->n = h.n;
@@ -659,11 +689,56 @@ static int take_next(kb__postings *p)
     return 0;
 }
 
+/* Makes posting i of the decoded block current (its tfs are read by kb__postings_tfs). */
 static void set_current(kb__postings *p)
 {
     p->doc = p->docs[p->i];
-    for (int f = 0; f < KB_N_FIELDS; f++)
-        p->tf[f] = p->tfs[f][p->i];
+    p->tf_ok = 0;
+}
+
+/* Reads the current posting's tfs from the packed runs, unless the whole block's are decoded;
+ * a tf past the header's maximum, or none at all, is corrupt. */
+int kb__postings_read_tfs(kb__postings *p)
+{
+    uint32_t i = p->i;
+    if (!p->cur_valid || p->doc == KB_DOC_END) {
+        memset(p->tf, 0, sizeof p->tf);
+        p->tf_ok = 1;
+        return 0;
+    }
+    if (p->tfs_ready) {
+        for (int f = 0; f < KB_N_FIELDS; f++)
+            p->tf[f] = p->tfs[f][i];
+        p->tf_ok = 1;
+        return 0;
+    }
+    const unsigned char *b = (const unsigned char *)p->blk.p;
+    uint32_t any = 0, over = 0;
+    for (int f = 0; f < KB_N_FIELDS; f++) {
+        unsigned w = p->tf_w[f];
+        size_t at = p->tf_bits[f] + (size_t)i * w;
+        uint64_t v;
+        memcpy(&v, b + (at >> 3), 8); /* padding makes 8 bytes readable */
+        v = w ? (v >> (at & 7)) & ((1ull << w) - 1) : 0;
+        p->tf[f] = (uint32_t)v;
+        any |= (uint32_t)v;
+        over |= v > p->cur_head.max_tf[f];
+    }
+    if (!any || over) return KB_ECORRUPT;
+    p->tf_ok = 1;
+    return 0;
+}
+
+/* Decodes the tfs of the whole current block into tfs[][] (for its positions). */
+static int all_tfs(kb__postings *p)
+{
+    if (p->tfs_ready) return 0;
+    const unsigned char *b = (const unsigned char *)p->blk.p;
+    bitr r = {b, p->cur_len * 8, p->tfs_at};
+    int rc = read_tfs(&r, &p->cur_head, 0, p->tfs);
+    if (rc) return rc;
+    p->tfs_ready = 1;
+    return 0;
 }
 
 static int finish(kb__postings *p)
@@ -672,6 +747,7 @@ static int finish(kb__postings *p)
     p->blk_last = KB_DOC_END;
     p->cur_valid = 0;
     memset(p->tf, 0, sizeof p->tf);
+    p->tf_ok = 1;
     return 0;
 }
 
@@ -709,7 +785,7 @@ int kb__postings_advance(kb__postings *p, uint32_t target)
     for (;;) {
         int rc = seek(p, target);
         if (rc <= 0) return rc;
-        if (kb__index_doc_live(p->ix, p->doc)) return 1;
+        if (kb__index_live(p->ix, p->doc)) return 1;
         if (p->doc == KB_DOC_END - 1) return finish(p);
         target = p->doc + 1;
     }
@@ -717,10 +793,16 @@ int kb__postings_advance(kb__postings *p, uint32_t target)
 
 int kb__postings_next(kb__postings *p)
 {
+    int r;
     if (!p->cur_valid)
-        return p->state == ST_EMPTY && !p->have_next ? 0 : kb__postings_advance(p, 1);
-    if (p->doc == KB_DOC_END) return 0;
-    return kb__postings_advance(p, p->doc + 1);
+        r = p->state == ST_EMPTY && !p->have_next ? 0 : kb__postings_advance(p, 1);
+    else
+        r = p->doc == KB_DOC_END ? 0 : kb__postings_advance(p, p->doc + 1);
+    if (r == 1) {
+        int rc = kb__postings_tfs(p);
+        if (rc) return rc;
+    }
+    return r;
 }
 
 int kb__postings_shallow(kb__postings *p, uint32_t target)
@@ -748,9 +830,11 @@ int kb__postings_positions(kb__postings *p, const uint32_t **pos, uint32_t *n)
     *pos = NULL;
     *n = 0;
     if (p->kind != KB_TERM_FORM || !p->cur_valid || p->doc == KB_DOC_END) return 0;
-    if (!p->pos_ready) { /* the block's docs and tfs are decoded: read on from where they end */
+    if (!p->pos_ready) { /* the block's docs are decoded: read on from where the tfs end */
+        int rc = all_tfs(p);
+        if (rc) return rc;
         bitr r = {(const unsigned char *)p->blk.p, p->cur_len * 8, p->pos_bits};
-        int rc = read_positions(&r, p->n, p->tfs, &p->pos, &p->cap_pos, p->pos_start);
+        rc = read_positions(&r, p->n, p->tfs, &p->pos, &p->cap_pos, p->pos_start);
         if (rc) return rc;
         p->pos_ready = 1;
     }

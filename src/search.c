@@ -223,7 +223,8 @@ static double tf_tilde(const search *S, const kb__postings *p, const uint32_t *l
     if (S->any_rank && S->P.title_cap > 0 && p->tf[KB_FIELD_TITLE]) cap = S->P.title_cap;
     for (int f = 0; f < KB_N_FIELDS; f++) {
         if (!p->tf[f] || (title_only && f != KB_FIELD_TITLE)) continue;
-        double tf = f == KB_FIELD_TITLE ? p->tf[f] : fmin(p->tf[f], cap);
+        double tf = p->tf[f];
+        if (f != KB_FIELD_TITLE && cap < tf) tf = cap; /* fmin(tf, cap): neither is a NaN */
         t += S->P.w[f] * tf / len_norm(S, f, lens ? lens[f] : 0);
     }
     return t;
@@ -269,6 +270,14 @@ static double list_bound(const search *S, const kb__postings *p, double idf, int
         any |= p->max_tf[f];
     if (!any) return idf;
     return idf * sat(tf_tilde_bound(S, p->max_tf, NULL, title_only));
+}
+
+/* Reads the tfs of a cursor's current posting (kb__postings_tfs); a damaged block sets S->rc. */
+static int read_tfs(search *S, kb__postings *p)
+{
+    int rc = kb__postings_tfs(p);
+    if (rc) S->rc = rc;
+    return rc;
 }
 
 static ev *new_ev(search *S, ev_type type)
@@ -456,7 +465,8 @@ static uint32_t term_advance(search *S, ev *e, uint32_t target)
             target = e->post.doc; /* the stem skipped past that form: find a form from here */
             continue;
         }
-        if (e->title_only && e->post.tf[KB_FIELD_TITLE] == 0) {
+        if (e->title_only && (read_tfs(S, &e->post) || e->post.tf[KB_FIELD_TITLE] == 0)) {
+            if (S->rc) return e->doc = KB_DOC_END;
             target = e->post.doc + 1;
             continue;
         }
@@ -571,6 +581,7 @@ static double ev_score(search *S, ev *e, const uint32_t *lens)
     double s = 0;
     switch (e->type) {
     case EV_TERM:
+        if (read_tfs(S, &e->post)) return 0;
         s = e->idf * sat(tf_tilde(S, &e->post, lens, e->title_only)) +
             title_share(e->share, &e->post, lens);
         return s * e->w;
@@ -599,7 +610,7 @@ static double ev_form(search *S, ev *e, const uint32_t *lens)
             int r = kb__postings_advance(&e->form, e->doc);
             if (r < 0)
                 S->rc = r;
-            else if (r > 0 && e->form.doc == e->doc)
+            else if (r > 0 && e->form.doc == e->doc && !read_tfs(S, &e->form))
                 s = S->P.form * e->idf_form * sat(tf_tilde(S, &e->form, lens, e->title_only));
         }
         return s * e->w;

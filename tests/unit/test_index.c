@@ -257,6 +257,7 @@ static void test_long_lists(void)
             shallow_ok &= r == 1 && p.blk_last >= expect && p.blk_max_tf[KB_FIELD_BODY] >= 2;
         }
         r = kb__postings_advance(&p, t);
+        if (r == 1) adv_ok &= kb__postings_tfs(&p) == 0;
         adv_ok &= expect > N ? (r == 0 && p.doc == KB_DOC_END)
                              : (r == 1 && p.doc == expect && p.tf[KB_FIELD_BODY] == 2);
         if (r == 1) {

@@ -442,6 +442,11 @@ static int reload_docs(kb_index *ix)
     }
     sqlite3_finalize(st);
     if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "docs");
+    /* Docids are given out in order from 1 and never again: when the live documents are every
+     * docid below next_docid, no posting can be of a dead one. */
+    int64_t next = 0;
+    ix->all_live = kb__index_meta_read(ix, "next_docid", &next) == 0 &&
+                   next == (int64_t)maxd + 1 && ix->coll_docs == (uint32_t)maxd;
 
     /* Sources. */
     int64_t nsrc = 0;

@@ -98,6 +98,7 @@ struct kb_index {
     int in_read, docs_loaded, dirty;
     int64_t loaded_gen;
     uint32_t max_docid, coll_docs;
+    int all_live; /* every docid ever given out is live: the cursors need not look each up */
     size_t cap_docs;
     uint64_t total_len[KB_N_FIELDS];
     uint32_t *lens; /* KB_N_FIELDS per docid */
@@ -119,7 +120,7 @@ struct kb_index {
 /* kb__index_doc_live() inlined, for the postings cursor's every step. */
 static inline int kb__index_live(const kb_index *ix, uint32_t docid)
 {
-    return docid && docid <= ix->max_docid && (ix->src[docid] & KB_SRC_LIVE);
+    return docid && docid <= ix->max_docid && (ix->all_live || (ix->src[docid] & KB_SRC_LIVE));
 }
 
 int kb__index_sqlerr(kb_index *ix, int src, const char *what);

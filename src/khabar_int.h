@@ -723,7 +723,9 @@ typedef struct kb__postings {
     kb_buf blk, next_blk;    /* raw, zero-padded: current block / fetched-ahead block */
     size_t cur_len, next_len, inl_n;
     size_t next_hdr;         /* where the fetched block's bit stream starts */
-    size_t pos_bits;         /* where the current block's positions start, in bits */
+    size_t pos_bits;         /* where the current block's undecoded positions start, in bits */
+    uint32_t pos_upto;       /* postings of the block whose positions are decoded */
+    unsigned pos_k;          /* the block's Rice parameter */
     /* tfs are read per posting where the cursor stops (most postings of a long list are
      * stepped over); tfs[][] holds the whole block's only when tfs_ready */
     size_t tfs_at;               /* where the tfs start (the first width), in bits */

@@ -119,8 +119,10 @@ static inline uint32_t br_get(bitr *r, unsigned bits)
     return v;
 }
 
-/* A Rice code: the unary quotient is counted off one 64-bit load (the ones before the first
- * zero bit) instead of bit by bit; past the data it overruns like br_get. */
+/* A Rice code off one 64-bit load: the unary quotient is the ones before the first zero bit,
+ * and the k low bits follow within the same word (a quotient below RICE_ESCAPE, 1 stop bit and
+ * k <= 31 bits make at most 55 of the 57 bits the load holds); past the data it overruns like
+ * br_get. */
 static inline uint32_t br_rice(bitr *r, unsigned k)
 {
     if (r->pos >= r->nbits) {
@@ -139,12 +141,13 @@ static inline uint32_t br_rice(bitr *r, unsigned k)
         r->pos += RICE_ESCAPE;
         return br_get(r, 32);
     }
-    if (r->pos + q + 1 > r->nbits) {
+    size_t end = r->pos + q + 1 + k;
+    if (end > r->nbits) {
         r->pos = r->nbits + 1;
         return 0;
     }
-    r->pos += q + 1;
-    return (q << k) | br_get(r, k);
+    r->pos = end;
+    return (q << k) | (uint32_t)((w >> (q + 1)) & ((1ull << k) - 1));
 }
 
 /* n values of `bits` bits each (bits <= 32) into out; overruns like br_get when they do not all
@@ -447,10 +450,10 @@ int kb__block_read_head(const unsigned char *b, size_t n, kb__block_head *h)
     return read_head(b, n, h, &e);
 }
 
-/* Reads the positions that follow the tfs (r stands at them) into *pos (grown with kb__realloc),
- * pos_start[i] = index of posting i's first position. */
-static int read_positions(bitr *r, uint32_t n, uint32_t tfs[KB_N_FIELDS][KB_BLOCK_MAX],
-                          uint32_t **pos, uint32_t *cap_pos, uint32_t *pos_start)
+/* Readies positions decoding: r stands at the positions that follow the tfs; grows *pos (with
+ * kb__realloc) to hold every position of the block and reads the Rice parameter into *k. */
+static int positions_begin(bitr *r, uint32_t n, uint32_t tfs[KB_N_FIELDS][KB_BLOCK_MAX],
+                           uint32_t **pos, uint32_t *cap_pos, unsigned *k)
 {
     uint64_t total = 0;
     for (uint32_t i = 0; i < n; i++)
@@ -464,10 +467,18 @@ static int read_positions(bitr *r, uint32_t n, uint32_t tfs[KB_N_FIELDS][KB_BLOC
         *pos = np;
         *cap_pos = (uint32_t)(total + 1);
     }
-    unsigned k = br_get(r, 5);
-    uint32_t *out = *pos, at = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        pos_start[i] = at;
+    *k = br_get(r, 5);
+    return br_overrun(r) ? KB_ECORRUPT : 0;
+}
+
+/* Decodes the positions of postings [from, to) into out[pos_start[from]...], setting
+ * pos_start[from + 1 .. to] (pos_start[from] is set). */
+static int positions_read(bitr *r, unsigned k, uint32_t from, uint32_t to,
+                          uint32_t tfs[KB_N_FIELDS][KB_BLOCK_MAX], uint32_t *out,
+                          uint32_t *pos_start)
+{
+    uint32_t at = pos_start[from];
+    for (uint32_t i = from; i < to; i++) {
         uint32_t np = tfs[0][i] + tfs[1][i] + tfs[2][i];
         uint64_t prev = 0;
         for (uint32_t j = 0; j < np; j++) {
@@ -477,10 +488,21 @@ static int read_positions(bitr *r, uint32_t n, uint32_t tfs[KB_N_FIELDS][KB_BLOC
             out[at++] = (uint32_t)p;
             prev = p;
         }
+        pos_start[i + 1] = at;
     }
-    pos_start[n] = at;
-    if (br_overrun(r)) return KB_ECORRUPT;
-    return 0;
+    return br_overrun(r) ? KB_ECORRUPT : 0;
+}
+
+/* Reads the positions that follow the tfs (r stands at them) into *pos (grown with kb__realloc),
+ * pos_start[i] = index of posting i's first position. */
+static int read_positions(bitr *r, uint32_t n, uint32_t tfs[KB_N_FIELDS][KB_BLOCK_MAX],
+                          uint32_t **pos, uint32_t *cap_pos, uint32_t *pos_start)
+{
+    unsigned k;
+    int rc = positions_begin(r, n, tfs, pos, cap_pos, &k);
+    if (rc) return rc;
+    pos_start[0] = 0;
+    return positions_read(r, k, 0, n, tfs, *pos, pos_start);
 }
 
 int kb__block_decode(const unsigned char *b, size_t n, kb__block_head *h, uint32_t *docs,
@@ -683,6 +705,7 @@ static int take_next(kb__postings *p)
     p->i = 0;
     p->cur_valid = 1;
     p->pos_ready = 0;
+    p->pos_upto = 0;
     if (p->state == ST_INLINE)
         p->state = ST_EMPTY; /* its one block is now current: nothing left to fetch */
     set_blk_fields(p, &h);
@@ -830,13 +853,27 @@ int kb__postings_positions(kb__postings *p, const uint32_t **pos, uint32_t *n)
     *pos = NULL;
     *n = 0;
     if (p->kind != KB_TERM_FORM || !p->cur_valid || p->doc == KB_DOC_END) return 0;
-    if (!p->pos_ready) { /* the block's docs are decoded: read on from where the tfs end */
-        int rc = all_tfs(p);
-        if (rc) return rc;
+    /* The block's positions are decoded up to the posting asked for, and on from there when
+     * the cursor asks again further on: a phrase's candidates are a few postings of a block. */
+    if (p->pos_upto <= p->i) {
         bitr r = {(const unsigned char *)p->blk.p, p->cur_len * 8, p->pos_bits};
-        rc = read_positions(&r, p->n, p->tfs, &p->pos, &p->cap_pos, p->pos_start);
-        if (rc) return rc;
-        p->pos_ready = 1;
+        int rc;
+        if (!p->pos_ready) { /* the block's docs are decoded: read on from where the tfs end */
+            rc = all_tfs(p);
+            if (!rc) rc = positions_begin(&r, p->n, p->tfs, &p->pos, &p->cap_pos, &p->pos_k);
+            if (rc) return rc;
+            p->pos_start[0] = 0;
+            p->pos_upto = 0;
+            p->pos_ready = 1;
+        }
+        rc = positions_read(&r, p->pos_k, p->pos_upto, p->i + 1, p->tfs, p->pos, p->pos_start);
+        if (rc) { /* damaged: any later ask of this block overruns too */
+            p->pos_bits = p->cur_len * 8 + 1;
+            p->pos_upto = 0;
+            return rc;
+        }
+        p->pos_bits = r.pos;
+        p->pos_upto = p->i + 1;
     }
     *pos = p->pos + p->pos_start[p->i];
     *n = p->pos_start[p->i + 1] - p->pos_start[p->i];

@@ -101,6 +101,26 @@ for l in sys.stdin:
 print(n)')
 fi
 
+# Run by run, each engine's wall-clock and CPU throughput and its ratio to FTS5's in the same
+# round (when FTS5 ran): on a shared machine the same-round ratio moves less than the medians.
+if awk '$1 == "fts5"' "$results" | grep -q .; then
+    echo "run by run: MB/s wall (ratio to FTS5 wall) | MB per CPU-s (ratio to FTS5)"
+    awk -v t="$text" '
+        { e[NR] = $1; r[NR] = $2; w[NR] = $3; c[NR] = $8; if ($1 == "fts5") { fw[$2] = $3; fc[$2] = $8 } }
+        END {
+            for (i = 1; i <= NR; i++) {
+                if (e[i] == "fts5" || !(r[i] in fw)) continue
+                printf "  run %-3d %-14s %6.2f MB/s (%.2fx) | %6.2f MB/CPU-s (%.2fx)\n", r[i], e[i],
+                    t / 1e6 / w[i], fw[r[i]] / w[i], t / 1e6 / c[i], fc[r[i]] / c[i]
+            }
+        }' "$results"
+    for e in $(cut -f1 "$results" | awk '!seen[$0]++'); do
+        [ "$e" = fts5 ] && continue
+        wr=$(awk -v e="$e" '$1 == "fts5" { fw[$2] = $3 } $1 == e { w[$2] = $3 } END { for (r in w) if (r in fw) print fw[r] / w[r] }' "$results" | median)
+        cr=$(awk -v e="$e" '$1 == "fts5" { fc[$2] = $8 } $1 == e { c[$2] = $8 } END { for (r in c) if (r in fc) print fc[r] / c[r] }' "$results" | median)
+        printf "  median same-round ratio to FTS5, %s: wall %.2fx, CPU %.2fx\n" "$e" "$wr" "$cr"
+    done
+fi
 echo "indexing: $(echo "$@" | tr ' ' '\n' | sed 's|.*/||' | tr '\n' ' ')— $((text / 1000000)) MB of article text; medians of the runs (last column)"
 echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-14s %7s %9s %9s %9s %11s %9s %12s %9s %10s %5s\n' engine docs seconds "MB/s" "CPU s" "MB/CPU-s" "peak MB" "postings MB" "bytes/B" "stored MB" runs

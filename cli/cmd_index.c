@@ -171,6 +171,7 @@ static void *worker(void *arg)
 typedef struct counts {
     uint64_t added, replaced, rejected, commits, docs_since_commit;
     uint64_t text_bytes;
+    double commit_s; /* wall seconds in kb_index_commit */
     const char *reasons[MAX_REASONS];
     uint64_t reason_n[MAX_REASONS];
     size_t n_reasons;
@@ -195,11 +196,21 @@ static void reject(counts *c, const char *reason, const char *file, uint64_t lin
     }
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* Commits, counts and (with --log-commits) says so once the commit is durable: everything up to
  * last_id in input order is in the index. Returns 1 when the commit failed. */
 static int commit(kb_index *ix, counts *c, int log_commits, const char *last_id)
 {
-    if (kb_index_commit(ix)) {
+    double t = now_s();
+    int rc = kb_index_commit(ix);
+    c->commit_s += now_s() - t;
+    if (rc) {
         cli_error("index: commit failed: %s", kb_index_errmsg(ix));
         return 1;
     }
@@ -211,13 +222,6 @@ static int commit(kb_index *ix, counts *c, int log_commits, const char *last_id)
         fflush(stderr);
     }
     return 0;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* Total bytes of uncompressed inputs (for the ETA); 0 when any input is compressed, stdin or a
@@ -515,9 +519,9 @@ int cmd_index(int argc, char **argv)
         for (size_t i = 0; i < c.n_reasons; i++)
             printf("%s%s: %llu", i ? ", " : " (", c.reasons[i], (unsigned long long)c.reason_n[i]);
         printf("%s\n", c.n_reasons ? ")" : "");
-        printf("%.1f MB of text in %.2f s (%.1f MB/s), %llu commit%s\n", c.text_bytes / 1e6, el,
-               el > 0 ? c.text_bytes / 1e6 / el : 0.0, (unsigned long long)c.commits,
-               c.commits == 1 ? "" : "s");
+        printf("%.1f MB of text in %.2f s (%.1f MB/s), %llu commit%s (%.2f s)\n",
+               c.text_bytes / 1e6, el, el > 0 ? c.text_bytes / 1e6 / el : 0.0,
+               (unsigned long long)c.commits, c.commits == 1 ? "" : "s", c.commit_s);
     }
     for (uint64_t i = 0; pl.jobs && i < pl.n_jobs; i++) {
         kb_prepared_free(pl.jobs[i].prep);

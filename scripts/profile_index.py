@@ -10,8 +10,11 @@ then sorts every sample by its call chain into the stages of the pass:
   W ...  the analysis threads (workers): cleaning, analysis, the zstd stored copy, the
          duplicates signature, the rest of kb_index_prepare
   M ...  the main thread: reading the input, and the single writer: its batch (the in-memory
-         postings), SQL rows of the documents, the duplicates hook, and the commit (encoding the
-         postings, writing terms and blocks, the duplicates key rows, SQLite's COMMIT)
+         postings), SQL rows of the documents, the duplicates hook, and the commit (writing terms
+         and blocks, the duplicates key rows, SQLite's COMMIT; encoding the postings too when the
+         commit is small)
+  E ...  the commit's encoder thread (large commits): merging and encoding the postings while
+         the writer writes rows
 
 and prints each stage's share of the samples and its CPU seconds (samples / 199). The figures
 are CPU time, so they hold on a loaded machine better than wall time; the split between the
@@ -44,11 +47,13 @@ def stage(syms):
         if "kb_index_prepare" in chain:
             return "W prepare, other"
         return "W other"
+    if "encoder" in syms:
+        return "E commit: encode postings (own thread)"
     if "cmd_index" not in syms:
         return "other"
     if "add_signed" in syms or "on_add" in syms:
         return "M duplicates hook"
-    if "kb__dedup_store_flush" in syms:
+    if "kb__dedup_store_flush" in syms or "kb__dedup_store_flush_step" in syms:
         return "M commit: duplicates key rows"
     if "kb_index_commit" in syms:
         if "sqlite3_exec" in chain:
@@ -59,7 +64,7 @@ def stage(syms):
             return "M commit: terms rows"
         if "sqlite3_step" in chain:
             return "M commit: other SQL"
-        return "M commit: encode postings"
+        return "M commit: encode postings, other"
     if "kb_index_add_prepared" in syms:
         if "kb__index_docid_find" in chain:
             return "M add: id lookup"
@@ -101,8 +106,9 @@ def main():
         sys.exit("profile_index: no samples (is perf allowed here?)")
     main_n = sum(v for k, v in counts.items() if k.startswith("M"))
     work_n = sum(v for k, v in counts.items() if k.startswith("W"))
+    enc_n = sum(v for k, v in counts.items() if k.startswith("E"))
     print(f"{total} samples = {total / HZ:.1f} CPU-s; main thread {100 * main_n / total:.1f}%, "
-          f"analysis threads {100 * work_n / total:.1f}%")
+          f"analysis threads {100 * work_n / total:.1f}%, commit encoder {100 * enc_n / total:.1f}%")
     for k, v in sorted(counts.items(), key=lambda kv: -kv[1]):
         print(f"  {k:34s} {100 * v / total:5.1f}%  {v / HZ:6.2f} s")
     if a.keep:

@@ -185,6 +185,8 @@ struct kb__dedup_store {
     int64_t data_version; /* PRAGMA data_version while the mirror is valid */
     kent *ents;           /* [0, n_done): committed (mirror only); [n_done, n_ents): pending */
     uint32_t n_ents, cap_ents, n_done;
+    int flushing;      /* kb__dedup_store_flush_step has begun: rows [n_done, flush_at) written */
+    uint32_t flush_at;
     kslot *slots; /* open addressing on the key's low bits (keys are hashes already) */
     uint32_t cap_slots, n_keys;
 };
@@ -854,31 +856,38 @@ static int cmp_kent(const void *x, const void *y)
     return (a->docid > b->docid) - (a->docid < b->docid);
 }
 
-int kb__dedup_store_flush(kb__dedup_store *s)
+int kb__dedup_store_flush_step(kb__dedup_store *s, uint32_t max_rows)
 {
     if (!s) return KB_EINVAL;
-    if (s->n_ents == s->n_done) return 0;
-    /* In key order the inserts walk the table's pages once instead of landing at random. The
-     * pending rows are sorted where they are (a key's rows stay in docid order) and the chains
-     * rebuilt; deleted rows go. */
-    qsort(s->ents + s->n_done, s->n_ents - s->n_done, sizeof *s->ents, cmp_kent);
-    uint32_t done_live = 0;
-    for (uint32_t i = 0; i < s->n_done; i++)
-        done_live += s->ents[i].docid != 0;
-    map_rebuild(s, 0, s->n_ents);
-    s->n_done = done_live;
+    if (!s->flushing) {
+        if (s->n_ents == s->n_done) return 0;
+        /* In key order the inserts walk the table's pages once instead of landing at random.
+         * The pending rows are sorted where they are (a key's rows stay in docid order) and the
+         * chains rebuilt; deleted rows go. */
+        qsort(s->ents + s->n_done, s->n_ents - s->n_done, sizeof *s->ents, cmp_kent);
+        uint32_t done_live = 0;
+        for (uint32_t i = 0; i < s->n_done; i++)
+            done_live += s->ents[i].docid != 0;
+        map_rebuild(s, 0, s->n_ents);
+        s->n_done = s->flush_at = done_live;
+        s->flushing = 1;
+    }
     conn c = {s->db, s};
     sqlite3_stmt *st = NULL, *many = NULL;
     int rc = get(&c, ST_KEY_INS, "INSERT OR IGNORE INTO dedup_keys(key, docid) VALUES (?, ?)", &st);
-    if (!rc && s->n_ents - s->n_done >= FLUSH_ROWS) {
+    if (!rc && s->n_ents - s->flush_at >= FLUSH_ROWS) {
         char sql[64 + 8 * FLUSH_ROWS];
         int n = snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO dedup_keys(key, docid) VALUES ");
         for (int r = 0; r < FLUSH_ROWS; r++)
             n += snprintf(sql + n, sizeof sql - (size_t)n, "%s(?,?)", r ? "," : "");
         rc = get(&c, ST_KEY_INS_N, sql, &many);
     }
-    uint32_t i = s->n_done;
-    for (; !rc && many && i + FLUSH_ROWS <= s->n_ents; i += FLUSH_ROWS) {
+    /* A step writes whole groups of FLUSH_ROWS, at least one, and the last step the rest. */
+    uint32_t i = s->flush_at;
+    if (max_rows < FLUSH_ROWS) max_rows = FLUSH_ROWS;
+    uint32_t left = s->n_ents - i;
+    uint32_t end = left > FLUSH_ROWS && left - FLUSH_ROWS > max_rows ? i + max_rows : s->n_ents;
+    for (; !rc && many && i + FLUSH_ROWS <= end; i += FLUSH_ROWS) {
         for (int r = 0; r < FLUSH_ROWS; r++) {
             sqlite3_bind_int64(many, 2 * r + 1, (int64_t)s->ents[i + r].key);
             sqlite3_bind_int64(many, 2 * r + 2, s->ents[i + r].docid);
@@ -886,7 +895,8 @@ int kb__dedup_store_flush(kb__dedup_store *s)
         rc = sql_rc(sqlite3_step(many));
         sqlite3_reset(many);
     }
-    for (; !rc && i < s->n_ents; i++) {
+    /* The last rows one by one (a step's rows past its last full group wait for the next). */
+    for (; !rc && end == s->n_ents && i < s->n_ents; i++) {
         sqlite3_bind_int64(st, 1, (int64_t)s->ents[i].key);
         sqlite3_bind_int64(st, 2, s->ents[i].docid);
         rc = sql_rc(sqlite3_step(st));
@@ -894,12 +904,23 @@ int kb__dedup_store_flush(kb__dedup_store *s)
     }
     done(&c, many);
     done(&c, st);
+    s->flush_at = i;
+    if (rc) return rc;
+    return i < s->n_ents;
+}
+
+int kb__dedup_store_flush(kb__dedup_store *s)
+{
+    int rc;
+    while ((rc = kb__dedup_store_flush_step(s, UINT32_MAX)) == 1)
+        ;
     return rc;
 }
 
 void kb__dedup_store_committed(kb__dedup_store *s)
 {
     if (!s) return;
+    s->flushing = 0;
     if (s->mirror)
         s->n_done = s->n_ents;
     else
@@ -908,7 +929,9 @@ void kb__dedup_store_committed(kb__dedup_store *s)
 
 void kb__dedup_store_abort(kb__dedup_store *s)
 {
-    if (!s || s->n_ents == s->n_done) return;
+    if (!s) return;
+    s->flushing = 0;
+    if (s->n_ents == s->n_done) return;
     map_rebuild(s, 0, s->n_done);
     s->n_done = s->n_ents;
 }

@@ -48,6 +48,17 @@ typedef struct kb__aslot {
     uint32_t idx, tag;
 } kb__aslot;
 
+/* One term's postings being merged (old block + batch) and encoded, by the commit's encoder (its
+ * own thread on large commits) or by compaction. */
+typedef struct kb__merge {
+    kb__posting_in *pin;
+    uint32_t *plen; /* field lengths per posting (min_len source) */
+    uint32_t n_pin, cap_pin;
+    uint32_t *ppos, n_ppos, cap_ppos;
+    uint32_t *ppos_idx; /* per posting: index of its first position in ppos */
+    kb_buf enc;
+} kb__merge;
+
 /* src[] per docid: the source id, and the high bit for a live document. */
 #define KB_SRC_LIVE 0x80000000u
 #define KB_SRC_MASK 0x7fffffffu
@@ -86,13 +97,8 @@ struct kb_index {
     uint32_t batch_first; /* first docid of the batch */
     uint32_t *blens;      /* KB_N_FIELDS per batch document */
     uint32_t n_blens, cap_blens;
-    /* commit scratch: one term's merged postings */
-    kb__posting_in *pin;
-    uint32_t *plen; /* sum of field lengths bound per posting (min_len source) */
-    uint32_t n_pin, cap_pin;
-    uint32_t *ppos, n_ppos, cap_ppos;
-    uint32_t *ppos_idx; /* per posting: index of its first position in ppos */
-    kb_buf enc;
+    /* commit scratch: one term's merged postings (the commit's encoder, or compaction) */
+    kb__merge merge;
 
     /* reader arrays of the current snapshot */
     int in_read, docs_loaded, dirty;
@@ -133,6 +139,9 @@ int kb__index_meta_read(kb_index *ix, const char *key, int64_t *out);
 int kb__index_docid_find(kb_index *ix, const char *id, size_t n, uint32_t *out);
 int kb__index_meta_put(kb_index *ix, const char *key, int64_t v);
 void kb__batch_free(kb_index *ix);
+/* Terms in a commit's batch from which the commit encodes postings in a thread of its own
+ * (write.c; tests set it to 0 to run that thread on small commits). */
+extern uint32_t kb__commit_thread_terms;
 /* Dictionary values (docs/format.md): parse one, or write a term's row. */
 int kb__term_value_parse(const void *v, size_t n, kb__term_row *row);
 int kb__index_term_put(kb_index *ix, const void *key, size_t kn, uint32_t df, uint64_t tid,

@@ -952,6 +952,9 @@ int kb__dedup_store_delete(kb__dedup_store *s, int64_t docid);
  * (pending rows dropped). Without _flush the rows never reach dedup_keys. */
 int kb__dedup_store_begin(kb__dedup_store *s);
 int kb__dedup_store_flush(kb__dedup_store *s);
+/* The same in steps of about max_rows rows (so the writer can interleave them with other work):
+ * 1 while rows remain, 0 once all are written, or an error code. */
+int kb__dedup_store_flush_step(kb__dedup_store *s, uint32_t max_rows);
 void kb__dedup_store_committed(kb__dedup_store *s);
 void kb__dedup_store_abort(kb__dedup_store *s);
 /* A store for a reading connection (search, /similar): the readers' statements stay prepared

@@ -11,6 +11,7 @@
  */
 #include "index_int.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -48,20 +49,17 @@ void kb__batch_free(kb_index *ix)
     kb__free(ix->aht);
     kb__buf_free(&ix->bkeys);
     kb__free(ix->blens);
-    kb__free(ix->pin);
-    kb__free(ix->plen);
-    kb__free(ix->ppos);
-    kb__free(ix->ppos_idx);
-    kb__buf_free(&ix->enc);
+    kb__merge *m = &ix->merge;
+    kb__free(m->pin);
+    kb__free(m->plen);
+    kb__free(m->ppos);
+    kb__free(m->ppos_idx);
+    kb__buf_free(&m->enc);
+    memset(m, 0, sizeof *m);
     ix->acc = NULL;
     ix->aht = NULL;
     ix->blens = NULL;
-    ix->pin = NULL;
-    ix->plen = NULL;
-    ix->ppos = NULL;
-    ix->ppos_idx = NULL;
     ix->n_acc = ix->cap_acc = ix->aht_cap = ix->n_blens = ix->cap_blens = 0;
-    ix->n_pin = ix->cap_pin = ix->n_ppos = ix->cap_ppos = 0;
 }
 
 /* Empties the batch, keeping the hash table's and arrays' memory for the next one. */
@@ -453,48 +451,49 @@ static int cmp_acc(const void *x, const void *y, void *ctx)
     return c ? c : (a->key_len > b->key_len) - (a->key_len < b->key_len);
 }
 
-/* Makes room for one more posting and n_pos positions in the commit scratch arrays (pin, its
- * field lengths plen and first-position index ppos_idx grow together). */
-static int pin_reserve(kb_index *ix, uint32_t n_pos)
+/* Makes room for one more posting and n_pos positions in the merge arrays (pin, its field
+ * lengths plen and first-position index ppos_idx grow together). */
+static int pin_reserve(kb__merge *m, uint32_t n_pos)
 {
-    if (ix->n_pin + 1 > ix->cap_pin) {
-        uint32_t c = ix->cap_pin ? ix->cap_pin * 2 : 1024;
-        kb__posting_in *a = kb__realloc(ix->pin, (size_t)c * sizeof *a);
-        if (a) ix->pin = a;
-        uint32_t *l = kb__realloc(ix->plen, (size_t)c * KB_N_FIELDS * sizeof *l);
-        if (l) ix->plen = l;
-        uint32_t *q = kb__realloc(ix->ppos_idx, (size_t)c * sizeof *q);
-        if (q) ix->ppos_idx = q;
+    if (m->n_pin + 1 > m->cap_pin) {
+        uint32_t c = m->cap_pin ? m->cap_pin * 2 : 1024;
+        kb__posting_in *a = kb__realloc(m->pin, (size_t)c * sizeof *a);
+        if (a) m->pin = a;
+        uint32_t *l = kb__realloc(m->plen, (size_t)c * KB_N_FIELDS * sizeof *l);
+        if (l) m->plen = l;
+        uint32_t *q = kb__realloc(m->ppos_idx, (size_t)c * sizeof *q);
+        if (q) m->ppos_idx = q;
         if (!a || !l || !q) return KB_ENOMEM;
-        ix->cap_pin = c;
+        m->cap_pin = c;
     }
-    return kb__grow((void **)&ix->ppos, &ix->cap_ppos, (uint64_t)ix->n_ppos + n_pos + 1,
-                    sizeof *ix->ppos);
+    return kb__grow((void **)&m->ppos, &m->cap_ppos, (uint64_t)m->n_ppos + n_pos + 1,
+                    sizeof *m->ppos);
 }
 
-static int pin_add(kb_index *ix, uint32_t doc, const uint32_t tf[KB_N_FIELDS], const uint32_t *pos,
+static int pin_add(kb__merge *m, uint32_t doc, const uint32_t tf[KB_N_FIELDS], const uint32_t *pos,
                    uint32_t n_pos, const uint32_t lens[KB_N_FIELDS])
 {
-    int rc = pin_reserve(ix, n_pos);
+    int rc = pin_reserve(m, n_pos);
     if (rc) return rc;
-    kb__posting_in *p = &ix->pin[ix->n_pin];
+    kb__posting_in *p = &m->pin[m->n_pin];
     p->doc = doc;
     memcpy(p->tf, tf, sizeof p->tf);
     p->pos = NULL; /* set when encoding: ppos may move while it grows */
-    ix->ppos_idx[ix->n_pin] = ix->n_ppos;
-    memcpy(ix->plen + (size_t)ix->n_pin * KB_N_FIELDS, lens, KB_N_FIELDS * sizeof *lens);
-    if (n_pos && pos != ix->ppos + ix->n_ppos)
-        memcpy(ix->ppos + ix->n_ppos, pos, n_pos * sizeof *pos);
-    ix->n_ppos += n_pos;
-    ix->n_pin++;
+    m->ppos_idx[m->n_pin] = m->n_ppos;
+    memcpy(m->plen + (size_t)m->n_pin * KB_N_FIELDS, lens, KB_N_FIELDS * sizeof *lens);
+    if (n_pos && pos != m->ppos + m->n_ppos)
+        memcpy(m->ppos + m->n_ppos, pos, n_pos * sizeof *pos);
+    m->n_ppos += n_pos;
+    m->n_pin++;
     return 0;
 }
 
-/* Decodes an existing block (inline, or a term's last row) into the scratch arrays; its
- * postings take the block's minimum field lengths, which keeps the new block's bound valid. */
-static int pin_add_block(kb_index *ix, const void *blob, size_t n, int with_pos)
+/* Decodes an existing block (inline, or a term's last row) into the merge arrays; its postings
+ * take the block's minimum field lengths, which keeps the new block's bound valid. Returns 0,
+ * KB_ENOMEM, or KB_ECORRUPT for a damaged block. */
+static int pin_add_block(kb__merge *m, const void *blob, size_t n, int with_pos)
 {
-    kb_buf *b = &ix->enc;
+    kb_buf *b = &m->enc;
     kb__buf_reset(b);
     kb__buf_append(b, blob, n);
     if (kb__buf_reserve(b, KB_BLOCK_PAD)) return b->rc;
@@ -505,21 +504,17 @@ static int pin_add_block(kb_index *ix, const void *blob, size_t n, int with_pos)
     int rc = kb__block_decode((const unsigned char *)b->p, n, &h, docs, tfs, with_pos ? &pos : NULL,
                               &cap, pstart);
     if (!rc && h.with_pos != with_pos) rc = KB_ECORRUPT;
-    if (rc) {
-        kb__free(pos);
-        return kb__index_fail(ix, rc, "a postings block on disk is damaged (run khabar check)");
-    }
     for (uint32_t i = 0; i < h.n && !rc; i++) {
         uint32_t tf[KB_N_FIELDS] = {tfs[0][i], tfs[1][i], tfs[2][i]};
         uint32_t np = with_pos ? pstart[i + 1] - pstart[i] : 0;
-        rc = pin_add(ix, docs[i], tf, with_pos ? pos + pstart[i] : NULL, np, h.min_len);
+        rc = pin_add(m, docs[i], tf, with_pos ? pos + pstart[i] : NULL, np, h.min_len);
     }
     kb__free(pos);
     return rc;
 }
 
-/* Decodes the batch postings of entry a into the scratch arrays. */
-static int pin_add_batch(kb_index *ix, const kb__acc *a)
+/* Decodes the batch postings of entry a into the merge arrays (reads the batch only). */
+static int pin_add_batch(kb__merge *m, const kb_index *ix, const kb__acc *a)
 {
     const unsigned char *p = (const unsigned char *)a->post.p;
     size_t n = a->post.n, i = 0;
@@ -530,9 +525,9 @@ static int pin_add_batch(kb_index *ix, const kb__acc *a)
         for (int f = 0; f < KB_N_FIELDS; f++)
             tf[f] = get_varint(p, n, &i);
         uint32_t np = a->kind == KB_TERM_FORM ? tf[0] + tf[1] + tf[2] : 0;
-        int rc = pin_reserve(ix, np);
+        int rc = pin_reserve(m, np);
         if (rc) return rc;
-        uint32_t *out = ix->ppos + ix->n_ppos, prev = 0;
+        uint32_t *out = m->ppos + m->n_ppos, prev = 0;
         for (uint32_t j = 0; j < np; j++) {
             uint32_t g = get_varint(p, n, &i);
             out[j] = j ? prev + g + 1 : g;
@@ -540,129 +535,359 @@ static int pin_add_batch(kb_index *ix, const kb__acc *a)
         }
         const uint32_t *l = ix->blens + (size_t)(doc - ix->batch_first) * KB_N_FIELDS;
         /* positions are already in place: pin_add copies onto themselves harmlessly */
-        rc = pin_add(ix, doc, tf, out, np, l);
+        rc = pin_add(m, doc, tf, out, np, l);
         if (rc) return rc;
     }
     return 0;
 }
 
-/* Encodes postings [from, to) of the scratch arrays as one block into ix->enc. */
-static int encode_range(kb_index *ix, uint32_t from, uint32_t to, int with_pos)
+/* Encodes postings [from, to) of the merge arrays as one block into m->enc. */
+static int encode_range(kb__merge *m, uint32_t from, uint32_t to, int with_pos)
 {
     uint32_t min_len[KB_N_FIELDS] = {UINT32_MAX, UINT32_MAX, UINT32_MAX};
     for (uint32_t i = from; i < to; i++) {
-        ix->pin[i].pos = with_pos ? ix->ppos + ix->ppos_idx[i] : NULL;
+        m->pin[i].pos = with_pos ? m->ppos + m->ppos_idx[i] : NULL;
         for (int f = 0; f < KB_N_FIELDS; f++)
-            min_len[f] = KB_MIN(min_len[f], ix->plen[(size_t)i * KB_N_FIELDS + f]);
+            min_len[f] = KB_MIN(min_len[f], m->plen[(size_t)i * KB_N_FIELDS + f]);
     }
-    kb__buf_reset(&ix->enc);
-    kb__block_encode(&ix->enc, ix->pin + from, to - from, with_pos, min_len);
-    return ix->enc.rc;
+    kb__buf_reset(&m->enc);
+    kb__block_encode(&m->enc, m->pin + from, to - from, with_pos, min_len);
+    return m->enc.rc;
 }
 
-static int put_block_row(kb_index *ix, uint64_t tid, uint32_t last)
+static int put_block_row(kb_index *ix, uint64_t tid, uint32_t last, const void *b, size_t n)
 {
     sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_BLOCK_PUT);
     if (!st) return ix->last_err;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)(tid << 32 | last));
-    sqlite3_bind_blob(st, 2, ix->enc.p, (int)ix->enc.n, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, b, (int)n, SQLITE_STATIC);
     int s = sqlite3_step(st);
     sqlite3_reset(st);
     return s == SQLITE_DONE ? 0 : kb__index_sqlerr(ix, s, "blocks");
 }
 
-/* Merges batch entry a into the term's on-disk postings. */
-static int write_term(kb_index *ix, const kb__acc *a)
+/*
+ * The commit walks the batch in key order, in chunks of terms, each in three stages:
+ *   read    (writer, SQL) each term's row, and the on-disk postings the new ones merge onto: an
+ *           inline block, or a partial last block row; copied into the chunk
+ *   encode  (pure CPU) merge those with the batch postings and encode the term's blocks into
+ *           the chunk; new terms with blocks get their tid here, in key order
+ *   write   (writer, SQL) delete the replaced last block, put the block rows and the term row
+ * On a large commit the encoding runs in a thread of its own, up to KB_RING chunks ahead of the
+ * writer, and the writer writes the duplicates key rows while it waits for the encoder: the two
+ * CPUs share what was the commit's serial part. Small commits do the three stages in turn.
+ */
+#define KB_CHUNK_TERMS 256
+#define KB_RING 8
+/* Terms in the batch from which the commit encodes in a thread of its own (tests lower it). */
+uint32_t kb__commit_thread_terms = 4096;
+/* Duplicates key rows the writer writes between two looks at the encoder. */
+#define KB_DEDUP_STEP 1024
+
+typedef struct cterm {
+    uint32_t acc; /* batch entry */
+    uint32_t df, mtf[KB_N_FIELDS];
+    uint64_t tid;                  /* 0: none yet */
+    uint32_t old_off, old_n;       /* on-disk postings to merge, in chunk.in (old_n 0: none) */
+    sqlite3_int64 del_k;           /* the partial last block row they came from, or 0 */
+    uint32_t out_off, out_n;       /* in chunk.out: the key, then per block u32 last doc, u32
+                                      length and the bytes */
+    uint32_t key_len;
+    int inl;                       /* one block, inline in the term row */
+} cterm;
+
+typedef struct chunk {
+    cterm t[KB_CHUNK_TERMS];
+    uint32_t n;
+    kb_buf in, out;
+    int rc; /* the encoder's: 0, KB_ENOMEM, KB_ECORRUPT, KB_ETOOBIG */
+} chunk;
+
+typedef struct committer {
+    kb_index *ix;
+    const uint32_t *order;
+    uint32_t n_chunks;
+    chunk ring[KB_RING];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint32_t submitted, encoded; /* chunks handed to the encoder / encoded */
+    int stop;
+} committer;
+
+/* Read stage: the rows of chunk k's terms. */
+static int read_chunk(committer *cm, uint32_t k)
 {
-    const char *key = ix->bkeys.p + a->key_off;
-    int with_pos = a->kind == KB_TERM_FORM;
-    ix->n_pin = 0;
-    ix->n_ppos = 0;
-    uint64_t tid = 0;
-    uint32_t df = 0, mtf[KB_N_FIELDS] = {0};
-    int rc;
-
-    /* The term's current row, if any. */
-    kb__term_row row;
-    rc = ix->terms_fresh
-             ? KB_ENOTFOUND
-             : kb__index_term_lookup(ix, (kb__term_kind)a->kind, key + 1, a->key_len - 1, &row);
-    if (rc && rc != KB_ENOTFOUND) return rc;
-    if (!rc) {
-        df = row.df;
-        memcpy(mtf, row.max_tf, sizeof mtf);
-        tid = row.tid;
-        if (row.inl) {
-            rc = pin_add_block(ix, row.inl, row.inl_n, with_pos);
-            if (rc) return rc;
-        } else {
-            /* The last block, when partial, is decoded and rewritten with the new postings. */
-            sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_BLOCK_LAST);
-            if (!st) return ix->last_err;
-            sqlite3_bind_int64(st, 1, (sqlite3_int64)(tid << 32));
-            sqlite3_bind_int64(st, 2, (sqlite3_int64)(tid << 32 | 0xffffffffu));
-            int s = sqlite3_step(st);
-            if (s == SQLITE_ROW) {
-                const unsigned char *b = sqlite3_column_blob(st, 1);
-                size_t bn = (size_t)sqlite3_column_bytes(st, 1);
-                sqlite3_int64 k = sqlite3_column_int64(st, 0);
-                kb__block_head h;
-                /* the header needs padding to be read safely: copy first */
-                kb__buf_reset(&ix->enc);
-                kb__buf_append(&ix->enc, b, bn);
-                if (kb__buf_reserve(&ix->enc, KB_BLOCK_PAD)) return ix->enc.rc;
-                memset(ix->enc.p + bn, 0, KB_BLOCK_PAD);
-                rc = kb__block_read_head((const unsigned char *)ix->enc.p, bn, &h);
-                if (rc) return kb__index_fail(ix, rc, "a postings block on disk is damaged");
-                if (h.n < KB_BLOCK_MAX) {
-                    kb_buf copy = ix->enc;
-                    ix->enc = (kb_buf){0};
-                    kb__buf_init(&ix->enc, 0);
-                    rc = pin_add_block(ix, copy.p, bn, with_pos);
-                    kb__buf_free(&copy);
-                    if (rc) return rc;
-                    sqlite3_reset(st);
-                    sqlite3_stmt *del = kb__index_stmt(ix, KB_ST_BLOCK_DEL);
-                    if (!del) return ix->last_err;
-                    sqlite3_bind_int64(del, 1, k);
-                    s = sqlite3_step(del);
-                    sqlite3_reset(del);
-                    if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "blocks");
-                }
-            } else if (s != SQLITE_DONE) {
-                return kb__index_sqlerr(ix, s, "blocks");
-            }
-            sqlite3_reset(st);
-        }
-    }
-    rc = pin_add_batch(ix, a);
-    if (rc) return rc;
-    df += a->df;
-    for (int f = 0; f < KB_N_FIELDS; f++)
-        mtf[f] = KB_MAX(mtf[f], a->max_tf[f]);
-
-    /* One small block stays inline in the terms row; otherwise blocks rows. */
-    int inl = 0, encoded = 0;
-    if (ix->n_pin <= KB_BLOCK_MAX && !tid) {
-        rc = encode_range(ix, 0, ix->n_pin, with_pos);
+    kb_index *ix = cm->ix;
+    chunk *c = &cm->ring[k % KB_RING];
+    uint32_t first = k * KB_CHUNK_TERMS;
+    c->n = KB_MIN(KB_CHUNK_TERMS, ix->n_acc - first);
+    c->rc = 0;
+    kb__buf_reset(&c->in);
+    kb__buf_reset(&c->out);
+    for (uint32_t i = 0; i < c->n; i++) {
+        cterm *t = &c->t[i];
+        memset(t, 0, sizeof *t);
+        t->acc = cm->order[first + i];
+        if (ix->terms_fresh) continue;
+        const kb__acc *a = &ix->acc[t->acc];
+        const char *key = ix->bkeys.p + a->key_off;
+        kb__term_row row;
+        int rc = kb__index_term_lookup(ix, (kb__term_kind)a->kind, key + 1, a->key_len - 1, &row);
+        if (rc == KB_ENOTFOUND) continue;
         if (rc) return rc;
-        inl = ix->enc.n <= KB_INLINE_MAX_BYTES;
+        t->df = row.df;
+        memcpy(t->mtf, row.max_tf, sizeof t->mtf);
+        t->tid = row.tid;
+        if (row.inl) {
+            t->old_off = (uint32_t)c->in.n;
+            t->old_n = (uint32_t)row.inl_n;
+            kb__buf_append(&c->in, row.inl, row.inl_n);
+            if (c->in.rc) return kb__index_fail(ix, c->in.rc, "out of memory committing");
+            continue;
+        }
+        /* The last block, when partial, is decoded and rewritten with the new postings. */
+        sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_BLOCK_LAST);
+        if (!st) return ix->last_err;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)(t->tid << 32));
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)(t->tid << 32 | 0xffffffffu));
+        int s = sqlite3_step(st);
+        if (s == SQLITE_ROW) {
+            size_t bn = (size_t)sqlite3_column_bytes(st, 1), off = c->in.n;
+            kb__buf_append(&c->in, sqlite3_column_blob(st, 1), bn);
+            /* the header needs padding to be read safely */
+            if (!kb__buf_reserve(&c->in, KB_BLOCK_PAD)) memset(c->in.p + c->in.n, 0, KB_BLOCK_PAD);
+            if (c->in.rc) {
+                sqlite3_reset(st);
+                return kb__index_fail(ix, c->in.rc, "out of memory committing");
+            }
+            kb__block_head h;
+            rc = kb__block_read_head((const unsigned char *)c->in.p + off, bn, &h);
+            if (rc) {
+                sqlite3_reset(st);
+                return kb__index_fail(ix, rc, "a postings block on disk is damaged");
+            }
+            if (h.n < KB_BLOCK_MAX) {
+                t->old_off = (uint32_t)off;
+                t->old_n = (uint32_t)bn;
+                t->del_k = sqlite3_column_int64(st, 0);
+            } else {
+                c->in.n = off;
+            }
+        } else if (s != SQLITE_DONE) {
+            return kb__index_sqlerr(ix, s, "blocks");
+        }
+        sqlite3_reset(st);
+    }
+    return 0;
+}
+
+/* Appends one encoded block (m->enc) to the chunk's output. */
+static int out_block(chunk *c, uint32_t last, const kb_buf *b)
+{
+    uint32_t n = (uint32_t)b->n;
+    kb__buf_append(&c->out, &last, sizeof last);
+    kb__buf_append(&c->out, &n, sizeof n);
+    kb__buf_append(&c->out, b->p, b->n);
+    return c->out.rc;
+}
+
+/* Encode stage of one term: reads the batch and the chunk, writes the chunk's term and output,
+ * the merge arrays m and ix->next_tid (the encoder's alone until the commit's end). */
+static int encode_term(kb_index *ix, kb__merge *m, chunk *c, cterm *t)
+{
+    const kb__acc *a = &ix->acc[t->acc];
+    int with_pos = a->kind == KB_TERM_FORM, rc = 0;
+    m->n_pin = m->n_ppos = 0;
+    if (t->old_n) rc = pin_add_block(m, c->in.p + t->old_off, t->old_n, with_pos);
+    if (!rc) rc = pin_add_batch(m, ix, a);
+    if (rc) return rc;
+    t->df += a->df;
+    t->key_len = a->key_len;
+    for (int f = 0; f < KB_N_FIELDS; f++)
+        t->mtf[f] = KB_MAX(t->mtf[f], a->max_tf[f]);
+    /* The key first (the writer then reads the chunk in order instead of the batch at random). */
+    t->out_off = (uint32_t)c->out.n;
+    kb__buf_append(&c->out, ix->bkeys.p + a->key_off, a->key_len);
+    if (c->out.rc) return c->out.rc;
+    /* One small block stays inline in the terms row; otherwise blocks rows. */
+    int encoded = 0;
+    if (m->n_pin <= KB_BLOCK_MAX && !t->tid) {
+        rc = encode_range(m, 0, m->n_pin, with_pos);
+        if (rc) return rc;
+        t->inl = m->enc.n <= KB_INLINE_MAX_BYTES;
         encoded = 1; /* too big to be inline: the same bytes make its one block row */
     }
-    if (!inl) {
-        if (!tid) {
-            if (ix->next_tid > 0x7fffffff) return kb__index_fail(ix, KB_ETOOBIG, "too many terms");
-            tid = ix->next_tid++;
+    if (!t->inl && !t->tid) {
+        if (ix->next_tid > 0x7fffffff) return KB_ETOOBIG;
+        t->tid = ix->next_tid++;
+    }
+    for (uint32_t from = 0; from < m->n_pin; from += KB_BLOCK_MAX) {
+        uint32_t to = KB_MIN(m->n_pin, from + KB_BLOCK_MAX);
+        rc = encoded ? 0 : encode_range(m, from, to, with_pos);
+        if (!rc) rc = out_block(c, m->pin[to - 1].doc, &m->enc);
+        if (rc) return rc;
+    }
+    t->out_n = (uint32_t)c->out.n - t->out_off;
+    return 0;
+}
+
+static int encode_chunk(committer *cm, chunk *c)
+{
+    kb_index *ix = cm->ix;
+    int rc = 0;
+    for (uint32_t i = 0; i < c->n && !rc; i++) {
+        /* Key order is random order in memory: start the next entries' misses early (entry
+         * 2 x KB_AHEAD ahead, its key and postings KB_AHEAD ahead). */
+        if (i + 2 * KB_AHEAD < c->n) {
+            const kb__acc *f = &ix->acc[c->t[i + 2 * KB_AHEAD].acc];
+            __builtin_prefetch(f);
+            __builtin_prefetch((const char *)f + sizeof *f - 1);
         }
-        for (uint32_t from = 0; from < ix->n_pin; from += KB_BLOCK_MAX) {
-            uint32_t to = KB_MIN(ix->n_pin, from + KB_BLOCK_MAX);
-            rc = encoded ? 0 : encode_range(ix, from, to, with_pos);
-            if (!rc) rc = put_block_row(ix, tid, ix->pin[to - 1].doc);
-            if (rc) return rc;
+        if (i + KB_AHEAD < c->n) {
+            const kb__acc *f = &ix->acc[c->t[i + KB_AHEAD].acc];
+            __builtin_prefetch(ix->bkeys.p + f->key_off);
+            __builtin_prefetch(f->post.p);
+        }
+        rc = encode_term(ix, &ix->merge, c, &c->t[i]);
+    }
+    return rc;
+}
+
+/* Write stage: the rows of chunk c. */
+static int write_chunk(kb_index *ix, chunk *c)
+{
+    if (c->rc == KB_ECORRUPT)
+        return kb__index_fail(ix, c->rc, "a postings block on disk is damaged (run khabar check)");
+    if (c->rc == KB_ETOOBIG) return kb__index_fail(ix, c->rc, "too many terms");
+    if (c->rc) return kb__index_fail(ix, c->rc, "out of memory committing");
+    for (uint32_t i = 0; i < c->n; i++) {
+        const cterm *t = &c->t[i];
+        int rc = 0;
+        if (t->del_k) {
+            sqlite3_stmt *del = kb__index_stmt(ix, KB_ST_BLOCK_DEL);
+            if (!del) return ix->last_err;
+            sqlite3_bind_int64(del, 1, t->del_k);
+            int s = sqlite3_step(del);
+            sqlite3_reset(del);
+            if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "blocks");
+        }
+        const char *key = c->out.p + t->out_off, *o = key + t->key_len, *end = key + t->out_n;
+        uint32_t last = 0, n = 0;
+        while (!t->inl && o < end && !rc) {
+            memcpy(&last, o, 4);
+            memcpy(&n, o + 4, 4);
+            rc = put_block_row(ix, t->tid, last, o + 8, n);
+            o += 8 + n;
+        }
+        if (t->inl) memcpy(&n, o + 4, 4);
+        if (!rc)
+            rc = kb__index_term_put(ix, key, t->key_len, t->df,
+                                    t->inl ? 0 : t->tid, t->mtf, t->inl ? o + 8 : NULL,
+                                    t->inl ? n : 0);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static void *encoder(void *arg)
+{
+    committer *cm = arg;
+    pthread_mutex_lock(&cm->mu);
+    for (uint32_t k = 0;; k++) {
+        while (!cm->stop && cm->submitted <= k)
+            pthread_cond_wait(&cm->cv, &cm->mu);
+        if (cm->stop || cm->submitted <= k) break;
+        pthread_mutex_unlock(&cm->mu);
+        chunk *c = &cm->ring[k % KB_RING];
+        c->rc = encode_chunk(cm, c);
+        pthread_mutex_lock(&cm->mu);
+        cm->encoded = k + 1;
+        pthread_cond_broadcast(&cm->cv);
+    }
+    pthread_mutex_unlock(&cm->mu);
+    return NULL;
+}
+
+/* Writes the batch's terms in key order (and the duplicates key rows). */
+static int commit_terms(kb_index *ix, const uint32_t *order)
+{
+    committer *cm = kb__malloc(sizeof *cm);
+    if (!cm) return kb__index_fail(ix, KB_ENOMEM, "out of memory committing");
+    memset(cm, 0, sizeof *cm);
+    cm->ix = ix;
+    cm->order = order;
+    cm->n_chunks = (ix->n_acc + KB_CHUNK_TERMS - 1) / KB_CHUNK_TERMS;
+    for (int i = 0; i < KB_RING; i++) {
+        kb__buf_init(&cm->ring[i].in, 0);
+        kb__buf_init(&cm->ring[i].out, 0);
+    }
+    pthread_t tid;
+    int threaded = 0, rc = 0, dedup_left = ix->dedup != NULL;
+    if (ix->n_acc >= kb__commit_thread_terms) {
+        pthread_mutex_init(&cm->mu, NULL);
+        pthread_cond_init(&cm->cv, NULL);
+        threaded = pthread_create(&tid, NULL, encoder, cm) == 0;
+        if (!threaded) {
+            pthread_mutex_destroy(&cm->mu);
+            pthread_cond_destroy(&cm->cv);
         }
     }
-    return kb__index_term_put(ix, key, a->key_len, df, tid, mtf, inl ? ix->enc.p : NULL,
-                              inl ? ix->enc.n : 0);
+    uint32_t next_r = 0, next_w = 0;
+    while (!rc && next_w < cm->n_chunks) {
+        /* Read ahead as far as the ring allows (one chunk at a time without the thread). */
+        while (!rc && next_r < cm->n_chunks && next_r - next_w < (threaded ? KB_RING : 1)) {
+            rc = read_chunk(cm, next_r);
+            if (rc) break;
+            next_r++;
+            if (threaded) {
+                pthread_mutex_lock(&cm->mu);
+                cm->submitted = next_r;
+                pthread_cond_broadcast(&cm->cv);
+                pthread_mutex_unlock(&cm->mu);
+            } else {
+                chunk *c = &cm->ring[(next_r - 1) % KB_RING];
+                c->rc = encode_chunk(cm, c);
+            }
+        }
+        if (rc) break;
+        if (threaded) {
+            /* While the encoder works, write duplicates key rows. */
+            pthread_mutex_lock(&cm->mu);
+            while (cm->encoded <= next_w && dedup_left) {
+                pthread_mutex_unlock(&cm->mu);
+                int d = kb__dedup_store_flush_step(ix->dedup, KB_DEDUP_STEP);
+                pthread_mutex_lock(&cm->mu);
+                if (d <= 0) dedup_left = 0;
+                if (d < 0) rc = d;
+            }
+            while (!rc && cm->encoded <= next_w)
+                pthread_cond_wait(&cm->cv, &cm->mu);
+            pthread_mutex_unlock(&cm->mu);
+            if (rc) {
+                rc = kb__index_fail(ix, rc, "duplicates: writing the key rows failed");
+                break;
+            }
+        }
+        rc = write_chunk(ix, &cm->ring[next_w % KB_RING]);
+        next_w++;
+    }
+    if (threaded) {
+        pthread_mutex_lock(&cm->mu);
+        cm->stop = 1;
+        pthread_cond_broadcast(&cm->cv);
+        pthread_mutex_unlock(&cm->mu);
+        pthread_join(tid, NULL);
+        pthread_mutex_destroy(&cm->mu);
+        pthread_cond_destroy(&cm->cv);
+    }
+    for (int i = 0; i < KB_RING; i++) {
+        kb__buf_free(&cm->ring[i].in);
+        kb__buf_free(&cm->ring[i].out);
+    }
+    kb__free(cm);
+    if (!rc && dedup_left && (rc = kb__dedup_store_flush(ix->dedup)) < 0)
+        rc = kb__index_fail(ix, rc, "duplicates: writing the key rows failed");
+    return rc;
 }
 
 static void rollback(kb_index *ix)
@@ -698,24 +923,8 @@ KB_API int kb_index_commit(kb_index *ix)
     sort_ctx sc = {ix, pre};
     qsort_r(order, ix->n_acc, sizeof *order, cmp_acc, &sc);
     kb__free(pre);
-    for (uint32_t i = 0; i < ix->n_acc && !rc; i++) {
-        /* Key order is random order in memory: start the next entries' misses early (entry
-         * 2 x KB_AHEAD ahead, its key and postings KB_AHEAD ahead). */
-        if (i + 2 * KB_AHEAD < ix->n_acc) {
-            const kb__acc *f = &ix->acc[order[i + 2 * KB_AHEAD]];
-            __builtin_prefetch(f);
-            __builtin_prefetch((const char *)f + sizeof *f - 1);
-        }
-        if (i + KB_AHEAD < ix->n_acc) {
-            const kb__acc *f = &ix->acc[order[i + KB_AHEAD]];
-            __builtin_prefetch(ix->bkeys.p + f->key_off);
-            __builtin_prefetch(f->post.p);
-        }
-        rc = write_term(ix, &ix->acc[order[i]]);
-    }
+    rc = commit_terms(ix, order);
     kb__free(order);
-    if (!rc && ix->dedup && (rc = kb__dedup_store_flush(ix->dedup)) < 0)
-        rc = kb__index_fail(ix, rc, "duplicates: writing the key rows failed");
     if (!rc) rc = kb__index_meta_put(ix, "next_docid", ix->next_docid);
     if (!rc) rc = kb__index_meta_put(ix, "next_tid", (int64_t)ix->next_tid);
     int64_t commits = 0, dead = 0;
@@ -753,10 +962,11 @@ static int compact_term(kb_index *ix, const unsigned char *key, size_t kn, sqlit
     int rc = kb__index_term_lookup(ix, with_pos ? KB_TERM_FORM : KB_TERM_STEM,
                                    (const char *)key + 1, kn - 1, &row);
     if (rc) return rc == KB_ENOTFOUND ? 0 : rc;
-    ix->n_pin = ix->n_ppos = 0;
+    kb__merge *m = &ix->merge;
+    m->n_pin = m->n_ppos = 0;
     uint64_t tid = row.tid;
     if (row.inl) {
-        rc = pin_add_block(ix, row.inl, row.inl_n, with_pos);
+        rc = pin_add_block(m, row.inl, row.inl_n, with_pos);
     } else {
         sqlite3_reset(blk);
         sqlite3_bind_int64(blk, 1, (sqlite3_int64)(tid << 32));
@@ -767,31 +977,33 @@ static int compact_term(kb_index *ix, const unsigned char *key, size_t kn, sqlit
             kb__buf_init(&copy, 0);
             kb__buf_append(&copy, sqlite3_column_blob(blk, 1),
                            (size_t)sqlite3_column_bytes(blk, 1));
-            rc = copy.rc ? copy.rc : pin_add_block(ix, copy.p, copy.n, with_pos);
+            rc = copy.rc ? copy.rc : pin_add_block(m, copy.p, copy.n, with_pos);
             kb__buf_free(&copy);
         }
         sqlite3_reset(blk);
     }
+    if (rc == KB_ECORRUPT)
+        return kb__index_fail(ix, rc, "a postings block on disk is damaged (run khabar check)");
     if (rc) return rc;
     /* Keep live postings only (in place). */
     uint32_t w = 0, wpos = 0;
     uint32_t mtf[KB_N_FIELDS] = {0};
-    for (uint32_t i = 0; i < ix->n_pin; i++) {
-        if (!kb__index_doc_live(ix, ix->pin[i].doc)) continue;
-        uint32_t np = with_pos ? ix->pin[i].tf[0] + ix->pin[i].tf[1] + ix->pin[i].tf[2] : 0;
-        memmove(ix->ppos + wpos, ix->ppos + ix->ppos_idx[i], np * sizeof *ix->ppos);
-        ix->pin[w] = ix->pin[i];
-        const uint32_t *l = kb__index_doc_lens(ix, ix->pin[i].doc);
-        memcpy(ix->plen + (size_t)w * KB_N_FIELDS, l, KB_N_FIELDS * sizeof *l);
-        ix->ppos_idx[w] = wpos;
+    for (uint32_t i = 0; i < m->n_pin; i++) {
+        if (!kb__index_doc_live(ix, m->pin[i].doc)) continue;
+        uint32_t np = with_pos ? m->pin[i].tf[0] + m->pin[i].tf[1] + m->pin[i].tf[2] : 0;
+        memmove(m->ppos + wpos, m->ppos + m->ppos_idx[i], np * sizeof *m->ppos);
+        m->pin[w] = m->pin[i];
+        const uint32_t *l = kb__index_doc_lens(ix, m->pin[i].doc);
+        memcpy(m->plen + (size_t)w * KB_N_FIELDS, l, KB_N_FIELDS * sizeof *l);
+        m->ppos_idx[w] = wpos;
         for (int f = 0; f < KB_N_FIELDS; f++)
-            mtf[f] = KB_MAX(mtf[f], ix->pin[i].tf[f]);
+            mtf[f] = KB_MAX(mtf[f], m->pin[i].tf[f]);
         wpos += np;
         w++;
     }
-    if (w == ix->n_pin) return 0; /* nothing dead here */
-    ix->n_pin = w;
-    ix->n_ppos = wpos;
+    if (w == m->n_pin) return 0; /* nothing dead here */
+    m->n_pin = w;
+    m->n_ppos = wpos;
     if (tid) {
         char sql[128];
         snprintf(sql, sizeof sql, "DELETE FROM blocks WHERE k >= %llu AND k <= %llu",
@@ -811,21 +1023,21 @@ static int compact_term(kb_index *ix, const unsigned char *key, size_t kn, sqlit
     }
     int inl = 0;
     if (w <= KB_BLOCK_MAX) {
-        rc = encode_range(ix, 0, w, with_pos);
+        rc = encode_range(m, 0, w, with_pos);
         if (rc) return rc;
-        inl = ix->enc.n <= KB_INLINE_MAX_BYTES;
+        inl = m->enc.n <= KB_INLINE_MAX_BYTES;
     }
     if (!inl) {
         if (!tid) tid = ix->next_tid++;
         for (uint32_t from = 0; from < w; from += KB_BLOCK_MAX) {
             uint32_t to = KB_MIN(w, from + KB_BLOCK_MAX);
-            rc = encode_range(ix, from, to, with_pos);
-            if (!rc) rc = put_block_row(ix, tid, ix->pin[to - 1].doc);
+            rc = encode_range(m, from, to, with_pos);
+            if (!rc) rc = put_block_row(ix, tid, m->pin[to - 1].doc, m->enc.p, m->enc.n);
             if (rc) return rc;
         }
     }
-    return kb__index_term_put(ix, key, kn, w, tid, mtf, inl ? ix->enc.p : NULL,
-                              inl ? ix->enc.n : 0);
+    return kb__index_term_put(ix, key, kn, w, tid, mtf, inl ? m->enc.p : NULL,
+                              inl ? m->enc.n : 0);
 }
 
 int kb__compact_postings(kb_index *ix)

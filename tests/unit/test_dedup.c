@@ -670,6 +670,20 @@ static void db_and_texts(char *path, kb_buf *a, kb_buf *b, kb_buf *c, uint64_t s
     story(c, seed + 1, 200);
 }
 
+/* Removes db_and_texts' database (and its WAL files) and frees the texts. */
+static void db_and_texts_free(const char *path, kb_buf *a, kb_buf *b, kb_buf *c)
+{
+    unlink(path);
+    char side[64];
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+    kb__buf_free(a);
+    kb__buf_free(b);
+    kb__buf_free(c);
+}
+
 static void test_store_restart(void)
 {
     char path[] = "/tmp/kb_dedup_test_XXXXXX";
@@ -812,15 +826,56 @@ static void test_store_pending_keys(void)
     CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_keys"), 8 * keys_per_doc);
     kb__dedup_store_close(s);
     CHECK_INT(sqlite3_close(db), SQLITE_OK);
-    unlink(path);
-    char side[64];
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
-    kb__buf_free(&a);
-    kb__buf_free(&b);
-    kb__buf_free(&c);
+    db_and_texts_free(path, &a, &b, &c);
+}
+
+/* kb__dedup_store_flush_step (the commit interleaves it with its other work): steps of any size
+ * write the same rows as one flush, at least one group per step, and say when they are done. */
+static void test_store_flush_steps(void)
+{
+    char path[] = "/tmp/kb_dedup_steps_XXXXXX";
+    kb_buf a, b, c;
+    db_and_texts(path, &a, &b, &c, 80);
+    kb_block blk;
+    kb_article xa = article_of("a", "2015-08-02", &a, &blk);
+    const int64_t keys_per_doc = KB_DEDUP_BANDS + 1;
+    sqlite3 *db;
+    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+    kb__dedup_store *s = NULL;
+    CHECK_INT(kb__dedup_store_open(db, &s), 0);
+    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    CHECK_INT(kb__dedup_store_begin(s), 0);
+    char id[16];
+    for (int d = 1; d <= 9; d++) {
+        snprintf(id, sizeof id, "a%d", d);
+        xa.id = (kb_slice){id, strlen(id)};
+        CHECK_INT(kb__dedup_store_add(s, d, &xa), 0);
+    }
+    CHECK_INT(kb__dedup_store_delete(s, 9), 0); /* its rows are never written */
+    int steps = 0, r;
+    while ((r = kb__dedup_store_flush_step(s, 1)) == 1) /* 1: at least a group per step */
+        steps++;
+    CHECK_INT(r, 0);
+    CHECK(steps >= 2);
+    CHECK_INT(kb__dedup_store_flush_step(s, 1), 0); /* done: nothing more */
+    CHECK_INT(kb__dedup_store_flush(s), 0);
+    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_keys"), 8 * keys_per_doc);
+    CHECK_INT(count_rows(db, "SELECT count(DISTINCT docid) FROM dedup_keys"), 8);
+    CHECK_INT(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    kb__dedup_store_committed(s);
+    /* The next batch flushes from its own start. */
+    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    CHECK_INT(kb__dedup_store_begin(s), 0);
+    xa.id = S("a10");
+    CHECK_INT(kb__dedup_store_add(s, 10, &xa), 0);
+    CHECK_INT(kb__dedup_store_flush_step(s, 1000), 0);
+    CHECK_INT(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    kb__dedup_store_committed(s);
+    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_keys"), 9 * keys_per_doc);
+    kb__dedup_store_close(s);
+    CHECK_INT(sqlite3_close(db), SQLITE_OK);
+    db_and_texts_free(path, &a, &b, &c);
 }
 
 int main(void)
@@ -836,5 +891,6 @@ int main(void)
     test_store_property();
     test_store_restart();
     test_store_pending_keys();
+    test_store_flush_steps();
     return kbt_summary();
 }

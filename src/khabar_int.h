@@ -478,6 +478,18 @@ static inline const char *kb__query_str(const kb__query *q, uint32_t off)
     return q->strings.p + off;
 }
 
+/* rerank.c: the second stage of the any-word ranking. Reads each of docs[0..n_docs) from the
+ * store, analyzes it, and writes to add[d] what its score gains: weights times the root,
+ * window and answer signals (rerank.c says what they are; all >= 0). A document deleted since
+ * gains 0. Weights all 0: add[] is zeroed and nothing is read. Returns 0 or an index error
+ * (KB_EIO, KB_ECORRUPT, KB_ENOMEM). */
+#define KB__RERANK_K 30 /* candidates re-read: ARCD gains as much from 30 as from 50 */
+typedef struct kb__rerank_weights {
+    double root, window, answer;
+} kb__rerank_weights;
+int kb__rerank(kb_index *ix, const kb__query *q, const kb__rerank_weights *w, uint32_t n_docs,
+               const uint32_t *docs, double *add);
+
 /* A word to mark in a snippet: its normalized form and stem (as the analyzer gives them). */
 typedef struct kb__snip_term {
     const char *norm, *stem;

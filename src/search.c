@@ -47,24 +47,29 @@ typedef struct rank_params {
     double delta;          /* BM25+ lower bound: added (times idf) for every matched word */
     double title_cap;      /* a title word's tf in each other field is capped at this; 0: off */
     double title_share;    /* weight of tf_title / len_title, added to a word's score */
+    kb__rerank_weights rerank; /* any-word second stage (rerank.c): root, window, answer */
 } rank_params;
 
 static const rank_params DEFAULT_PARAMS = {
-    {2.5, 1.5, 1.0}, {0.6, 0.6, 0.75}, 1.2, 0.3, 0.2, 0.0, 0.0, 1.0, 1.5};
+    {2.5, 1.5, 1.0}, {0.6, 0.6, 0.75}, 1.2, 0.3, 0.2, 0.0, 0.0, 1.0, 1.5, {0.2, 2.0, 1.0}};
 
 /* KHABAR_RANK="w_title w_head w_body b_title b_head b_body k1 form stop prox [delta [title_cap
- * title_share]]" overrides the defaults (a tuning knob for scripts/eval_arcd.py; not for
+ * title_share [rr_root rr_window rr_answer]]]" overrides the defaults (a tuning knob for scripts/eval_arcd.py; not for
  * production use). */
 static void load_params(rank_params *p)
 {
     *p = DEFAULT_PARAMS;
     const char *env = getenv("KHABAR_RANK");
     if (!env) return;
-    double v[13] = {0};
+    double v[16] = {0};
     v[11] = DEFAULT_PARAMS.title_cap;
     v[12] = DEFAULT_PARAMS.title_share;
-    if (sscanf(env, "%lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf", &v[0], &v[1], &v[2],
-               &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11], &v[12]) < 10)
+    v[13] = DEFAULT_PARAMS.rerank.root;
+    v[14] = DEFAULT_PARAMS.rerank.window;
+    v[15] = DEFAULT_PARAMS.rerank.answer;
+    if (sscanf(env, "%lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf", &v[0], &v[1],
+               &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11], &v[12],
+               &v[13], &v[14], &v[15]) < 10)
         return;
     for (int f = 0; f < KB_N_FIELDS; f++) {
         p->w[f] = v[f];
@@ -77,6 +82,7 @@ static void load_params(rank_params *p)
     p->delta = v[10];
     p->title_cap = v[11];
     p->title_share = v[12];
+    p->rerank = (kb__rerank_weights){fmax(v[13], 0), fmax(v[14], 0), fmax(v[15], 0)};
 }
 
 /* Word-pair bonus for any-word queries (natural-language questions): each pair of neighbouring
@@ -748,6 +754,21 @@ static int cmp_cand(const void *x, const void *y)
 /* ---- the document loop ----------------------------------------------------------------------- */
 
 /* Filters that do not depend on the query words: liveness, source, date, relaxed exclusions. */
+/* The any-word second stage (rerank.c) on the first KB__RERANK_K of the sorted candidates: their
+ * gains are >= 0, so they stay above the rest, which keep their scores and order. */
+static int rerank(search *S, heap *h)
+{
+    uint32_t n = KB_MIN(h->n, KB__RERANK_K), docs[KB__RERANK_K];
+    double add[KB__RERANK_K];
+    for (uint32_t i = 0; i < n; i++)
+        docs[i] = h->a[i].doc;
+    int rc = kb__rerank(S->ix, &S->q, &S->P.rerank, n, docs, add);
+    for (uint32_t i = 0; i < n && !rc; i++)
+        h->a[i].score += add[i];
+    if (!rc) qsort(h->a, n, sizeof *h->a, cmp_cand);
+    return rc;
+}
+
 static int passes_filters(search *S, uint32_t d)
 {
     if (S->src_filter) {
@@ -1456,9 +1477,12 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
     heap h = {NULL, 0, o.limit + o.offset};
     if (!o.no_collapse) /* room for the copies that collapsing folds away */
         h.k = KB_MIN(h.k * COLLAPSE_FACTOR + COLLAPSE_EXTRA, KB_SEARCH_MAX_HITS * 2);
-    h.a = kb__malloc(h.k * sizeof *h.a);
+    /* the any-word ranking re-reads its top KB__RERANK_K (rerank.c), so it keeps that many */
+    uint32_t k_all = KB_MAX(h.k, KB__RERANK_K), k_any = k_all;
+    h.a = kb__malloc(k_all * sizeof *h.a);
     if (!h.a && !rc) rc = KB_ENOMEM;
     int any_mode = o.mode == KB_SEARCH_ANY;
+    if (any_mode) h.k = k_any;
     for (int pass = 0; pass < 2 && !rc; pass++) {
         if (any_mode) root = relax(&S, root);
         int prune = !o.exact_total;
@@ -1472,6 +1496,7 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
         R->pub.fallback_any = 1;
         any_mode = 1;
         S.any_rank = 1;
+        h.k = k_any;
         free_evs(&S);
         S.counted = 0;
         S.form_ub_total = 0;
@@ -1492,8 +1517,9 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
     /* hits: with collapsing, more candidates than shown, so folded copies leave room */
     if (!rc) {
         qsort(h.a, h.n, sizeof *h.a, cmp_cand);
-        rc = build_hits(&S, R, &o, h.a, h.n);
+        if (S.any_rank) rc = rerank(&S, &h);
     }
+    if (!rc) rc = build_hits(&S, R, &o, h.a, h.n);
     if (!rc) {
         R->pub.total = S.counted;
         R->pub.total_exact = !S.pruned;

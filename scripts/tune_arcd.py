@@ -11,9 +11,9 @@ be read on questions that did not choose it.
 
 It indexes ARCD once (scripts/eval_arcd.py) and runs `khabar search` once per parameter
 setting with KHABAR_RANK set (src/search.c, load_params: "w_title w_head w_body b_title b_head
-b_body k1 form stop prox delta title_cap title_share").
+b_body k1 form stop prox delta title_cap title_share rr_root rr_window rr_answer").
 
-Usage: tune_arcd.py --khabar PATH [--arcd DIR] [--work DIR] [--baseline "13 values"]
+Usage: tune_arcd.py --khabar PATH [--arcd DIR] [--work DIR] [--baseline "16 values"] [--from-baseline]
 """
 import json
 import os
@@ -25,10 +25,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import eval_arcd  # noqa: E402
 
 NAMES = ["w_title", "w_head", "w_body", "b_title", "b_head", "b_body", "k1", "form", "stop",
-         "prox", "delta", "title_cap", "title_share"]
-DEFAULTS = [2.5, 1.5, 1.0, 0.6, 0.6, 0.75, 1.2, 0.3, 0.2, 0.0, 0.0, 1.0, 1.5]
-# before the title signals (title_cap and title_share off)
-BASELINE = DEFAULTS[:11] + [0.0, 0.0]
+         "prox", "delta", "title_cap", "title_share", "rr_root", "rr_window", "rr_answer"]
+DEFAULTS = [2.5, 1.5, 1.0, 0.6, 0.6, 0.75, 1.2, 0.3, 0.2, 0.0, 0.0, 1.0, 1.5, 0.2, 2.0, 1.0]
+# before the second stage (src/rerank.c: rr_root, rr_window, rr_answer off)
+BASELINE = DEFAULTS[:13] + [0.0, 0.0, 0.0]
 GRID = {
     "w_title": [1.5, 2.5, 3.5],
     "b_title": [0.3, 0.6, 0.9],
@@ -38,6 +38,9 @@ GRID = {
     "stop": [0.1, 0.2, 0.3],
     "title_cap": [0.0, 1.0, 2.0],
     "title_share": [0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
+    "rr_root": [0.0, 0.1, 0.2, 0.3, 0.5],
+    "rr_window": [0.0, 1.0, 2.0, 3.0, 4.0],
+    "rr_answer": [0.0, 0.5, 1.0, 1.5],
 }
 
 
@@ -84,8 +87,11 @@ def tune(score, start):
 
 def main():
     ap = eval_arcd.arg_parser()
-    ap.add_argument("--baseline", help="13 values, default: the defaults with the title "
-                                       "signals off")
+    ap.add_argument("--baseline", help="16 values, default: the defaults with the second "
+                                       "stage off")
+    ap.add_argument("--from-baseline", action="store_true",
+                    help="start each fold's coordinate ascent from the baseline, not from the "
+                         "defaults (which were chosen on all questions)")
     a = ap.parse_args()
     base = [float(x) for x in a.baseline.split()] if a.baseline else BASELINE
     docs, queries, qrels = eval_arcd.load(a.arcd)
@@ -104,7 +110,7 @@ def main():
     held = []
     for train in (1, 0):
         test = 1 - train
-        p, best = tune(lambda q: at(q, train), DEFAULTS)
+        p, best = tune(lambda q: at(q, train), base if a.from_baseline else DEFAULTS)
         chosen = ", ".join("%s %g" % (n, v) for n, v, d in zip(NAMES, p, DEFAULTS) if v != d)
         print("tune on %s ids: %s" % ("odd" if train else "even", chosen or "the defaults"))
         print("  train MRR@10 %.4f; held-out (%s ids) tuned %.4f, defaults %.4f, baseline %.4f"

@@ -30,11 +30,12 @@ typedef struct rr_term {
     const char *stem;
     size_t stem_len;
     int32_t key[KEY_MAX];
-    uint32_t key_len; /* 0: no key */
+    uint32_t key_len;     /* 0: no key */
+    uint64_t key_letters; /* letters(key): what a word's stem must hold to have this key */
     double idf;
-    int indexed;      /* the stem is in the index: it counts for the window */
+    int indexed; /* the stem is in the index: it counts for the window */
     int in_doc, key_in_doc;
-    uint64_t last;    /* 1 + word index of its last occurrence in the article, 0: none yet */
+    uint64_t last; /* 1 + word index of its last occurrence in the article, 0: none yet */
 } rr_term;
 
 static int ends_with(const int32_t *k, uint32_t n, const int32_t *s, uint32_t m)
@@ -49,15 +50,36 @@ static int ends_with(const int32_t *k, uint32_t n, const int32_t *s, uint32_t m)
  * 0 when the stem is longer than KEY_MAX or empty. */
 static uint32_t rerank_key(const char *s, size_t n, int32_t *k)
 {
-    enum { ALEF = 0x627, TEH = 0x62A, SEEN = 0x633, MEEM = 0x645, NOON = 0x646, HEH = 0x647,
-           WAW = 0x648, YEH = 0x64A, TEH_M = 0x629 };
-    static const int32_t suf[][4] = {
-        {3, YEH, ALEF, TEH}, {3, YEH, WAW, NOON}, {3, YEH, YEH, NOON}, {2, ALEF, TEH},
-        {2, WAW, NOON},      {2, YEH, NOON},      {2, ALEF, NOON},     {2, YEH, HEH},
-        {2, YEH, ALEF},      {1, HEH},            {1, YEH},            {1, TEH_M},
-        {1, ALEF}};
-    static const int32_t pre[][4] = {{3, ALEF, SEEN, TEH}, {3, MEEM, SEEN, TEH}, {1, TEH},
-                                     {1, YEH},             {1, NOON},            {1, MEEM},
+    enum {
+        ALEF = 0x627,
+        TEH = 0x62A,
+        SEEN = 0x633,
+        MEEM = 0x645,
+        NOON = 0x646,
+        HEH = 0x647,
+        WAW = 0x648,
+        YEH = 0x64A,
+        TEH_M = 0x629
+    };
+    static const int32_t suf[][4] = {{3, YEH, ALEF, TEH},
+                                     {3, YEH, WAW, NOON},
+                                     {3, YEH, YEH, NOON},
+                                     {2, ALEF, TEH},
+                                     {2, WAW, NOON},
+                                     {2, YEH, NOON},
+                                     {2, ALEF, NOON},
+                                     {2, YEH, HEH},
+                                     {2, YEH, ALEF},
+                                     {1, HEH},
+                                     {1, YEH},
+                                     {1, TEH_M},
+                                     {1, ALEF}};
+    static const int32_t pre[][4] = {{3, ALEF, SEEN, TEH},
+                                     {3, MEEM, SEEN, TEH},
+                                     {1, TEH},
+                                     {1, YEH},
+                                     {1, NOON},
+                                     {1, MEEM},
                                      {1, ALEF}};
     uint32_t m = 0;
     for (size_t i = 0; i < n;) {
@@ -99,6 +121,36 @@ static uint32_t rerank_key(const char *s, size_t n, int32_t *k)
     return o;
 }
 
+/* The set of letters in a UTF-8 stem: a bit per Arabic letter (U+0621–U+064A), bit 63 for
+ * anything else. A key is what is left of a stem after letters are taken out, so a stem that
+ * lacks one of the key's letters cannot have that key: most words of an article are ruled out
+ * by one AND, without computing their key. */
+static uint64_t letters(const char *s, size_t n)
+{
+    uint64_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c == 0xD8 || c == 0xD9) && i + 1 < n) {
+            uint32_t cp = ((c & 0x1Fu) << 6) | ((unsigned char)s[i + 1] & 0x3Fu);
+            if (cp >= 0x621 && cp <= 0x64A) {
+                m |= 1ull << (cp - 0x620);
+                i++;
+                continue;
+            }
+        }
+        if ((c & 0xC0) != 0x80) m |= 1ull << 63;
+    }
+    return m;
+}
+
+static uint64_t key_letters(const int32_t *k, uint32_t n)
+{
+    uint64_t m = 0;
+    for (uint32_t i = 0; i < n; i++)
+        m |= k[i] >= 0x621 && k[i] <= 0x64A ? 1ull << (k[i] - 0x620) : 1ull << 63;
+    return m;
+}
+
 /* A question's interrogative, from its first words: what the answer signal looks for. */
 enum { WANT_NONE, WANT_YEAR, WANT_NUMBER };
 
@@ -110,9 +162,10 @@ static int wanted(const kb__query *q)
         if (nd->type != KB_QN_TERM || nd->bonus) continue;
         seen++;
         const char *s = kb__query_str(q, nd->norm);
-        if (nd->norm_len == 6 && !memcmp(s, "\xd9\x85\xd8\xaa\xd9\x8a", 6)) return WANT_YEAR; /* متي */
-        if ((nd->norm_len == 4 && !memcmp(s, "\xd9\x83\xd9\x85", 4)) ||                  /* كم */
-            (nd->norm_len == 6 && !memcmp(s, "\xd8\xa8\xd9\x83\xd9\x85", 6)))            /* بكم */
+        if (nd->norm_len == 6 && !memcmp(s, "\xd9\x85\xd8\xaa\xd9\x8a", 6))
+            return WANT_YEAR;                                                 /* متي */
+        if ((nd->norm_len == 4 && !memcmp(s, "\xd9\x83\xd9\x85", 4)) ||       /* كم */
+            (nd->norm_len == 6 && !memcmp(s, "\xd8\xa8\xd9\x83\xd9\x85", 6))) /* بكم */
             return WANT_NUMBER;
     }
     return WANT_NONE;
@@ -150,18 +203,18 @@ static uint32_t collect(const kb__query *q, uint32_t id, int neg, rr_term *t, ui
 
 /* Analyzes text and updates the terms' flags, the window coverage and the number count;
  * *w counts words over the title and the body together. */
-static void scan(kb_analyzer *an, const char *text, size_t len, rr_term *t, uint32_t n,
-                 uint64_t *w, double *best, uint32_t *numbers, int want)
+static void scan(kb_analyzer *an, const char *text, size_t len, rr_term *t, uint32_t n, uint64_t *w,
+                 double *best, uint32_t *numbers, int want)
 {
     kb_token tok;
     kb_analyzer_reset(an, text, len);
     while (kb_analyzer_next(an, &tok) > 0) {
         uint64_t at = ++*w;
-        if (want == WANT_YEAR ? is_year(&tok) : (want && (tok.flags & KB_TOK_NUMBER)))
-            (*numbers)++;
+        if (want == WANT_YEAR ? is_year(&tok) : (want && (tok.flags & KB_TOK_NUMBER))) (*numbers)++;
         if (!tok.stem_len) continue;
         int32_t key[KEY_MAX];
         uint32_t key_len = 0, keyed = 0, hit = 0;
+        uint64_t has = letters(tok.stem, tok.stem_len);
         for (uint32_t i = 0; i < n; i++) {
             if (t[i].stem_len == tok.stem_len && !memcmp(t[i].stem, tok.stem, tok.stem_len)) {
                 t[i].in_doc = 1;
@@ -171,7 +224,7 @@ static void scan(kb_analyzer *an, const char *text, size_t len, rr_term *t, uint
                 }
                 continue;
             }
-            if (t[i].key_in_doc || !t[i].key_len) continue;
+            if (t[i].key_in_doc || !t[i].key_len || (t[i].key_letters & ~has)) continue;
             if (!keyed) {
                 key_len = rerank_key(tok.stem, tok.stem_len, key);
                 keyed = 1;
@@ -210,6 +263,7 @@ int kb__rerank(kb_index *ix, const kb__query *q, const kb__rerank_weights *wt, u
         t[i].indexed = !rc && row.df > 0;
         if (t[i].indexed) total += t[i].idf;
         if (wt->root > 0) t[i].key_len = rerank_key(t[i].stem, t[i].stem_len, t[i].key);
+        t[i].key_letters = key_letters(t[i].key, t[i].key_len);
     }
     kb_analyzer *an = kb__index_analyzer(ix);
     kb__doc doc;

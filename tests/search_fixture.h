@@ -54,6 +54,23 @@ static kb_slice fx_slice(const char *s)
     return (kb_slice){s, s ? strlen(s) : 0};
 }
 
+/* Adds d to ix as a one-paragraph article (not committed). Returns kb_index_add's code. */
+static int fx_add(kb_index *ix, const fixture_doc *d)
+{
+    kb_block b = {KB_BLOCK_PARAGRAPH, fx_slice(d->body)};
+    kb_article a;
+    memset(&a, 0, sizeof a);
+    a.id = fx_slice(d->id);
+    a.source = fx_slice(d->source);
+    a.date = fx_slice(d->date);
+    a.title = fx_slice(d->title);
+    a.blocks = &b;
+    a.n_blocks = 1;
+    a.text = b.text;
+    a.arabic_share = 1.0;
+    return kb_index_add(ix, &a);
+}
+
 /* Creates an index of the fixture articles in a new temporary directory (path into dir, 64
  * bytes). Returns the open read-write handle, or NULL. */
 static kb_index *fixture_index(char dir[64])
@@ -63,19 +80,7 @@ static kb_index *fixture_index(char dir[64])
     kb_index *ix = NULL;
     if (kb_index_open(dir, NULL, &ix) != 0) return NULL;
     for (size_t i = 0; i < FIXTURE_N; i++) {
-        const fixture_doc *d = &fixture_docs[i];
-        kb_block b = {KB_BLOCK_PARAGRAPH, fx_slice(d->body)};
-        kb_article a;
-        memset(&a, 0, sizeof a);
-        a.id = fx_slice(d->id);
-        a.source = fx_slice(d->source);
-        a.date = fx_slice(d->date);
-        a.title = fx_slice(d->title);
-        a.blocks = &b;
-        a.n_blocks = 1;
-        a.text = b.text;
-        a.arabic_share = 1.0;
-        if (kb_index_add(ix, &a) != 0) {
+        if (fx_add(ix, &fixture_docs[i]) != 0) {
             kb_index_close(ix);
             return NULL;
         }

@@ -111,6 +111,7 @@ typedef struct outcome {
     size_t title_len;     /* title length of a fetched article */
     size_t search_hits;   /* kb_search_run's hits for the probe word */
     size_t snippet_bytes; /* and the total length of their snippets */
+    size_t any_hits;      /* hits of an any-word question (its second stage re-reads them) */
 } outcome;
 
 static void remove_index(void)
@@ -197,6 +198,13 @@ static void read_part(outcome *o)
     o->search_hits = res->n_hits;
     for (size_t i = 0; i < res->n_hits; i++)
         o->snippet_bytes += res->hits[i].snippet.n;
+    kb_results_free(res);
+    res = NULL;
+    kb_search_options any = {0};
+    any.mode = KB_SEARCH_ANY;
+    STEP("kb_search_run (any)",
+         kb_search_run(ix, "متى ذكر العراق", strlen("متى ذكر العراق"), &any, &res));
+    o->any_hits = res->n_hits;
     STEP("kb_index_get", kb_index_get(ix, "a2", 2, &st));
     o->title_len = st->title.n;
     STEP("kb_index_check", kb_index_check(ix, NULL, NULL));
@@ -272,7 +280,7 @@ static long sweep(int sticky, long total, long stride, const outcome *ref)
             absorbed++;
             if (o.docs != ref->docs || o.hits != ref->hits || o.hit_sum != ref->hit_sum ||
                 o.title_len != ref->title_len || o.search_hits != ref->search_hits ||
-                o.snippet_bytes != ref->snippet_bytes) {
+                o.snippet_bytes != ref->snippet_bytes || o.any_hits != ref->any_hits) {
                 bad_result++;
                 fprintf(stderr, "FAIL %s N=%ld: succeeded with wrong results (docs %llu hits %d)\n",
                         sticky ? "sticky" : "single", n, (unsigned long long)o.docs, o.hits);
@@ -325,6 +333,7 @@ int main(void)
     CHECK_INT(ref.docs, N_DOCS);
     CHECK_INT(ref.hits, 2);
     CHECK_INT(ref.search_hits, 2);
+    CHECK(ref.any_hits >= 2);
     CHECK(ref.title_len > 0);
     CHECK(total > 100); /* SQLite's allocations are counted too */
     printf("workload: %ld allocations through the hook\n", total);

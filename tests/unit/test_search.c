@@ -178,7 +178,8 @@ static void test_pruning_agrees(void)
 
 /* The title signals of the any-word ranking (src/search.c): النفط is once in d03's body and once
  * in its 6-word title, so the body count is not capped and the any-word score is the every-word
- * score plus the title share 1.5 * 1/6. */
+ * score plus the title share 1.5 * 1/6, plus the second stage's window signal (src/rerank.c):
+ * the question's one word is all of it, found, weight 2. */
 static void test_title_share(void)
 {
     const char *q = "النفط";
@@ -194,7 +195,69 @@ static void test_title_share(void)
         if (r && r->n_hits) score[mode] = r->hits[0].score;
         kb_results_free(r);
     }
-    CHECK(fabs(score[1] - score[0] - 1.5 / 6) < 1e-9);
+    CHECK(fabs(score[1] - score[0] - 1.5 / 6 - 2.0) < 1e-9);
+}
+
+/* The second stage of the any-word ranking (src/rerank.c) decides between pairs of articles the
+ * first stage ties (the same words, so the same BM25F; the first added wins the tie): with it
+ * the second of each pair ranks first, without it (KHABAR_RANK, weights 0) the first does.
+ * root: يحدها answers حدود (the rough root حد); answer: a question with متى wants a year;
+ * window: the question's words together rather than 20 words apart. */
+static void test_rerank(void)
+{
+    static const char *filler = " قرية قرية قرية قرية قرية قرية قرية قرية قرية قرية"
+                                " قرية قرية قرية قرية قرية قرية قرية قرية قرية قرية";
+    char far[512], near[512];
+    snprintf(far, sizeof far, "نهر النيل%s طويل", filler);
+    snprintf(near, sizeof near, "نهر النيل طويل%s", filler);
+    const fixture_doc docs[] = {
+        {"b", NULL, NULL, "بلد", "فيها نهر كبير"},
+        {"a", NULL, NULL, "بلد", "يحدها نهر كبير"},
+        {"d", NULL, NULL, "بلد", "افتتح المتحف بحضور الوزير للزوار"},
+        {"c", NULL, NULL, "بلد", "افتتح المتحف عام 1990 للزوار"},
+        {"f", NULL, NULL, "بلد", far},
+        {"e", NULL, NULL, "بلد", near},
+    };
+    static const struct {
+        const char *q, *second, *first;
+    } cases[] = {
+        {"حدود نهر", "a", "b"}, {"متى افتتح المتحف", "c", "d"}, {"نهر النيل طويل", "e", "f"}};
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/kb-rerank.XXXXXX");
+    kb_index *rx = NULL;
+    if (!kbt_check(mkdtemp(dir) && kb_index_open(dir, NULL, &rx) == 0, __FILE__, __LINE__,
+                   "rerank index"))
+        return;
+    for (size_t i = 0; i < KB_ARRAY_LEN(docs); i++)
+        CHECK_INT(fx_add(rx, &docs[i]), 0);
+    CHECK_INT(kb_index_commit(rx), 0);
+    for (int off = 0; off < 2; off++) {
+        if (off) setenv("KHABAR_RANK", "2.5 1.5 1 0.6 0.6 0.75 1.2 0.3 0.2 0 0 1 1.5 0 0 0", 1);
+        for (size_t i = 0; i < KB_ARRAY_LEN(cases); i++) {
+            kb_search_options o;
+            memset(&o, 0, sizeof o);
+            o.mode = KB_SEARCH_ANY;
+            o.ids_only = 1;
+            o.no_collapse = 1;
+            kb_results *r = NULL;
+            CHECK_INT(kb_search_run(rx, cases[i].q, strlen(cases[i].q), &o, &r), 0);
+            const char *want = off ? cases[i].first : cases[i].second;
+            const char *other = off ? cases[i].second : cases[i].first;
+            size_t at_want = SIZE_MAX, at_other = SIZE_MAX;
+            for (size_t k = 0; r && k < r->n_hits; k++) {
+                if (r->hits[k].id.n == 1 && r->hits[k].id.p[0] == want[0]) at_want = k;
+                if (r->hits[k].id.n == 1 && r->hits[k].id.p[0] == other[0]) at_other = k;
+            }
+            if (!kbt_check(at_want < at_other && at_other != SIZE_MAX, __FILE__, __LINE__,
+                           cases[i].q))
+                fprintf(stderr, "     %s should rank above %s (second stage %s)\n", want, other,
+                        off ? "off" : "on");
+            kb_results_free(r);
+        }
+    }
+    unsetenv("KHABAR_RANK");
+    kb_index_close(rx);
+    fixture_remove(dir);
 }
 
 static void test_totals_facets_paging(void)
@@ -342,27 +405,15 @@ static void test_ids_only_follows_snapshot(void)
  * come first with a one-hit page, for a lone word and for an AND. Changes the index. */
 static void test_form_led_cursors(void)
 {
-    static const struct {
-        const char *id, *title, *body;
-    } docs[] = {
-        {"f1", "سوق", "زيتون قهوة في السوق، ثم حديث طويل عن التجارة والأسعار والطقس والمرور "
-                      "والمدارس والملاعب والمطارات والموانئ والمصانع والمزارع والأسواق الشعبية "
-                      "والحدائق العامة والمكتبات والمتاحف والمسارح والمستشفيات والجامعات"},
-        {"f2", "بالزيتون والقهوة بالزيتون والقهوة", "الزيتون القهوة الزيتون"},
+    static const fixture_doc docs[] = {
+        {"f1", "sabq", NULL, "سوق",
+         "زيتون قهوة في السوق، ثم حديث طويل عن التجارة والأسعار والطقس والمرور "
+         "والمدارس والملاعب والمطارات والموانئ والمصانع والمزارع والأسواق الشعبية "
+         "والحدائق العامة والمكتبات والمتاحف والمسارح والمستشفيات والجامعات"},
+        {"f2", "sabq", NULL, "بالزيتون والقهوة بالزيتون والقهوة", "الزيتون القهوة الزيتون"},
     };
-    for (size_t i = 0; i < KB_ARRAY_LEN(docs); i++) {
-        kb_block b = {KB_BLOCK_PARAGRAPH, fx_slice(docs[i].body)};
-        kb_article a;
-        memset(&a, 0, sizeof a);
-        a.id = fx_slice(docs[i].id);
-        a.source = fx_slice("sabq");
-        a.title = fx_slice(docs[i].title);
-        a.blocks = &b;
-        a.n_blocks = 1;
-        a.text = b.text;
-        a.arabic_share = 1.0;
-        CHECK_INT(kb_index_add(ix, &a), 0);
-    }
+    for (size_t i = 0; i < KB_ARRAY_LEN(docs); i++)
+        CHECK_INT(fx_add(ix, &docs[i]), 0);
     CHECK_INT(kb_index_commit(ix), 0);
     static const char *qs[] = {"زيتون", "قهوة", "زيتون قهوة"};
     for (size_t i = 0; i < KB_ARRAY_LEN(qs); i++) {
@@ -375,8 +426,8 @@ static void test_form_led_cursors(void)
         o.exact_total = 1;
         CHECK_INT(kb_search_run(ix, qs[i], strlen(qs[i]), &o, &x), 0);
         CHECK(x && x->n_hits == 1 && same_slice(x->hits[0].id, fx_slice("f2")));
-        if (!kbt_check(r && r->n_hits == 1 && same_slice(r->hits[0].id, fx_slice("f2")) &&
-                           x && x->n_hits == 1 && r->hits[0].score == x->hits[0].score,
+        if (!kbt_check(r && r->n_hits == 1 && same_slice(r->hits[0].id, fx_slice("f2")) && x &&
+                           x->n_hits == 1 && r->hits[0].score == x->hits[0].score,
                        __FILE__, __LINE__, qs[i]))
             fprintf(stderr, "     the article with the stem only should rank first\n");
         kb_results_free(r);
@@ -393,6 +444,7 @@ int main(void)
     test_snippets();
     test_pruning_agrees();
     test_title_share();
+    test_rerank();
     test_totals_facets_paging();
     test_errors();
     test_ids_only_follows_snapshot();

@@ -770,6 +770,9 @@ static inline int kb__postings_tfs(kb__postings *p)
 {
     return p->tf_ok ? 0 : kb__postings_read_tfs(p);
 }
+/* Moves the cursor back before its first posting, as kb__postings_open left it (a second pass
+ * over the list without looking the term up again). Returns 0. */
+int kb__postings_rewind(kb__postings *p);
 /* Moves the block cursor (not the posting) to the block holding the first doc >= target and
  * fills blk_*. Returns 1, 0 past the end (blk_last = KB_DOC_END), or error. Cheap: no decoding. */
 int kb__postings_shallow(kb__postings *p, uint32_t target);

@@ -662,6 +662,7 @@ int kb__postings_open(kb_index *ix, kb__term_kind kind, const char *term, size_t
         p->next_len = row.inl_n;
         return 0;
     }
+    p->inl_n = 0;
     p->tid = row.tid;
     p->stmt = kb__index_stmt_blocks(ix);
     if (!p->stmt) return KB_ENOMEM;
@@ -846,6 +847,28 @@ int kb__postings_shallow(kb__postings *p, uint32_t target)
     p->next_seek = target;
     set_blk_fields(p, &p->next_head);
     return 1;
+}
+
+int kb__postings_rewind(kb__postings *p)
+{
+    if (p->inl_n) { /* an inline list: its one block is current (taken) or still to fetch */
+        if (p->state == ST_EMPTY) {
+            kb_buf t = p->blk;
+            p->blk = p->next_blk;
+            p->next_blk = t;
+            p->next_len = p->inl_n;
+        }
+        p->state = ST_INLINE;
+    } else if (p->state == ST_ROWS) {
+        sqlite3_reset(p->stmt);
+        p->row_live = 0;
+    }
+    p->doc = KB_DOC_END;
+    p->blk_last = KB_DOC_END;
+    p->cur_valid = 0;
+    p->have_next = 0;
+    p->n = p->i = 0;
+    return 0;
 }
 
 int kb__postings_positions(kb__postings *p, const uint32_t **pos, uint32_t *n)

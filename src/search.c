@@ -201,6 +201,11 @@ typedef struct search {
     ev *gate[KB_QUERY_MAX_TERMS];
     uint32_t n_gate;
     double gate_th;
+    /* two phases (run_seeded): the root's words with a written form; in the first phase the
+     * gate never lets less through than their forms (seed), in the second the documents having
+     * one of them are left out (anti) */
+    ev *seed[KB_QUERY_MAX_TERMS], *anti[KB_QUERY_MAX_TERMS];
+    uint32_t n_seed, n_anti;
     /* counting */
     uint64_t counted;
     int pruned;
@@ -786,7 +791,7 @@ static int passes_filters(search *S, uint32_t d)
     return 1;
 }
 
-static void collect(search *S, ev *root, uint32_t d, heap *h)
+static inline __attribute__((always_inline)) void collect(search *S, ev *root, uint32_t d, heap *h)
 {
     const uint32_t *lens = kb__index_doc_lens(S->ix, d);
     S->counted++;
@@ -812,10 +817,11 @@ static int cmp_ub(const void *x, const void *y)
  * part's bound is. A document let through anyway is scored exactly, so switching mid-way is
  * safe. (Not for a root OR: MaxScore scores a word on documents the other words bring, which a
  * form-led cursor may have passed.) */
-static void drive_by_forms(ev *root, double th)
+static void drive_by_forms(search *S, ev *root, double th)
 {
     if (root->type == EV_TERM) {
-        if (root->has_form && !root->form_driven && root->stem_ub <= th) root->form_driven = 1;
+        if (root->has_form && !root->form_driven && root->stem_ub <= th)
+            root->form_driven = S->pruned = 1; /* the stem's other documents go uncounted */
         return;
     }
     if (root->type != EV_AND || root->w != 1.0) return;
@@ -823,7 +829,7 @@ static void drive_by_forms(ev *root, double th)
         ev *k = root->kids[i];
         if (k->type == EV_TERM && k->has_form && !k->form_driven &&
             root->ub - k->ub + k->stem_ub <= th)
-            k->form_driven = 1;
+            k->form_driven = S->pruned = 1;
     }
 }
 
@@ -850,7 +856,7 @@ static void choose_gate(search *S, ev *root, double th)
 {
     S->n_gate = 0;
     S->gate_th = th;
-    if ((root->type != EV_AND && root->type != EV_OR) || root->w != 1.0 || th < 0) return;
+    if ((root->type != EV_AND && root->type != EV_OR) || root->w != 1.0) return;
     double sum = 0;
     ev *g[KB_QUERY_MAX_TERMS];
     uint32_t n = 0;
@@ -864,7 +870,11 @@ static void choose_gate(search *S, ev *root, double th)
             sum += k->ub;
         }
     }
-    if (n == 0 || sum > th) return;
+    if (n == 0 || th < 0 || sum > th) { /* the first of two phases keeps its words' forms */
+        memcpy(S->gate, S->seed, S->n_seed * sizeof *S->gate);
+        S->n_gate = S->n_seed;
+        return;
+    }
     qsort(g, n, sizeof *g, cmp_form_df_desc);
     uint32_t first = 0;
     while (first + 1 < n && sum - g[first]->stem_ub + g[first]->ub <= th) {
@@ -873,6 +883,7 @@ static void choose_gate(search *S, ev *root, double th)
     }
     for (uint32_t i = first; i < n; i++)
         S->gate[S->n_gate++] = g[i];
+    S->pruned = 1; /* the documents the gate keeps out go uncounted */
 }
 
 /* The first document >= target having one of the gate's written forms, or KB_DOC_END. */
@@ -891,16 +902,41 @@ static uint32_t gate_next(search *S, uint32_t target)
     return m;
 }
 
-/* The first document >= target that the root matches and the gate lets through. */
-static uint32_t gated_advance(search *S, ev *root, uint32_t target)
+/* Does d have one of the written forms the second phase leaves out? */
+static int anti_has(search *S, uint32_t d)
 {
-    if (!S->n_gate) return ev_advance(S, root, target);
+    for (uint32_t i = 0; i < S->n_anti; i++) {
+        kb__postings *f = &S->anti[i]->form;
+        int r = kb__postings_advance(f, d);
+        if (r < 0) {
+            S->rc = r;
+            return 1;
+        }
+        if (r > 0 && f->doc == d) return 1;
+    }
+    return 0;
+}
+
+/* The first document >= target that the root matches, the gate lets through and the second
+ * phase does not leave out. */
+static inline __attribute__((always_inline)) uint32_t gated_advance(search *S, ev *root, uint32_t target)
+{
+    if (!S->n_gate && !S->n_anti) return ev_advance(S, root, target);
     for (;;) {
-        uint32_t g = gate_next(S, target);
+        uint32_t g = S->n_gate ? gate_next(S, target) : target;
         if (g == KB_DOC_END || S->rc) return KB_DOC_END;
         uint32_t d = ev_advance(S, root, g);
-        if (d == g || d == KB_DOC_END) return d;
-        target = d;
+        if (d == KB_DOC_END || S->rc) return KB_DOC_END;
+        if (d != g && S->n_gate) {
+            target = d;
+            continue;
+        }
+        if (S->n_anti && anti_has(S, d)) {
+            if (S->rc || d == KB_DOC_END - 1) return KB_DOC_END;
+            target = d + 1;
+            continue;
+        }
+        return d;
     }
 }
 
@@ -932,8 +968,17 @@ static void run_or_maxscore(search *S, ev *root, heap *h)
                 uint32_t x = ev_advance(S, k[i], g);
                 if (x < d) d = x;
             }
-            if (d == g || d == KB_DOC_END || !S->n_gate) break;
-            target = d;
+            if (d == KB_DOC_END || S->rc) break;
+            if (d != g && S->n_gate) {
+                target = d;
+                continue;
+            }
+            if (!S->n_anti || !anti_has(S, d)) break;
+            if (S->rc || d == KB_DOC_END - 1) {
+                d = KB_DOC_END;
+                break;
+            }
+            target = d + 1;
         }
         if (d == KB_DOC_END || S->rc) break;
         if (th >= 0) { /* block-max: bound every kid over the blocks holding d */
@@ -991,7 +1036,7 @@ static void run_generic(search *S, ev *root, heap *h, int prune)
     double bound = 0, bound_th = -1;
     while (!S->rc) {
         double th = threshold(h);
-        if (prune && th >= 0) drive_by_forms(root, th);
+        if (prune && th >= 0) drive_by_forms(S, root, th);
         if (prune && th >= 0) {
             if (target > last || last == 0 || th > bound_th * 1.05) {
                 last = KB_DOC_END;
@@ -1017,6 +1062,132 @@ static void run_generic(search *S, ev *root, heap *h, int prune)
         if (!passes_filters(S, d)) continue;
         collect(S, root, d, h);
     }
+}
+
+/* Moves e and its parts back before their first document (run_seeded's second phase), as
+ * build() left them: a part without postings, an AND with such a part, an OR of only such
+ * parts are done from the start. */
+static void rewind_ev(ev *e)
+{
+    e->ub_valid = 0;
+    e->form_driven = 0;
+    if (e->type == EV_TERM) {
+        kb__postings_rewind(&e->post);
+        kb__postings_rewind(&e->form);
+        e->doc = e->absent ? KB_DOC_END : 0;
+        return;
+    }
+    int any = 0, all = 1;
+    for (uint32_t i = 0; i < e->n_kids; i++) {
+        rewind_ev(e->kids[i]);
+        any |= e->kids[i]->doc != KB_DOC_END;
+        all &= e->kids[i]->doc != KB_DOC_END;
+    }
+    for (uint32_t i = 0; i < e->n_nots; i++)
+        rewind_ev(e->nots[i]);
+    e->doc = (e->type == EV_OR ? any : all) ? 0 : KB_DOC_END;
+}
+
+/* Top-k with pruning: MaxScore for a root OR of up to KB_QUERY_MAX_TERMS parts, the general
+ * loop for anything else. */
+static void run_pruned(search *S, ev *root, heap *h)
+{
+    if (root->type == EV_OR && root->n_kids <= KB_QUERY_MAX_TERMS)
+        run_or_maxscore(S, root, h);
+    else
+        run_generic(S, root, h, 1);
+}
+
+/* The words of the root that have a written form (a lone word, or the words of a root AND or
+ * OR of weight 1) into S->seed; returns the bound of a document having none of their forms. */
+static double seed_words(search *S, ev *root)
+{
+    S->n_seed = 0;
+    if (root->type == EV_TERM) {
+        if (root->has_form) S->seed[S->n_seed++] = root;
+        return root->stem_ub;
+    }
+    if ((root->type != EV_AND && root->type != EV_OR) || root->w != 1.0) return root->ub;
+    double b = 0;
+    for (uint32_t i = 0; i < root->n_kids; i++) {
+        ev *k = root->kids[i];
+        if (k->type == EV_TERM && k->has_form && S->n_seed < KB_QUERY_MAX_TERMS) {
+            S->seed[S->n_seed++] = k;
+            b += k->stem_ub;
+        } else {
+            b += k->ub;
+        }
+    }
+    return b;
+}
+
+/* Two phases pay when the written forms have much shorter lists than the stems and enough
+ * documents to fill the top k: the forms' documents first raise the k-th score, often past
+ * what any document without them can score. Not for a root AND: there the second phase was
+ * needed for most of the benchmark's queries (90 of 116), and walking both stems again cost
+ * more than a late start of the gate (AND median 30 -> 42 us). */
+static int seed_worth(search *S, ev *root, const heap *h)
+{
+    S->n_seed = 0;
+    if (root->type == EV_AND) return 0;
+    seed_words(S, root);
+    uint64_t stems = 0, forms = 0;
+    for (uint32_t i = 0; i < S->n_seed; i++) {
+        stems += S->seed[i]->post.df;
+        forms += S->seed[i]->form.df;
+    }
+    int worth = S->n_seed && forms * 2 <= stems && forms >= h->k;
+    if (!worth) S->n_seed = 0;
+    return worth;
+}
+
+/* Top-k in two phases over the same documents, each document in one of them. First the
+ * documents having the written form of one of the root's words (S->seed): the gate never lets
+ * less through, and pruning goes on as usual within them. Then, unless the k-th score has
+ * passed what a document without any of those forms can score, the others: on a second set of
+ * evaluators (fresh cursors) where those words count without their form bonus (has_form off,
+ * bound = stem bound), the documents having one of the forms left out (S->anti). Scores are
+ * the same as in one pass: a document without a word's form gets no bonus from it either way.
+ * Returns the root whose cursors last ran (for the total's estimate). */
+static ev *run_seeded(search *S, ev *root, heap *h)
+{
+    double no_form = seed_words(S, root);
+    if (root->type == EV_TERM) {
+        root->form_driven = 1;
+    } else {
+        memcpy(S->gate, S->seed, S->n_seed * sizeof *S->gate);
+        S->n_gate = S->n_seed;
+        S->gate_th = -1;
+    }
+    run_pruned(S, root, h);
+    S->n_gate = S->n_seed = 0;
+    S->gate_th = 0;
+    double th = threshold(h);
+    if (S->rc) return root;
+    S->pruned = 1; /* documents were left to the second phase, or skipped altogether */
+    if (th >= 0 && no_form <= th) return root;
+    ev *r2 = root;
+    rewind_ev(r2);
+    for (uint32_t i = 0; i < S->n_global_nots; i++)
+        rewind_ev(S->global_nots[i]);
+    seed_words(S, r2);
+    for (uint32_t i = 0; i < S->n_seed; i++) {
+        ev *k = S->seed[i];
+        S->anti[i] = k;
+        S->form_ub_total -= S->P.form * k->form_ub * k->w;
+        k->has_form = 0;
+        k->ub = k->stem_ub;
+    }
+    S->n_anti = S->n_seed;
+    S->n_seed = 0;
+    if (r2->type == EV_AND || r2->type == EV_OR) {
+        r2->ub = 0;
+        for (uint32_t i = 0; i < r2->n_kids; i++)
+            r2->ub += r2->kids[i]->ub;
+    }
+    run_pruned(S, r2, h);
+    S->n_anti = 0;
+    return r2;
 }
 
 /* ---- results --------------------------------------------------------------------------------- */
@@ -1485,11 +1656,12 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
     if (any_mode) h.k = k_any;
     for (int pass = 0; pass < 2 && !rc; pass++) {
         if (any_mode) root = relax(&S, root);
-        int prune = !o.exact_total;
-        if (root->type == EV_OR && prune && root->n_kids <= KB_QUERY_MAX_TERMS)
-            run_or_maxscore(&S, root, &h);
+        if (o.exact_total)
+            run_generic(&S, root, &h, 0);
+        else if (seed_worth(&S, root, &h))
+            root = run_seeded(&S, root, &h);
         else
-            run_generic(&S, root, &h, prune);
+            run_pruned(&S, root, &h);
         rc = S.rc;
         if (rc || h.n > 0 || any_mode || root->type != EV_AND || root->n_kids < 2) break;
         /* nothing had every word: rank the articles that have some of them */
@@ -1501,7 +1673,7 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
         S.counted = 0;
         S.form_ub_total = 0;
         S.pruned = 0;
-        S.n_gate = 0; /* its words were freed with the evaluators */
+        S.n_gate = S.n_seed = S.n_anti = 0; /* their words were freed with the evaluators */
         S.gate_th = 0;
         if (S.facet) memset(S.facet, 0, S.n_facet * sizeof *S.facet);
         rc = reopen_terms(&S, node_count);

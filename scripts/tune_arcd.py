@@ -11,9 +11,10 @@ be read on questions that did not choose it.
 
 It indexes ARCD once (scripts/eval_arcd.py) and runs `khabar search` once per parameter
 setting with KHABAR_RANK set (src/search.c, load_params: "w_title w_head w_body b_title b_head
-b_body k1 form stop prox delta title_cap title_share rr_root rr_window rr_answer").
+b_body k1 form stop prox delta title_cap title_share rr_root rr_window rr_answer
+w_title_any b_title_any").
 
-Usage: tune_arcd.py --khabar PATH [--arcd DIR] [--work DIR] [--baseline "16 values"] [--from-baseline]
+Usage: tune_arcd.py --khabar PATH [--arcd DIR] [--work DIR] [--baseline "18 values"] [--from-baseline]
 """
 import json
 import os
@@ -25,13 +26,18 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import eval_arcd  # noqa: E402
 
 NAMES = ["w_title", "w_head", "w_body", "b_title", "b_head", "b_body", "k1", "form", "stop",
-         "prox", "delta", "title_cap", "title_share", "rr_root", "rr_window", "rr_answer"]
-DEFAULTS = [2.5, 1.5, 1.0, 0.6, 0.6, 0.75, 1.2, 0.3, 0.2, 0.0, 0.0, 1.0, 1.5, 0.2, 2.0, 1.0]
-# before the second stage (src/rerank.c: rr_root, rr_window, rr_answer off)
-BASELINE = DEFAULTS[:13] + [0.0, 0.0, 0.0]
+         "prox", "delta", "title_cap", "title_share", "rr_root", "rr_window", "rr_answer",
+         "w_title_any", "b_title_any"]
+DEFAULTS = [2.5, 1.5, 1.0, 0.6, 0.6, 0.75, 1.2, 0.3, 0.2, 0.0, 0.0, 1.0, 2.0, 0.3, 2.0, 1.0,
+            1.5, 0.3]
+# before the second stage (src/rerank.c: rr_root, rr_window, rr_answer off) and the any-word
+# title weight and normalization: the defaults of 2026-11-29 09:40
+BASELINE = DEFAULTS[:12] + [1.5, 0.0, 0.0, 0.0, 2.5, 0.6]
+# The questions are any-word queries, which weight and normalize the title with w_title_any and
+# b_title_any (w_title and b_title are the every-word ranking's).
 GRID = {
-    "w_title": [1.5, 2.5, 3.5],
-    "b_title": [0.3, 0.6, 0.9],
+    "w_title_any": [1.0, 1.5, 2.5, 3.5],
+    "b_title_any": [0.1, 0.3, 0.6, 0.9],
     "b_body": [0.6, 0.75, 0.9],
     "k1": [0.9, 1.2, 1.5, 2.0],
     "form": [0.15, 0.3, 0.5],
@@ -87,8 +93,8 @@ def tune(score, start):
 
 def main():
     ap = eval_arcd.arg_parser()
-    ap.add_argument("--baseline", help="16 values, default: the defaults with the second "
-                                       "stage off")
+    ap.add_argument("--baseline", help="18 values, default: the defaults of before the second "
+                                       "stage and the any-word title parameters")
     ap.add_argument("--from-baseline", action="store_true",
                     help="start each fold's coordinate ascent from the baseline, not from the "
                          "defaults (which were chosen on all questions)")

@@ -48,28 +48,31 @@ typedef struct rank_params {
     double title_cap;      /* a title word's tf in each other field is capped at this; 0: off */
     double title_share;    /* weight of tf_title / len_title, added to a word's score */
     kb__rerank_weights rerank; /* any-word second stage (rerank.c): root, window, answer */
+    double w_title_any, b_title_any; /* the title's weight and length normalization, any-word */
 } rank_params;
 
 static const rank_params DEFAULT_PARAMS = {
-    {2.5, 1.5, 1.0}, {0.6, 0.6, 0.75}, 1.2, 0.3, 0.2, 0.0, 0.0, 1.0, 1.5, {0.2, 2.0, 1.0}};
+    {2.5, 1.5, 1.0}, {0.6, 0.6, 0.75}, 1.2, 0.3, 0.2, 0.0, 0.0, 1.0, 2.0, {0.3, 2.0, 1.0}, 1.5, 0.3};
 
 /* KHABAR_RANK="w_title w_head w_body b_title b_head b_body k1 form stop prox [delta [title_cap
- * title_share [rr_root rr_window rr_answer]]]" overrides the defaults (a tuning knob for scripts/eval_arcd.py; not for
+ * title_share [rr_root rr_window rr_answer [w_title_any b_title_any]]]]" overrides the defaults (a tuning knob for scripts/eval_arcd.py; not for
  * production use). */
 static void load_params(rank_params *p)
 {
     *p = DEFAULT_PARAMS;
     const char *env = getenv("KHABAR_RANK");
     if (!env) return;
-    double v[16] = {0};
+    double v[18] = {0};
     v[11] = DEFAULT_PARAMS.title_cap;
     v[12] = DEFAULT_PARAMS.title_share;
     v[13] = DEFAULT_PARAMS.rerank.root;
     v[14] = DEFAULT_PARAMS.rerank.window;
     v[15] = DEFAULT_PARAMS.rerank.answer;
-    if (sscanf(env, "%lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf", &v[0], &v[1],
-               &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11], &v[12],
-               &v[13], &v[14], &v[15]) < 10)
+    v[16] = DEFAULT_PARAMS.w_title_any;
+    v[17] = DEFAULT_PARAMS.b_title_any;
+    if (sscanf(env, "%lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf", &v[0],
+               &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11],
+               &v[12], &v[13], &v[14], &v[15], &v[16], &v[17]) < 10)
         return;
     for (int f = 0; f < KB_N_FIELDS; f++) {
         p->w[f] = v[f];
@@ -83,6 +86,8 @@ static void load_params(rank_params *p)
     p->title_cap = v[11];
     p->title_share = v[12];
     p->rerank = (kb__rerank_weights){fmax(v[13], 0), fmax(v[14], 0), fmax(v[15], 0)};
+    p->w_title_any = v[16];
+    p->b_title_any = v[17];
 }
 
 /* Word-pair bonus for any-word queries (natural-language questions): each pair of neighbouring
@@ -213,6 +218,20 @@ typedef struct search {
     uint64_t *facet;
     uint32_t n_facet;
 } search;
+
+/* Switches S to the any-word ranking (before its terms are opened): the title signals and the
+ * second stage apply, and the title gets its any-word weight and length normalization. A
+ * question names its subject in few words, which a short title matches whole: b 0.3 lets a
+ * long title count nearly as much, and the title share (a share, not a count) rewards the
+ * match; the every-word ranking keeps 2.5 / 0.6. */
+static void rank_any(search *S)
+{
+    S->any_rank = 1;
+    S->P.w[KB_FIELD_TITLE] = S->P.w_title_any;
+    S->P.b[KB_FIELD_TITLE] = S->P.b_title_any;
+    double avg = S->coll.avg_len[KB_FIELD_TITLE];
+    S->norm_k[KB_FIELD_TITLE] = avg > 0 ? S->P.b[KB_FIELD_TITLE] / avg : 0;
+}
 
 static double idf_of(const search *S, uint32_t df)
 {
@@ -1639,7 +1658,7 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
     if (!rc && o.mode == KB_SEARCH_ANY && S.P.prox > 0) rc = add_pair_bonus(&S.q);
     uint32_t node_count = count_nodes(&S.q, S.q.root);
     ev *root = NULL;
-    S.any_rank = o.mode == KB_SEARCH_ANY;
+    if (o.mode == KB_SEARCH_ANY) rank_any(&S);
     if (!rc) {
         rc = reopen_terms(&S, node_count);
         root = rc ? NULL : build_root(&S);
@@ -1667,7 +1686,7 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
         /* nothing had every word: rank the articles that have some of them */
         R->pub.fallback_any = 1;
         any_mode = 1;
-        S.any_rank = 1;
+        rank_any(&S);
         h.k = k_any;
         free_evs(&S);
         S.counted = 0;

@@ -33,14 +33,19 @@ enum {
 };
 
 /* One term of the in-memory batch: its postings since the last commit, encoded as varints
- * (docid gap, tf per field, then for forms the position gaps). */
+ * (docid gap, tf per field, then for forms the position gaps). One cache line: adding a
+ * posting touches the entry and the tail of its postings, and the rest of the key in bkeys only
+ * when it is longer than head. */
+#define KB_ACC_HEAD 11
 typedef struct kb__acc {
     uint64_t hash;
+    char *post;                /* the varints (kb__malloc), NULL before the first posting */
+    uint32_t post_n, post_cap; /* bytes used / allocated */
     uint32_t key_off, key_len; /* in kb_index.bkeys */
     uint32_t df, last_doc;
     uint32_t max_tf[KB_N_FIELDS];
     uint8_t kind;
-    kb_buf post;
+    char head[KB_ACC_HEAD]; /* the key's first bytes */
 } kb__acc;
 
 /* A batch hash table slot: entry index and the hash's high 32 bits. */
@@ -89,7 +94,8 @@ struct kb_index {
     uint64_t next_tid;
     uint32_t pending_dead; /* documents deleted or replaced in this batch */
     uint32_t pending_docs; /* documents added in this batch */
-    kb__acc *acc;
+    kb__acc *acc; /* in acc_mem, aligned to a cache line */
+    void *acc_mem;
     uint32_t n_acc, cap_acc;
     kb__aslot *aht;
     uint32_t aht_cap;

@@ -44,8 +44,9 @@ static uint32_t get_varint(const unsigned char *p, size_t n, size_t *i)
 void kb__batch_free(kb_index *ix)
 {
     for (uint32_t i = 0; i < ix->n_acc; i++)
-        kb__buf_free(&ix->acc[i].post);
-    kb__free(ix->acc);
+        kb__free(ix->acc[i].post);
+    kb__free(ix->acc_mem);
+    ix->acc_mem = NULL;
     kb__free(ix->aht);
     kb__buf_free(&ix->bkeys);
     kb__free(ix->blens);
@@ -66,7 +67,7 @@ void kb__batch_free(kb_index *ix)
 static void batch_reset(kb_index *ix)
 {
     for (uint32_t i = 0; i < ix->n_acc; i++)
-        kb__buf_free(&ix->acc[i].post);
+        kb__free(ix->acc[i].post);
     ix->n_acc = 0;
     if (ix->aht) memset(ix->aht, 0xff, (size_t)ix->aht_cap * sizeof *ix->aht);
     kb__buf_reset(&ix->bkeys);
@@ -191,6 +192,41 @@ int64_t kb__index_ymd(kb_slice d)
     return (int64_t)atoi(p) * 10000 + atoi(p + 5) * 100 + atoi(p + 8);
 }
 
+_Static_assert(sizeof(kb__acc) == 64, "a batch entry is one cache line");
+
+/* Doubles the batch's entries (a fresh allocation aligned to a cache line: one line each). */
+static int acc_grow(kb_index *ix)
+{
+    uint32_t cap = ix->cap_acc ? ix->cap_acc * 2 : 1024;
+    if (cap <= ix->cap_acc) return KB_ETOOBIG;
+    char *mem = kb__malloc((size_t)cap * sizeof(kb__acc) + 64);
+    if (!mem) return KB_ENOMEM;
+    kb__acc *acc = (kb__acc *)(void *)(mem + (64 - (uintptr_t)mem % 64) % 64);
+    if (ix->n_acc) memcpy(acc, ix->acc, (size_t)ix->n_acc * sizeof *acc);
+    kb__free(ix->acc_mem);
+    ix->acc_mem = mem;
+    ix->acc = acc;
+    ix->cap_acc = cap;
+    return 0;
+}
+
+/* Makes room for extra more bytes of a's postings. */
+static int post_reserve(kb__acc *a, size_t extra)
+{
+    size_t need = (size_t)a->post_n + extra;
+    if (need <= a->post_cap) return 0;
+    if (need > UINT32_MAX) return KB_ETOOBIG;
+    size_t cap = a->post_cap ? a->post_cap : 32;
+    while (cap < need)
+        cap *= 2;
+    if (cap > UINT32_MAX) cap = UINT32_MAX;
+    char *p = kb__realloc(a->post, cap);
+    if (!p) return KB_ENOMEM;
+    a->post = p;
+    a->post_cap = (uint32_t)cap;
+    return 0;
+}
+
 /* Finds or adds a batch entry for the prepared term t. The table's slots hold the entry index
  * and 32 more bits of the hash, so a probe touches an entry only when those match (the table is
  * far larger than the caches: one miss per probe is what this path costs). */
@@ -214,24 +250,25 @@ static kb__acc *acc_slot(kb_index *ix, const kb_prepared *pp, const kb__pterm *t
     }
     const char *key = pp->keys.p + t->key_off;
     uint32_t h = (uint32_t)t->hash & (ix->aht_cap - 1), tag = (uint32_t)(t->hash >> 32);
+    uint32_t nh = KB_MIN(t->key_len, KB_ACC_HEAD);
     while (ix->aht[h].idx != UINT32_MAX) {
         if (ix->aht[h].tag == tag) {
             kb__acc *a = &ix->acc[ix->aht[h].idx];
-            if (a->hash == t->hash && a->key_len == t->key_len &&
-                !memcmp(ix->bkeys.p + a->key_off, key, t->key_len))
+            if (a->hash == t->hash && a->key_len == t->key_len && !memcmp(a->head, key, nh) &&
+                (t->key_len <= KB_ACC_HEAD ||
+                 !memcmp(ix->bkeys.p + a->key_off + nh, key + nh, t->key_len - nh)))
                 return a;
         }
         h = (h + 1) & (ix->aht_cap - 1);
     }
-    if (kb__grow((void **)&ix->acc, &ix->cap_acc, (uint64_t)ix->n_acc + 1, sizeof *ix->acc))
-        return NULL;
+    if (ix->n_acc == ix->cap_acc && acc_grow(ix)) return NULL;
     kb__acc *a = &ix->acc[ix->n_acc];
     memset(a, 0, sizeof *a);
     a->hash = t->hash;
     a->kind = t->kind;
     a->key_off = (uint32_t)ix->bkeys.n;
     a->key_len = t->key_len;
-    kb__buf_init(&a->post, 0);
+    memcpy(a->head, key, nh);
     kb__buf_append(&ix->bkeys, key, t->key_len);
     if (ix->bkeys.rc) return NULL;
     ix->aht[h].idx = ix->n_acc++;
@@ -247,6 +284,7 @@ static kb__acc *acc_slot(kb_index *ix, const kb_prepared *pp, const kb__pterm *t
  * of a dozen terms overlap instead of following one another. Prefetches are hints: a slot that
  * moved since (the table grew) costs nothing but the wasted load.
  */
+
 #define KB_AHEAD 10
 
 static inline void prefetch_slot(const kb_index *ix, const kb__pterm *t)
@@ -266,18 +304,15 @@ static inline const kb__acc *slot_entry(const kb_index *ix, const kb__pterm *t)
 static inline void prefetch_entry(const kb_index *ix, const kb__pterm *t)
 {
     const kb__acc *a = slot_entry(ix, t);
-    if (a) {
-        __builtin_prefetch(a);
-        __builtin_prefetch((const char *)a + sizeof *a - 1);
-    }
+    if (a) __builtin_prefetch(a);
 }
 
 static inline void prefetch_tail(const kb_index *ix, const kb__pterm *t)
 {
     const kb__acc *a = slot_entry(ix, t);
     if (a) {
-        __builtin_prefetch(ix->bkeys.p + a->key_off);
-        if (a->post.p) __builtin_prefetch(a->post.p + a->post.n, 1);
+        if (a->key_len > KB_ACC_HEAD) __builtin_prefetch(ix->bkeys.p + a->key_off + KB_ACC_HEAD);
+        if (a->post) __builtin_prefetch(a->post + a->post_n, 1);
     }
 }
 
@@ -368,9 +403,9 @@ static int add_one(kb_index *ix, kb_prepared *p)
         if (!a) return kb__index_fail(ix, KB_ENOMEM, "out of memory in the batch");
         /* One reservation per posting, then raw varints: no call per number. */
         uint32_t np = t->kind == KB_TERM_FORM ? t->n_pos : 0;
-        if (kb__buf_reserve(&a->post, (size_t)5 * (4 + np)))
-            return kb__index_fail(ix, a->post.rc, "batch postings");
-        char *w = a->post.p + a->post.n;
+        if ((rc = post_reserve(a, (size_t)5 * (4 + np))))
+            return kb__index_fail(ix, rc, "batch postings");
+        char *w = a->post + a->post_n;
         w += varint_at(w, docid - a->last_doc);
         for (int f = 0; f < KB_N_FIELDS; f++) {
             w += varint_at(w, t->tf[f]);
@@ -379,9 +414,7 @@ static int add_one(kb_index *ix, kb_prepared *p)
         const uint32_t *ps = p->pos + t->pos_off;
         for (uint32_t j = 0; j < np; j++)
             w += varint_at(w, j ? ps[j] - ps[j - 1] - 1 : ps[j]);
-        a->post.n = (size_t)(w - a->post.p);
-        a->post.p[a->post.n] = 0; /* kb_buf keeps its data NUL-terminated */
-        if (a->post.rc) return kb__index_fail(ix, a->post.rc, "batch postings");
+        a->post_n = (uint32_t)(w - a->post);
         a->last_doc = docid;
         a->df++;
     }
@@ -516,8 +549,8 @@ static int pin_add_block(kb__merge *m, const void *blob, size_t n, int with_pos)
 /* Decodes the batch postings of entry a into the merge arrays (reads the batch only). */
 static int pin_add_batch(kb__merge *m, const kb_index *ix, const kb__acc *a)
 {
-    const unsigned char *p = (const unsigned char *)a->post.p;
-    size_t n = a->post.n, i = 0;
+    const unsigned char *p = (const unsigned char *)a->post;
+    size_t n = a->post_n, i = 0;
     uint32_t doc = 0;
     while (i < n) {
         doc += get_varint(p, n, &i);
@@ -739,14 +772,12 @@ static int encode_chunk(committer *cm, chunk *c)
         /* Key order is random order in memory: start the next entries' misses early (entry
          * 2 x KB_AHEAD ahead, its key and postings KB_AHEAD ahead). */
         if (i + 2 * KB_AHEAD < c->n) {
-            const kb__acc *f = &ix->acc[c->t[i + 2 * KB_AHEAD].acc];
-            __builtin_prefetch(f);
-            __builtin_prefetch((const char *)f + sizeof *f - 1);
+            __builtin_prefetch(&ix->acc[c->t[i + 2 * KB_AHEAD].acc]);
         }
         if (i + KB_AHEAD < c->n) {
             const kb__acc *f = &ix->acc[c->t[i + KB_AHEAD].acc];
             __builtin_prefetch(ix->bkeys.p + f->key_off);
-            __builtin_prefetch(f->post.p);
+            __builtin_prefetch(f->post);
         }
         rc = encode_term(ix, &ix->merge, c, &c->t[i]);
     }

@@ -29,6 +29,7 @@
  */
 #include "khabar_int.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <utf8proc.h>
 #define XXH_INLINE_ALL
@@ -45,7 +46,7 @@
 /* The table covers U+0000..U+06FF (Latin-1, Arabic); past it, the Unicode category decides. */
 #define FOLD_TABLE_SIZE 0x700
 static int32_t fold_table[FOLD_TABLE_SIZE];
-static int fold_ready;
+static pthread_once_t fold_once = PTHREAD_ONCE_INIT;
 
 static int32_t fold_by_category(int32_t cp)
 {
@@ -101,13 +102,17 @@ static int32_t fold_special(int32_t cp)
     return fold_by_category(cp);
 }
 
-static void fold_init(void)
+static void fold_fill(void)
 {
-    if (__atomic_load_n(&fold_ready, __ATOMIC_ACQUIRE)) return;
-    /* Idempotent: two threads racing here write the same values. */
     for (int32_t cp = 0; cp < FOLD_TABLE_SIZE; cp++)
         fold_table[cp] = fold_special(cp);
-    __atomic_store_n(&fold_ready, 1, __ATOMIC_RELEASE);
+}
+
+/* Once per process: two analysis threads signing their first articles at the same time must not
+ * both write the table while one already reads it (ThreadSanitizer reported that race). */
+static void fold_init(void)
+{
+    pthread_once(&fold_once, fold_fill);
 }
 
 static inline int is_presentation_form(int32_t cp)

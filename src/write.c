@@ -41,6 +41,16 @@ static uint32_t get_varint(const unsigned char *p, size_t n, size_t *i)
     return v;
 }
 
+static void merge_free(kb__merge *m)
+{
+    kb__free(m->pin);
+    kb__free(m->plen);
+    kb__free(m->ppos);
+    kb__free(m->ppos_idx);
+    kb__buf_free(&m->enc);
+    memset(m, 0, sizeof *m);
+}
+
 void kb__batch_free(kb_index *ix)
 {
     for (uint32_t i = 0; i < ix->n_acc; i++)
@@ -50,13 +60,7 @@ void kb__batch_free(kb_index *ix)
     kb__free(ix->aht);
     kb__buf_free(&ix->bkeys);
     kb__free(ix->blens);
-    kb__merge *m = &ix->merge;
-    kb__free(m->pin);
-    kb__free(m->plen);
-    kb__free(m->ppos);
-    kb__free(m->ppos_idx);
-    kb__buf_free(&m->enc);
-    memset(m, 0, sizeof *m);
+    merge_free(&ix->merge);
     ix->acc = NULL;
     ix->aht = NULL;
     ix->blens = NULL;
@@ -606,12 +610,16 @@ static int put_block_row(kb_index *ix, uint64_t tid, uint32_t last, const void *
  *   encode  (pure CPU) merge those with the batch postings and encode the term's blocks into
  *           the chunk; new terms with blocks get their tid here, in key order
  *   write   (writer, SQL) delete the replaced last block, put the block rows and the term row
- * On a large commit the encoding runs in a thread of its own, up to KB_RING chunks ahead of the
- * writer, and the writer writes the duplicates key rows while it waits for the encoder: the two
- * CPUs share what was the commit's serial part. Small commits do the three stages in turn.
+ * On a large commit an encoder thread encodes the chunks the writer has read, up to KB_RING ahead
+ * of it, and the writer writes the duplicates key rows while the encoder works: the two CPUs
+ * share what was the commit's serial part. A chunk the encoder has not taken yet when the writer
+ * needs it, the writer encodes itself: on a busy machine the encoder thread may wait long for a
+ * CPU, and the commit then never waits for it longer than one chunk. So chunks may be encoded
+ * out of order; new terms get their tids when written, in key order. Small commits do the three
+ * stages in turn.
  */
 #define KB_CHUNK_TERMS 256
-#define KB_RING 8
+#define KB_RING 16
 /* Terms in the batch from which the commit encodes in a thread of its own (tests lower it). */
 uint32_t kb__commit_thread_terms = 4096;
 /* Duplicates key rows the writer writes between two looks at the encoder. */
@@ -629,11 +637,14 @@ typedef struct cterm {
     int inl;                       /* one block, inline in the term row */
 } cterm;
 
+enum { CH_READ = 0, CH_TAKEN, CH_ENCODED }; /* a chunk's state once read */
+
 typedef struct chunk {
     cterm t[KB_CHUNK_TERMS];
     uint32_t n;
     kb_buf in, out;
-    int rc; /* the encoder's: 0, KB_ENOMEM, KB_ECORRUPT, KB_ETOOBIG */
+    int state;
+    int rc; /* the encoding's: 0, KB_ENOMEM or KB_ECORRUPT */
 } chunk;
 
 typedef struct committer {
@@ -641,9 +652,11 @@ typedef struct committer {
     const uint32_t *order;
     uint32_t n_chunks;
     chunk ring[KB_RING];
+    kb__merge own; /* the writer's merge arrays, for the chunks it encodes itself */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    uint32_t submitted, encoded; /* chunks handed to the encoder / encoded */
+    uint32_t n_read, n_written; /* chunks [n_written, n_read) are in the ring */
+    uint32_t next_take;         /* the encoder's next chunk to look at */
     int stop;
 } committer;
 
@@ -655,6 +668,7 @@ static int read_chunk(committer *cm, uint32_t k)
     uint32_t first = k * KB_CHUNK_TERMS;
     c->n = KB_MIN(KB_CHUNK_TERMS, ix->n_acc - first);
     c->rc = 0;
+    c->state = CH_READ;
     kb__buf_reset(&c->in);
     kb__buf_reset(&c->out);
     for (uint32_t i = 0; i < c->n; i++) {
@@ -724,8 +738,8 @@ static int out_block(chunk *c, uint32_t last, const kb_buf *b)
     return c->out.rc;
 }
 
-/* Encode stage of one term: reads the batch and the chunk, writes the chunk's term and output,
- * the merge arrays m and ix->next_tid (the encoder's alone until the commit's end). */
+/* Encode stage of one term: reads the batch and the chunk, writes the chunk's term and output
+ * and the merge arrays m. */
 static int encode_term(kb_index *ix, kb__merge *m, chunk *c, cterm *t)
 {
     const kb__acc *a = &ix->acc[t->acc];
@@ -750,10 +764,6 @@ static int encode_term(kb_index *ix, kb__merge *m, chunk *c, cterm *t)
         t->inl = m->enc.n <= KB_INLINE_MAX_BYTES;
         encoded = 1; /* too big to be inline: the same bytes make its one block row */
     }
-    if (!t->inl && !t->tid) {
-        if (ix->next_tid > 0x7fffffff) return KB_ETOOBIG;
-        t->tid = ix->next_tid++;
-    }
     for (uint32_t from = 0; from < m->n_pin; from += KB_BLOCK_MAX) {
         uint32_t to = KB_MIN(m->n_pin, from + KB_BLOCK_MAX);
         rc = encoded ? 0 : encode_range(m, from, to, with_pos);
@@ -764,7 +774,7 @@ static int encode_term(kb_index *ix, kb__merge *m, chunk *c, cterm *t)
     return 0;
 }
 
-static int encode_chunk(committer *cm, chunk *c)
+static int encode_chunk(committer *cm, chunk *c, kb__merge *m)
 {
     kb_index *ix = cm->ix;
     int rc = 0;
@@ -779,7 +789,7 @@ static int encode_chunk(committer *cm, chunk *c)
             __builtin_prefetch(ix->bkeys.p + f->key_off);
             __builtin_prefetch(f->post);
         }
-        rc = encode_term(ix, &ix->merge, c, &c->t[i]);
+        rc = encode_term(ix, m, c, &c->t[i]);
     }
     return rc;
 }
@@ -789,11 +799,14 @@ static int write_chunk(kb_index *ix, chunk *c)
 {
     if (c->rc == KB_ECORRUPT)
         return kb__index_fail(ix, c->rc, "a postings block on disk is damaged (run khabar check)");
-    if (c->rc == KB_ETOOBIG) return kb__index_fail(ix, c->rc, "too many terms");
     if (c->rc) return kb__index_fail(ix, c->rc, "out of memory committing");
     for (uint32_t i = 0; i < c->n; i++) {
-        const cterm *t = &c->t[i];
+        cterm *t = &c->t[i];
         int rc = 0;
+        if (!t->inl && !t->tid) {
+            if (ix->next_tid > 0x7fffffff) return kb__index_fail(ix, KB_ETOOBIG, "too many terms");
+            t->tid = ix->next_tid++;
+        }
         if (t->del_k) {
             sqlite3_stmt *del = kb__index_stmt(ix, KB_ST_BLOCK_DEL);
             if (!del) return ix->last_err;
@@ -820,20 +833,28 @@ static int write_chunk(kb_index *ix, chunk *c)
     return 0;
 }
 
+/* The encoder thread: takes the read chunks in order (skipping those the writer took). */
 static void *encoder(void *arg)
 {
     committer *cm = arg;
     pthread_mutex_lock(&cm->mu);
-    for (uint32_t k = 0;; k++) {
-        while (!cm->stop && cm->submitted <= k)
-            pthread_cond_wait(&cm->cv, &cm->mu);
-        if (cm->stop || cm->submitted <= k) break;
-        pthread_mutex_unlock(&cm->mu);
-        chunk *c = &cm->ring[k % KB_RING];
-        c->rc = encode_chunk(cm, c);
-        pthread_mutex_lock(&cm->mu);
-        cm->encoded = k + 1;
-        pthread_cond_broadcast(&cm->cv);
+    for (;;) {
+        uint32_t k = KB_MAX(cm->next_take, cm->n_written);
+        while (k < cm->n_read && cm->ring[k % KB_RING].state != CH_READ)
+            k++;
+        if (k < cm->n_read) {
+            chunk *c = &cm->ring[k % KB_RING];
+            c->state = CH_TAKEN;
+            cm->next_take = k + 1;
+            pthread_mutex_unlock(&cm->mu);
+            c->rc = encode_chunk(cm, c, &cm->ix->merge);
+            pthread_mutex_lock(&cm->mu);
+            c->state = CH_ENCODED;
+            pthread_cond_broadcast(&cm->cv);
+            continue;
+        }
+        if (cm->stop) break;
+        pthread_cond_wait(&cm->cv, &cm->mu);
     }
     pthread_mutex_unlock(&cm->mu);
     return NULL;
@@ -852,6 +873,7 @@ static int commit_terms(kb_index *ix, const uint32_t *order)
         kb__buf_init(&cm->ring[i].in, 0);
         kb__buf_init(&cm->ring[i].out, 0);
     }
+    kb__buf_init(&cm->own.enc, 0);
     pthread_t tid;
     int threaded = 0, rc = 0, dedup_left = ix->dedup != NULL;
     if (ix->n_acc >= kb__commit_thread_terms) {
@@ -863,47 +885,44 @@ static int commit_terms(kb_index *ix, const uint32_t *order)
             pthread_cond_destroy(&cm->cv);
         }
     }
-    uint32_t next_r = 0, next_w = 0;
-    while (!rc && next_w < cm->n_chunks) {
+    /* Without the thread the lock is never taken, and every chunk is encoded here. */
+    if (threaded) pthread_mutex_lock(&cm->mu);
+    while (!rc && cm->n_written < cm->n_chunks) {
         /* Read ahead as far as the ring allows (one chunk at a time without the thread). */
-        while (!rc && next_r < cm->n_chunks && next_r - next_w < (threaded ? KB_RING : 1)) {
-            rc = read_chunk(cm, next_r);
+        while (cm->n_read < cm->n_chunks && cm->n_read - cm->n_written < (threaded ? KB_RING : 1)) {
+            if (threaded) pthread_mutex_unlock(&cm->mu);
+            rc = read_chunk(cm, cm->n_read);
+            if (threaded) pthread_mutex_lock(&cm->mu);
             if (rc) break;
-            next_r++;
-            if (threaded) {
-                pthread_mutex_lock(&cm->mu);
-                cm->submitted = next_r;
-                pthread_cond_broadcast(&cm->cv);
-                pthread_mutex_unlock(&cm->mu);
-            } else {
-                chunk *c = &cm->ring[(next_r - 1) % KB_RING];
-                c->rc = encode_chunk(cm, c);
-            }
+            cm->n_read++;
+            if (threaded) pthread_cond_signal(&cm->cv);
         }
         if (rc) break;
-        if (threaded) {
-            /* While the encoder works, write duplicates key rows. */
-            pthread_mutex_lock(&cm->mu);
-            while (cm->encoded <= next_w && dedup_left) {
-                pthread_mutex_unlock(&cm->mu);
-                int d = kb__dedup_store_flush_step(ix->dedup, KB_DEDUP_STEP);
-                pthread_mutex_lock(&cm->mu);
-                if (d <= 0) dedup_left = 0;
-                if (d < 0) rc = d;
-            }
-            while (!rc && cm->encoded <= next_w)
-                pthread_cond_wait(&cm->cv, &cm->mu);
-            pthread_mutex_unlock(&cm->mu);
-            if (rc) {
-                rc = kb__index_fail(ix, rc, "duplicates: writing the key rows failed");
-                break;
-            }
+        chunk *c = &cm->ring[cm->n_written % KB_RING];
+        if (c->state == CH_READ) { /* not taken: encode it here */
+            c->state = CH_TAKEN;
+            if (threaded) pthread_mutex_unlock(&cm->mu);
+            c->rc = encode_chunk(cm, c, threaded ? &cm->own : &ix->merge);
+            if (threaded) pthread_mutex_lock(&cm->mu);
+            c->state = CH_ENCODED;
         }
-        rc = write_chunk(ix, &cm->ring[next_w % KB_RING]);
-        next_w++;
+        /* While the encoder works on it, write duplicates key rows; then wait. */
+        while (c->state != CH_ENCODED && dedup_left) {
+            pthread_mutex_unlock(&cm->mu);
+            int d = kb__dedup_store_flush_step(ix->dedup, KB_DEDUP_STEP);
+            pthread_mutex_lock(&cm->mu);
+            if (d <= 0) dedup_left = 0;
+            if (d < 0) rc = kb__index_fail(ix, d, "duplicates: writing the key rows failed");
+        }
+        while (!rc && c->state != CH_ENCODED)
+            pthread_cond_wait(&cm->cv, &cm->mu);
+        if (rc) break;
+        if (threaded) pthread_mutex_unlock(&cm->mu);
+        rc = write_chunk(ix, c);
+        if (threaded) pthread_mutex_lock(&cm->mu);
+        cm->n_written++;
     }
     if (threaded) {
-        pthread_mutex_lock(&cm->mu);
         cm->stop = 1;
         pthread_cond_broadcast(&cm->cv);
         pthread_mutex_unlock(&cm->mu);
@@ -915,6 +934,7 @@ static int commit_terms(kb_index *ix, const uint32_t *order)
         kb__buf_free(&cm->ring[i].in);
         kb__buf_free(&cm->ring[i].out);
     }
+    merge_free(&cm->own);
     kb__free(cm);
     if (!rc && dedup_left && (rc = kb__dedup_store_flush(ix->dedup)) < 0)
         rc = kb__index_fail(ix, rc, "duplicates: writing the key rows failed");

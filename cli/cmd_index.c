@@ -2,11 +2,13 @@
  * cmd_index.c — `khabar index --index DIR [FILE|DIR...]`: read, clean, analyze and index in one
  * streaming pass.
  *
- * Three kinds of work share the pass. The main thread reads records (kb_reader) and is the one
- * writer (kb_index_add_prepared, kb_index_commit every --batch documents). Worker threads clean
- * each record (kb_cleaner) and prepare it (kb_index_prepare: analysis, term counting, zstd of the
- * stored copy) — the expensive part. Records travel through a ring of job slots in input order,
- * so a later record with the same id always replaces an earlier one.
+ * Three kinds of work share the pass. A reader thread reads records (kb_reader) into a ring of
+ * job slots. Worker threads clean each record (kb_cleaner) and prepare it (kb_index_prepare:
+ * analysis, term counting, zstd of the stored copy). The main thread is the one writer
+ * (kb_index_add_prepared, kb_index_commit every --batch documents): the writer's work is what
+ * bounds the pass, so it does nothing else. Records travel through the ring in input order, so a
+ * later record with the same id always replaces an earlier one. With --threads 0 the main thread
+ * does all three.
  *
  * On a terminal, a progress line on stderr shows documents/s, MB/s and (for uncompressed inputs)
  * an ETA; piped, the command is quiet until its summary. With --log-commits, a line
@@ -62,6 +64,7 @@ enum { SLOT_FREE = 0, SLOT_FILLED, SLOT_DONE };
 
 typedef struct job {
     int state;
+    int fatal;          /* the reader failed here (out of memory): stop after this slot */
     kb_record rec; /* slices point into buf */
     strbuf buf;
     char *file;
@@ -73,10 +76,13 @@ typedef struct job {
 
 typedef struct pipeline {
     pthread_mutex_t mu;
-    pthread_cond_t cv_work, cv_done;
+    pthread_cond_t cv_work, cv_done, cv_free;
     job *jobs;
     uint64_t n_jobs, seq_read, seq_prep, seq_write;
     int stop;
+    int input_done;    /* the reader is past the last record (or failed for good) */
+    uint64_t in_bytes; /* decoded input bytes read so far (the progress line) */
+    kb_reader *rd;
     kb_stemmer_mode stemmer;
 } pipeline;
 
@@ -104,6 +110,59 @@ static int copy_record(job *j, const kb_record *r)
     j->file = strdup(r->file ? r->file : "-");
     j->rec.file = j->file;
     return j->file ? 0 : -1;
+}
+
+/* Reads the next record into slot j (pl->mu not held). Returns 1 when a record or a failure to
+ * report went into j (j->state says which), 0 at the end of the input; after a fatal failure
+ * (j->fatal) there is nothing more to read. */
+static int read_one(pipeline *pl, job *j, int *state)
+{
+    kb_record rec;
+    j->fatal = 0;
+    j->rc = 0;
+    int r = kb_reader_next(pl->rd, &rec);
+    if (r == 0) return 0;
+    *state = SLOT_FILLED;
+    if (r < 0 || copy_record(j, &rec)) {
+        /* out of memory copying: said as such, without a rejection */
+        j->rc = r < 0 ? r : KB_ENOMEM;
+        j->reason = r == KB_ENOMEM ? "out of memory" : r < 0 ? "unreadable" : NULL;
+        snprintf(j->detail, sizeof j->detail, "%s", r < 0 ? kb_reader_errmsg(pl->rd) : "");
+        j->rec.file = NULL;
+        j->fatal = j->rc == KB_ENOMEM;
+        *state = SLOT_DONE;
+    }
+    return 1;
+}
+
+/* The reader thread: fills free slots in input order. */
+static void *reader(void *arg)
+{
+    pipeline *pl = arg;
+    pthread_mutex_lock(&pl->mu);
+    while (!pl->stop && !pl->input_done) {
+        while (!pl->stop && pl->seq_read - pl->seq_write >= pl->n_jobs)
+            pthread_cond_wait(&pl->cv_free, &pl->mu);
+        if (pl->stop) break;
+        job *j = &pl->jobs[pl->seq_read % pl->n_jobs];
+        pthread_mutex_unlock(&pl->mu);
+        int state = SLOT_FREE, got = read_one(pl, j, &state);
+        kb_reader_stats rs;
+        kb_reader_stats_get(pl->rd, &rs);
+        pthread_mutex_lock(&pl->mu);
+        pl->in_bytes = rs.bytes;
+        if (got) {
+            j->state = state;
+            pl->seq_read++;
+            pthread_cond_signal(&pl->cv_work);
+        }
+        if (!got || j->fatal) pl->input_done = 1;
+        /* the writer may wait for this very slot, or for the end */
+        if (!got || state == SLOT_DONE || pl->seq_read == pl->seq_write + 1)
+            pthread_cond_broadcast(&pl->cv_done);
+    }
+    pthread_mutex_unlock(&pl->mu);
+    return NULL;
 }
 
 /* The worker's half: clean and prepare one record. */
@@ -151,6 +210,7 @@ static void *worker(void *arg)
         if (pl->seq_prep == pl->seq_read && pl->stop) break;
         job *j = &pl->jobs[pl->seq_prep % pl->n_jobs];
         pl->seq_prep++;
+        if (j->state == SLOT_DONE) continue; /* a failure the reader met: nothing to prepare */
         pthread_mutex_unlock(&pl->mu);
         if (cl && an) {
             prepare_job(j, cl, an);
@@ -397,6 +457,7 @@ int cmd_index(int argc, char **argv)
     pipeline pl;
     memset(&pl, 0, sizeof pl);
     pl.stemmer = ist.stemmer;
+    pl.rd = rd;
     pl.n_jobs = (uint64_t)(threads ? threads : 1) * SLOTS_PER_WORKER;
     pl.jobs = calloc(pl.n_jobs, sizeof *pl.jobs);
     int ok = rd && pl.jobs;
@@ -409,6 +470,7 @@ int cmd_index(int argc, char **argv)
     pthread_mutex_init(&pl.mu, NULL);
     pthread_cond_init(&pl.cv_work, NULL);
     pthread_cond_init(&pl.cv_done, NULL);
+    pthread_cond_init(&pl.cv_free, NULL);
     for (long t = 0; ok && t < threads; t++)
         if (pthread_create(&tids[t], NULL, worker, &pl) == 0) n_started++;
     /* Without threads (--threads 0) the main thread prepares too. */
@@ -421,38 +483,31 @@ int cmd_index(int argc, char **argv)
     memset(&c, 0, sizeof c);
     double t0 = now_s(), last_draw = 0;
     uint64_t total = show_progress ? input_total(paths, n_paths) : 0;
-    int input_done = !ok, failed = !ok;
+    int failed = !ok;
     char last_id[256] = "";
     if (!ok) cli_error("index: out of memory");
+    /* The reader thread, when there are workers (--threads 0: the main thread reads too). */
+    pthread_t rtid;
+    int reader_started = ok && n_started && pthread_create(&rtid, NULL, reader, &pl) == 0;
     while (!failed) {
-        /* Fill free slots with records. */
         pthread_mutex_lock(&pl.mu);
-        while (!input_done && pl.seq_read - pl.seq_write < pl.n_jobs) {
+        if (!reader_started && !pl.input_done && pl.seq_read == pl.seq_write) {
             job *j = &pl.jobs[pl.seq_read % pl.n_jobs];
             pthread_mutex_unlock(&pl.mu);
-            kb_record rec;
-            int r = kb_reader_next(rd, &rec);
-            if (r == 0) {
-                input_done = 1;
-            } else if (r < 0) {
-                reject(&c, r == KB_ENOMEM ? "out of memory" : "unreadable", NULL, 0,
-                       kb_reader_errmsg(rd));
-                if (r == KB_ENOMEM) input_done = failed = 1;
-            } else if (copy_record(j, &rec)) {
-                cli_error("index: out of memory");
-                input_done = failed = 1;
-            }
+            int state = SLOT_FREE, got = read_one(&pl, j, &state);
             pthread_mutex_lock(&pl.mu);
-            if (r > 0 && !failed) {
-                j->state = SLOT_FILLED;
+            if (got) {
+                j->state = state;
                 pl.seq_read++;
                 pthread_cond_signal(&pl.cv_work);
             }
+            if (!got || j->fatal) pl.input_done = 1;
         }
-        if (pl.seq_write == pl.seq_read) {
+        while (pl.seq_write == pl.seq_read && !pl.input_done)
+            pthread_cond_wait(&pl.cv_done, &pl.mu);
+        if (pl.seq_write == pl.seq_read) { /* the end of the input, all written */
             pthread_mutex_unlock(&pl.mu);
-            if (input_done) break;
-            continue;
+            break;
         }
         job *j = &pl.jobs[pl.seq_write % pl.n_jobs];
         if (!n_started && j->state == SLOT_FILLED) {
@@ -464,10 +519,17 @@ int cmd_index(int argc, char **argv)
         }
         while (j->state != SLOT_DONE)
             pthread_cond_wait(&pl.cv_done, &pl.mu);
+        uint64_t in_bytes = pl.in_bytes;
         pthread_mutex_unlock(&pl.mu);
 
         /* The writer's half, in input order. */
-        if (j->rc) {
+        if (j->fatal) {
+            if (j->reason)
+                reject(&c, j->reason, NULL, 0, j->detail);
+            else
+                cli_error("index: out of memory");
+            failed = 1;
+        } else if (j->rc) {
             reject(&c, j->reason, j->rec.file, j->rec.line, j->detail);
         } else {
             int r = kb_index_add_prepared(ix, j->prep);
@@ -488,21 +550,29 @@ int cmd_index(int argc, char **argv)
         pthread_mutex_lock(&pl.mu);
         j->state = SLOT_FREE;
         pl.seq_write++;
+        pthread_cond_signal(&pl.cv_free);
         pthread_mutex_unlock(&pl.mu);
 
         if (!failed && c.docs_since_commit >= (uint64_t)batch) {
             failed = commit(ix, &c, log_commits, last_id);
         }
         if (show_progress && now_s() - last_draw > 0.25) {
-            kb_reader_stats rs;
-            kb_reader_stats_get(rd, &rs);
-            progress(&c, rs.bytes, total, t0, 0);
+            if (!reader_started) {
+                kb_reader_stats rs;
+                kb_reader_stats_get(rd, &rs);
+                in_bytes = rs.bytes;
+            }
+            progress(&c, in_bytes, total, t0, 0);
             last_draw = now_s();
         }
     }
-    /* Stop the workers. */
+    /* Stop the reader, then the workers. */
     pthread_mutex_lock(&pl.mu);
     pl.stop = 1;
+    pthread_cond_broadcast(&pl.cv_free);
+    pthread_mutex_unlock(&pl.mu);
+    if (reader_started) pthread_join(rtid, NULL);
+    pthread_mutex_lock(&pl.mu);
     pl.seq_read = pl.seq_prep; /* nothing more to prepare */
     pthread_cond_broadcast(&pl.cv_work);
     pthread_mutex_unlock(&pl.mu);
@@ -532,6 +602,7 @@ int cmd_index(int argc, char **argv)
     pthread_mutex_destroy(&pl.mu);
     pthread_cond_destroy(&pl.cv_work);
     pthread_cond_destroy(&pl.cv_done);
+    pthread_cond_destroy(&pl.cv_free);
     kb_cleaner_free(own_cl);
     kb_analyzer_free(own_an);
     kb_reader_close(rd);

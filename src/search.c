@@ -981,8 +981,8 @@ static void run_or_maxscore(search *S, ev *root, heap *h)
         uint32_t d = KB_DOC_END;
         for (;;) {
             uint32_t g = S->n_gate ? gate_next(S, target) : target;
+            d = KB_DOC_END; /* not the last round's candidate, which the gate has not let through */
             if (g == KB_DOC_END) break;
-            d = KB_DOC_END;
             for (uint32_t i = n_ne; i < n; i++) {
                 uint32_t x = ev_advance(S, k[i], g);
                 if (x < d) d = x;

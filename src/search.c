@@ -168,6 +168,7 @@ struct ev {
     double form_ub;      /* bound of the written-form score (before the form weight) */
     double stem_ub;      /* bound of the score of a document without the written form */
     int form_driven;     /* candidates come from the written form's postings (see run_generic) */
+    int defer;           /* EV_PHRASE: the caller checks the positions (run_generic) */
     uint32_t phrase_off; /* EV_TERM inside a phrase: its offset in the phrase */
     /* EV_TERM: the last block bound (ev_block_ub), valid for targets in [ub_from, ub_to]: every
      * such target lies in the same postings block, so the bound is the same number */
@@ -581,7 +582,7 @@ static uint32_t ev_advance(search *S, ev *e, uint32_t target)
         for (;;) {
             uint32_t d = conj_advance(S, e->kids, e->n_kids, target);
             e->doc = d;
-            if (d == KB_DOC_END || phrase_match(S, e) || S->rc)
+            if (d == KB_DOC_END || e->defer || phrase_match(S, e) || S->rc)
                 return S->rc ? (e->doc = KB_DOC_END) : d;
             target = d + 1;
         }
@@ -1048,6 +1049,10 @@ static void run_or_maxscore(search *S, ev *root, heap *h)
 /* The general loop: block-max pruning over any root. */
 static void run_generic(search *S, ev *root, heap *h, int prune)
 {
+    /* A root phrase is scored before its positions are read: once the top k is full, most of
+     * the documents having every word score below it, and their positions need not be
+     * decoded at all. */
+    root->defer = prune && root->type == EV_PHRASE;
     uint32_t target = 1;
     /* the bound of the current block range, kept while the candidates stay inside it: bounding
      * again for every posting costs more than the few extra scores it might save */
@@ -1079,6 +1084,13 @@ static void run_generic(search *S, ev *root, heap *h, int prune)
         }
         target = d + 1;
         if (!passes_filters(S, d)) continue;
+        if (root->defer) { /* the words are all there; are they in a row? */
+            if (th >= 0 && ev_score(S, root, kb__index_doc_lens(S->ix, d)) < th) {
+                S->pruned = 1; /* cannot enter whether or not it is a match */
+                continue;
+            }
+            if (!phrase_match(S, root)) continue;
+        }
         collect(S, root, d, h);
     }
 }

@@ -150,7 +150,10 @@ static void test_pruning_agrees(void)
                                /* written forms rarer than their stems: the form gate (AND,
                                 * OR) and the two phases of run_seeded (lone words, OR) */
                                "بالعراق", "بالعراق OR الأسعار", "الأسعار OR بالعراق OR بغداد",
-                               "والعراقيون OR الذهب", "بالعراق الحوار", "بالعيد OR بالعراق"};
+                               "والعراقيون OR الذهب", "بالعراق الحوار", "بالعيد OR بالعراق",
+                               /* phrases: scored before their positions are read */
+                               "\"مجلس الأمن\"", "\"أسعار النفط\"", "\"في العراق\"",
+                               "\"مجلس الوزراء\" الميزانية"};
     static const uint32_t limits[] = {2, 1, 4};
     for (size_t i = 0; i < KB_ARRAY_LEN(limits) * KB_ARRAY_LEN(qs); i++) {
         /* mode bit 0: any-word; bit 1: no collapsing, so the top-k is the page and fills up

@@ -731,7 +731,8 @@ typedef struct kb__postings {
     int row_live;            /* stmt stands on a row (of last docid row_last) and may step on */
     uint32_t row_last;
     uint32_t i, n;           /* posting index in the decoded block, postings in it */
-    uint32_t docs[KB_BLOCK_MAX], tfs[KB_N_FIELDS][KB_BLOCK_MAX];
+    uint32_t docs[KB_BLOCK_MAX + 8]; /* 8 KB_DOC_END after the block's (the in-block scan) */
+    uint32_t tfs[KB_N_FIELDS][KB_BLOCK_MAX];
     uint32_t pos_start[KB_BLOCK_MAX + 1];
     uint32_t *pos, cap_pos;  /* decoded positions of the current block (on demand) */
     kb_buf blk, next_blk;    /* raw, zero-padded: current block / fetched-ahead block */

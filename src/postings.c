@@ -687,6 +687,8 @@ static int take_next(kb__postings *p)
     int rc = small ? read_docs_tfs(&r, &h, 1, p->docs, p->tfs) : read_docs(&r, &h, p->docs);
     if (rc) return rc;
     p->tfs_ready = small;
+    for (int j = 0; j < 8; j++)
+        p->docs[h.n + j] = KB_DOC_END;
     if (!small) {
         /* Only the tf runs' places: each is a 6-bit width and n values of that width. A posting's
          * tfs are read where the cursor stops (set_current), the whole block's when positions
@@ -776,13 +778,24 @@ static int finish(kb__postings *p)
 }
 
 /* Positions the cursor on the first posting >= target (live or not). */
+/* The index of the first of docs[i..n) that is >= target, n when none: eight docids at a
+ * time, counted without a branch per docid (docs[n..n+7] are KB_DOC_END, above any target), so
+ * the usual short step of a leapfrog costs no mispredicted loop exit. */
+static inline uint32_t scan_to(const uint32_t *docs, uint32_t i, uint32_t n, uint32_t target)
+{
+    for (;;) {
+        uint32_t c = 0;
+        for (int j = 0; j < 8; j++)
+            c += docs[i + j] < target;
+        i += c;
+        if (c < 8 || i >= n) return i < n ? i : n;
+    }
+}
+
 static int seek(kb__postings *p, uint32_t target)
 {
     if (p->cur_valid && target <= p->cur_head.last) {
-        uint32_t i = p->i;
-        while (i < p->n && p->docs[i] < target)
-            i++;
-        p->i = i;
+        p->i = scan_to(p->docs, p->i, p->n, target);
         set_current(p);
         return 1;
     }
@@ -793,9 +806,7 @@ static int seek(kb__postings *p, uint32_t target)
     }
     int rc = take_next(p);
     if (rc) return rc;
-    uint32_t i = 0;
-    while (i < p->n && p->docs[i] < target)
-        i++;
+    uint32_t i = scan_to(p->docs, 0, p->n, target);
     if (i == p->n) return KB_ECORRUPT; /* the block's last docid said otherwise */
     p->i = i;
     set_current(p);

@@ -1154,20 +1154,21 @@ static double seed_words(search *S, ev *root)
 
 /* Two phases pay when the written forms have much shorter lists than the stems and enough
  * documents to fill the top k: the forms' documents first raise the k-th score, often past
- * what any document without them can score. Not for a root AND: there the second phase was
- * needed for most of the benchmark's queries (90 of 116), and walking both stems again cost
- * more than a late start of the gate (AND median 30 -> 42 us). */
+ * what any document without them can score. When it does not, the second phase walks the
+ * lists again: for an AND, whose rarest part leads, only worth it when the forms are far
+ * rarer than that part (with the OR rule, the AND median went 30 -> 42 us). */
 static int seed_worth(search *S, ev *root, const heap *h)
 {
-    S->n_seed = 0;
-    if (root->type == EV_AND) return 0;
     seed_words(S, root);
-    uint64_t stems = 0, forms = 0;
+    uint64_t stems = 0, forms = 0, least = UINT64_MAX;
     for (uint32_t i = 0; i < S->n_seed; i++) {
         stems += S->seed[i]->post.df;
         forms += S->seed[i]->form.df;
+        least = KB_MIN(least, S->seed[i]->post.df);
     }
-    int worth = S->n_seed && forms * 2 <= stems && forms >= h->k;
+    /* an AND walks its rarest part: the forms must be far rarer than that one */
+    int worth = S->n_seed && forms >= h->k &&
+                (root->type == EV_AND ? forms * 4 <= least : forms * 2 <= stems);
     if (!worth) S->n_seed = 0;
     return worth;
 }

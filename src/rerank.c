@@ -23,6 +23,9 @@
 
 /* Words of a window: about a sentence of news prose. On ARCD 16 did better than 8 or 32. */
 #define RERANK_WINDOW 16
+/* Words read per article (title and body together), as for snippets (SNIP_MAX_TOKENS): it
+ * bounds the work per candidate on giant documents; a news article is far shorter. */
+#define RERANK_MAX_TOKENS 20000
 /* A key longer than this many code points is no key (no Arabic root is that long). */
 #define KEY_MAX 32
 
@@ -208,7 +211,7 @@ static void scan(kb_analyzer *an, const char *text, size_t len, rr_term *t, uint
 {
     kb_token tok;
     kb_analyzer_reset(an, text, len);
-    while (kb_analyzer_next(an, &tok) > 0) {
+    while (*w < RERANK_MAX_TOKENS && kb_analyzer_next(an, &tok) > 0) {
         uint64_t at = ++*w;
         if (want == WANT_YEAR ? is_year(&tok) : (want && (tok.flags & KB_TOK_NUMBER))) (*numbers)++;
         if (!tok.stem_len) continue;

@@ -491,6 +491,10 @@ typedef struct kb__rerank_weights {
 } kb__rerank_weights;
 int kb__rerank(kb_index *ix, const kb__query *q, const kb__rerank_weights *w, uint32_t n_docs,
                const uint32_t *docs, double *add);
+/* The rough root of a stem (rerank.c says how) as code points into key (room for
+ * KB__RERANK_KEY_MAX); returns its length, 0 for an empty stem or one longer than that. */
+#define KB__RERANK_KEY_MAX 32 /* no Arabic root is that long */
+uint32_t kb__rerank_key(const char *stem, size_t n, int32_t *key);
 
 /* A word to mark in a snippet: its normalized form and stem (as the analyzer gives them). */
 typedef struct kb__snip_term {

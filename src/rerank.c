@@ -4,7 +4,7 @@
  * cannot give, each added to the first-stage score:
  *
  *   root     a question word the article does not have, but a word of the same rough root
- *            (rerank_key(): a nisba or plural suffix, an imperfect-verb or derived-noun prefix
+ *            (kb__rerank_key(): a nisba or plural suffix, an imperfect-verb or derived-noun prefix
  *            and the long vowels dropped) — "يحدها" for "الحدود", "ليبيا" for "الليبية",
  *            "يتزوج" for "تزوج", which the light stemmer keeps apart. Adds the word's idf.
  *   window   the largest share of the question's idf (its distinct content stems) found
@@ -26,13 +26,11 @@
 /* Words read per article (title and body together), as for snippets (SNIP_MAX_TOKENS): it
  * bounds the work per candidate on giant documents; a news article is far shorter. */
 #define RERANK_MAX_TOKENS 20000
-/* A key longer than this many code points is no key (no Arabic root is that long). */
-#define KEY_MAX 32
 
 typedef struct rr_term {
     const char *stem;
     size_t stem_len;
-    int32_t key[KEY_MAX];
+    int32_t key[KB__RERANK_KEY_MAX];
     uint32_t key_len;     /* 0: no key */
     uint64_t key_letters; /* letters(key): what a word's stem must hold to have this key */
     double idf;
@@ -50,8 +48,8 @@ static int ends_with(const int32_t *k, uint32_t n, const int32_t *s, uint32_t m)
  * (imperfect verb, derived noun, istaf'ala) off while two letters remain, then, past three
  * letters, the long vowels after the first letter, then a doubled letter once. Crude on
  * purpose: it only groups words for a low-weighted, second-chance match. Returns the length,
- * 0 when the stem is longer than KEY_MAX or empty. */
-static uint32_t rerank_key(const char *s, size_t n, int32_t *k)
+ * 0 when the stem is longer than KB__RERANK_KEY_MAX or empty. */
+uint32_t kb__rerank_key(const char *s, size_t n, int32_t *k)
 {
     enum {
         ALEF = 0x627,
@@ -86,7 +84,7 @@ static uint32_t rerank_key(const char *s, size_t n, int32_t *k)
                                      {1, ALEF}};
     uint32_t m = 0;
     for (size_t i = 0; i < n;) {
-        if (m == KEY_MAX) return 0;
+        if (m == KB__RERANK_KEY_MAX) return 0;
         int bad;
         i += kb__utf8_decode((const unsigned char *)s + i, n - i, &k[m++], &bad);
     }
@@ -215,7 +213,7 @@ static void scan(kb_analyzer *an, const char *text, size_t len, rr_term *t, uint
         uint64_t at = ++*w;
         if (want == WANT_YEAR ? is_year(&tok) : (want && (tok.flags & KB_TOK_NUMBER))) (*numbers)++;
         if (!tok.stem_len) continue;
-        int32_t key[KEY_MAX];
+        int32_t key[KB__RERANK_KEY_MAX];
         uint32_t key_len = 0, keyed = 0, hit = 0;
         uint64_t has = letters(tok.stem, tok.stem_len);
         for (uint32_t i = 0; i < n; i++) {
@@ -229,7 +227,7 @@ static void scan(kb_analyzer *an, const char *text, size_t len, rr_term *t, uint
             }
             if (t[i].key_in_doc || !t[i].key_len || (t[i].key_letters & ~has)) continue;
             if (!keyed) {
-                key_len = rerank_key(tok.stem, tok.stem_len, key);
+                key_len = kb__rerank_key(tok.stem, tok.stem_len, key);
                 keyed = 1;
             }
             if (key_len == t[i].key_len && !memcmp(key, t[i].key, key_len * sizeof *key))
@@ -265,7 +263,7 @@ int kb__rerank(kb_index *ix, const kb__query *q, const kb__rerank_weights *wt, u
         t[i].idf = log(1.0 + (N - df + 0.5) / (df + 0.5));
         t[i].indexed = !rc && row.df > 0;
         if (t[i].indexed) total += t[i].idf;
-        if (wt->root > 0) t[i].key_len = rerank_key(t[i].stem, t[i].stem_len, t[i].key);
+        if (wt->root > 0) t[i].key_len = kb__rerank_key(t[i].stem, t[i].stem_len, t[i].key);
         t[i].key_letters = key_letters(t[i].key, t[i].key_len);
     }
     kb_analyzer *an = kb__index_analyzer(ix);

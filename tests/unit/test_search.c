@@ -213,6 +213,32 @@ static void test_title_share(void)
     CHECK(fabs(score[1] - score[0] - 2.0 / 6 - 2.0) < 1e-9);
 }
 
+/* The rough root of the second stage's root signal (kb__rerank_key): stems in, keys out. Words of
+ * one root meet (حدود / يحد, ليبي / ليبيا, مدرس / دراس, مصري / مصر); crude on purpose: one
+ * prefix only comes off, so يتزوج does not meet تزوج, and مصر loses its م as a prefix. */
+static void test_rerank_key(void)
+{
+    static const struct {
+        const char *stem, *key;
+    } cases[] = {
+        {"حدود", "حد"},  {"يحد", "حد"},    {"ليبي", "ليب"},    {"ليبيا", "ليب"},
+        {"مصري", "صر"},  {"مصر", "صر"},    {"مدرس", "درس"},    {"دراس", "درس"},
+        {"تزوج", "زوج"}, {"يتزوج", "تزج"}, {"استخدام", "خدم"}, {"tramadol", "tramadol"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < KB_ARRAY_LEN(cases); i++) {
+        int32_t key[KB__RERANK_KEY_MAX];
+        uint32_t n = kb__rerank_key(cases[i].stem, strlen(cases[i].stem), key);
+        char out[KB__RERANK_KEY_MAX * 4 + 1];
+        size_t o = 0;
+        for (uint32_t k = 0; k < n; k++)
+            o += kb__utf8_encode(key[k], out + o);
+        out[o] = 0;
+        if (!kbt_check(!strcmp(out, cases[i].key), __FILE__, __LINE__, cases[i].stem))
+            fprintf(stderr, "     key %s, expected %s\n", out, cases[i].key);
+    }
+}
+
 /* The second stage of the any-word ranking (src/rerank.c) decides between pairs of articles the
  * first stage ties (the same words, so the same BM25F; the first added wins the tie): with it
  * the second of each pair ranks first, without it (KHABAR_RANK, weights 0) the first does.
@@ -459,6 +485,7 @@ int main(void)
     test_snippets();
     test_pruning_agrees();
     test_title_share();
+    test_rerank_key();
     test_rerank();
     test_totals_facets_paging();
     test_errors();

@@ -752,6 +752,8 @@ typedef struct kb__postings {
     unsigned tf_w[KB_N_FIELDS];  /* their width */
     int tfs_ready;
     int tf_ok; /* tf[] holds the current posting's tfs */
+    int all_live;       /* the snapshot has no dead document (kb__postings_advance's fast step) */
+    uint32_t max_docid; /* its highest docid */
     uint32_t next_seek, inl_last;
     kb__block_head cur_head, next_head;
 } kb__postings;
@@ -766,9 +768,41 @@ int kb__postings_open(kb_index *ix, kb__term_kind kind, const char *term, size_t
 /* Moves to the next live posting, tf[] read: 1, 0 at the end (doc = KB_DOC_END), or
  * KB_ECORRUPT/KB_EIO. */
 int kb__postings_next(kb__postings *p);
+/* The index of the first of docs[i..n) that is >= target, n when none: eight docids at a
+ * time, counted without a branch per docid (docs[n..n+7] are KB_DOC_END, above any target), so
+ * the usual short step of a leapfrog costs no mispredicted loop exit. */
+static inline uint32_t kb__postings_scan(const uint32_t *docs, uint32_t i, uint32_t n,
+                                         uint32_t target)
+{
+    for (;;) {
+        uint32_t c = 0;
+        for (int j = 0; j < 8; j++)
+            c += docs[i + j] < target;
+        i += c;
+        if (c < 8 || i >= n) return i < n ? i : n;
+    }
+}
+
+int kb__postings_advance_slow(kb__postings *p, uint32_t target);
 /* Moves to the first live posting with doc >= target (stays if already there): 1, 0, or error.
- * tf[] is left unread (most stops of a leapfrog are not scored): kb__postings_tfs() reads it. */
-int kb__postings_advance(kb__postings *p, uint32_t target);
+ * tf[] is left unread (most stops of a leapfrog are not scored): kb__postings_tfs() reads it.
+ * Inline for the usual step within the decoded block of a snapshot without dead documents. */
+static inline int kb__postings_advance(kb__postings *p, uint32_t target)
+{
+    if (p->cur_valid && p->doc != KB_DOC_END) {
+        if (p->doc >= target) return 1;
+        if (p->all_live && target <= p->cur_head.last) {
+            uint32_t i = kb__postings_scan(p->docs, p->i, p->n, target);
+            if (i < p->n && p->docs[i] <= p->max_docid) {
+                p->i = i;
+                p->doc = p->docs[i];
+                p->tf_ok = 0;
+                return 1;
+            }
+        }
+    }
+    return kb__postings_advance_slow(p, target);
+}
 int kb__postings_read_tfs(kb__postings *p);
 /* Reads the current posting's tf[] (once per posting). Returns 0 or KB_ECORRUPT. */
 static inline int kb__postings_tfs(kb__postings *p)

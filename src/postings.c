@@ -634,6 +634,8 @@ int kb__postings_open(kb_index *ix, kb__term_kind kind, const char *term, size_t
     if (p->stmt) kb__index_stmt_release(p->ix, p->stmt);
     p->stmt = NULL;
     p->ix = ix;
+    p->all_live = ix->all_live;
+    p->max_docid = ix->max_docid;
     p->kind = kind;
     p->doc = KB_DOC_END;
     p->df = 0;
@@ -778,24 +780,10 @@ static int finish(kb__postings *p)
 }
 
 /* Positions the cursor on the first posting >= target (live or not). */
-/* The index of the first of docs[i..n) that is >= target, n when none: eight docids at a
- * time, counted without a branch per docid (docs[n..n+7] are KB_DOC_END, above any target), so
- * the usual short step of a leapfrog costs no mispredicted loop exit. */
-static inline uint32_t scan_to(const uint32_t *docs, uint32_t i, uint32_t n, uint32_t target)
-{
-    for (;;) {
-        uint32_t c = 0;
-        for (int j = 0; j < 8; j++)
-            c += docs[i + j] < target;
-        i += c;
-        if (c < 8 || i >= n) return i < n ? i : n;
-    }
-}
-
 static int seek(kb__postings *p, uint32_t target)
 {
     if (p->cur_valid && target <= p->cur_head.last) {
-        p->i = scan_to(p->docs, p->i, p->n, target);
+        p->i = kb__postings_scan(p->docs, p->i, p->n, target);
         set_current(p);
         return 1;
     }
@@ -806,14 +794,14 @@ static int seek(kb__postings *p, uint32_t target)
     }
     int rc = take_next(p);
     if (rc) return rc;
-    uint32_t i = scan_to(p->docs, 0, p->n, target);
+    uint32_t i = kb__postings_scan(p->docs, 0, p->n, target);
     if (i == p->n) return KB_ECORRUPT; /* the block's last docid said otherwise */
     p->i = i;
     set_current(p);
     return 1;
 }
 
-int kb__postings_advance(kb__postings *p, uint32_t target)
+int kb__postings_advance_slow(kb__postings *p, uint32_t target)
 {
     if (p->doc != KB_DOC_END && p->cur_valid && p->doc >= target) return 1;
     if (target == KB_DOC_END) return finish(p);
@@ -830,9 +818,9 @@ int kb__postings_next(kb__postings *p)
 {
     int r;
     if (!p->cur_valid)
-        r = p->state == ST_EMPTY && !p->have_next ? 0 : kb__postings_advance(p, 1);
+        r = p->state == ST_EMPTY && !p->have_next ? 0 : kb__postings_advance_slow(p, 1);
     else
-        r = p->doc == KB_DOC_END ? 0 : kb__postings_advance(p, p->doc + 1);
+        r = p->doc == KB_DOC_END ? 0 : kb__postings_advance_slow(p, p->doc + 1);
     if (r == 1) {
         int rc = kb__postings_tfs(p);
         if (rc) return rc;

@@ -804,10 +804,28 @@ static inline int kb__postings_advance(kb__postings *p, uint32_t target)
     return kb__postings_advance_slow(p, target);
 }
 int kb__postings_read_tfs(kb__postings *p);
-/* Reads the current posting's tf[] (once per posting). Returns 0 or KB_ECORRUPT. */
+/* Reads the current posting's tf[] (once per posting). Returns 0 or KB_ECORRUPT. Inline for
+ * the usual case, a posting of a block whose tfs are still packed: each field's tf is w bits
+ * at tf_bits[f] + i * w; one past the header's maximum, or none at all, is corrupt. */
 static inline int kb__postings_tfs(kb__postings *p)
 {
-    return p->tf_ok ? 0 : kb__postings_read_tfs(p);
+    if (p->tf_ok) return 0;
+    if (!p->cur_valid || p->doc == KB_DOC_END || p->tfs_ready) return kb__postings_read_tfs(p);
+    const unsigned char *b = (const unsigned char *)p->blk.p;
+    uint32_t any = 0, over = 0;
+    for (int f = 0; f < KB_N_FIELDS; f++) {
+        unsigned w = p->tf_w[f];
+        size_t at = p->tf_bits[f] + (size_t)p->i * w;
+        uint64_t v;
+        memcpy(&v, b + (at >> 3), 8); /* the block's zero padding makes 8 bytes readable */
+        v = (v >> (at & 7)) & ((1ull << w) - 1);
+        p->tf[f] = (uint32_t)v;
+        any |= (uint32_t)v;
+        over |= v > p->cur_head.max_tf[f];
+    }
+    if (!any || over) return KB_ECORRUPT;
+    p->tf_ok = 1;
+    return 0;
 }
 /* Moves the cursor back before its first posting, as kb__postings_open left it (a second pass
  * over the list without looking the term up again). Returns 0. */

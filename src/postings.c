@@ -740,21 +740,8 @@ int kb__postings_read_tfs(kb__postings *p)
         p->tf_ok = 1;
         return 0;
     }
-    const unsigned char *b = (const unsigned char *)p->blk.p;
-    uint32_t any = 0, over = 0;
-    for (int f = 0; f < KB_N_FIELDS; f++) {
-        unsigned w = p->tf_w[f];
-        size_t at = p->tf_bits[f] + (size_t)i * w;
-        uint64_t v;
-        memcpy(&v, b + (at >> 3), 8); /* padding makes 8 bytes readable */
-        v = w ? (v >> (at & 7)) & ((1ull << w) - 1) : 0;
-        p->tf[f] = (uint32_t)v;
-        any |= (uint32_t)v;
-        over |= v > p->cur_head.max_tf[f];
-    }
-    if (!any || over) return KB_ECORRUPT;
-    p->tf_ok = 1;
-    return 0;
+    p->tf_ok = 0;
+    return kb__postings_tfs(p); /* the packed case */
 }
 
 /* Decodes the tfs of the whole current block into tfs[][] (for its positions). */

@@ -170,6 +170,7 @@ struct ev {
     int form_driven;     /* candidates come from the written form's postings (see run_generic) */
     int defer;           /* EV_PHRASE: the caller checks the positions (run_generic) */
     int seeded;          /* EV_TERM: its written form leads run_seeded's first phase */
+    double tf_cut;       /* EV_TERM of a root that tf_cuts_apply: see set_tf_cuts */
     uint32_t phrase_off; /* EV_TERM inside a phrase: its offset in the phrase */
     /* EV_TERM: the last block bound (ev_block_ub), valid for targets in [ub_from, ub_to]: every
      * such target lies in the same postings block, so the bound is the same number */
@@ -205,6 +206,8 @@ typedef struct search {
     uint32_t n_global_nots;
     /* the written-form gate (choose_gate): candidates must have the written form of one of
      * these words of the root; chosen for the threshold gate_th */
+    int cut_ok;    /* collect() cuts by tf~ (tf_cuts_apply) */
+    double cut_th; /* the threshold the words' tf_cut are for */
     ev *gate[KB_QUERY_MAX_TERMS];
     uint32_t n_gate;
     double gate_th;
@@ -812,6 +815,37 @@ static int passes_filters(search *S, uint32_t d)
     return 1;
 }
 
+/* Can collect() cut root's documents by their words' tf~ (set_tf_cuts)? A lone word of weight
+ * 1, without title share or BM25+ delta. (Also tried for an AND of such words, each cut by the
+ * others' stem bounds: no gain, العام الرئيس 3% slower.) */
+static int tf_cuts_apply(const search *S, const ev *root)
+{
+    return S->P.delta == 0 && root->type == EV_TERM && root->w == 1.0 && root->share == 0;
+}
+
+/* For the k-th score th, each word's tf~ at or below which a document cannot enter: its stem
+ * score idf * t / (k1 + t), plus the other words' stem bounds, plus every written-form bonus
+ * (form_ub_total), at most th. Set a hair low, so rounding never passes over a document that
+ * could enter. */
+static void set_tf_cuts(search *S, ev *root, double th)
+{
+    ev *one = root, **k = root->type == EV_TERM ? &one : root->kids;
+    uint32_t n = root->type == EV_TERM ? 1 : root->n_kids;
+    double stems = 0;
+    for (uint32_t i = 0; i < n; i++)
+        stems += k[i]->stem_ub;
+    S->cut_th = th;
+    for (uint32_t i = 0; i < n; i++) {
+        double c = (th - S->form_ub_total - (stems - k[i]->stem_ub)) / k[i]->idf;
+        if (!(c > 0) || !(k[i]->idf > 0))
+            k[i]->tf_cut = -1; /* every document is scored */
+        else if (c >= 1)
+            k[i]->tf_cut = HUGE_VAL; /* a stem score is below idf: none can enter */
+        else
+            k[i]->tf_cut = c * S->P.k1 / (1 - c) * (1 - 1e-9);
+    }
+}
+
 static inline __attribute__((always_inline)) void collect(search *S, ev *root, uint32_t d, heap *h)
 {
     const uint32_t *lens = kb__index_doc_lens(S->ix, d);
@@ -820,7 +854,26 @@ static inline __attribute__((always_inline)) void collect(search *S, ev *root, u
         uint32_t s = kb__index_doc_source(S->ix, d);
         if (s < S->n_facet) S->facet[s]++;
     }
-    double sc = ev_score(S, root, lens), th = threshold(h);
+    double sc, th = threshold(h);
+    if (th >= 0 && S->cut_ok) {
+        /* each word's tf~ says whether the document can still enter (set_tf_cuts), before the
+         * saturations' divisions and the written forms' postings; then ev_score's sum */
+        if (th != S->cut_th) set_tf_cuts(S, root, th);
+        ev *one = root, **k = root->type == EV_TERM ? &one : root->kids;
+        uint32_t n = root->type == EV_TERM ? 1 : root->n_kids;
+        double t[KB_QUERY_MAX_TERMS];
+        for (uint32_t i = 0; i < n; i++) {
+            if (read_tfs(S, &k[i]->post)) return;
+            t[i] = tf_tilde(S, &k[i]->post, lens, k[i]->title_only);
+            if (t[i] <= k[i]->tf_cut) return;
+        }
+        sc = 0;
+        for (uint32_t i = 0; i < n; i++)
+            sc += (k[i]->idf * sat(t[i]) + title_share(k[i]->share, &k[i]->post, lens)) * k[i]->w;
+        sc *= root->w;
+    } else {
+        sc = ev_score(S, root, lens);
+    }
     if (th < 0 || sc + S->form_ub_total > th) sc += ev_form(S, root, lens);
     heap_push(h, sc, d);
 }
@@ -1052,6 +1105,8 @@ static void run_or_maxscore(search *S, ev *root, heap *h)
 /* The general loop: block-max pruning over any root. */
 static void run_generic(search *S, ev *root, heap *h, int prune)
 {
+    S->cut_ok = prune && tf_cuts_apply(S, root);
+    S->cut_th = -1;
     /* A root phrase is scored before its positions are read: once the top k is full, most of
      * the documents having every word score below it, and their positions need not be
      * decoded at all. */

@@ -5,7 +5,10 @@
  *   3:    the rest is a dictionary value (terms.v): parse it; an inline block in it is decoded
  *         like a raw block;
  *   0, 2: the rest is a raw block: decode it (header, docs, tfs, positions) from a zero-padded
- *         copy; anything but success or KB_ECORRUPT, or a crash, is a finding;
+ *         copy; anything but success or KB_ECORRUPT, or a crash, is a finding. Mode 2 first
+ *         writes the right checksum into the block's first 4 bytes, so the decoder behind the
+ *         checksum sees arbitrary bit streams (what a checksum collision would feed it), not
+ *         only the encoder's output; mode 0 keeps testing the checksum gate itself;
  *   1:    the rest describes postings (docid gaps, tfs, position gaps as bytes); they are
  *         encoded, the block is damaged at an input-chosen byte with an input-chosen XOR, and
  *         decoded: an undamaged block must round-trip exactly, a damaged one must either fail
@@ -16,18 +19,24 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <xxhash.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint32_t docs[KB_BLOCK_MAX], tfs[KB_N_FIELDS][KB_BLOCK_MAX], pstart[KB_BLOCK_MAX + 1];
 
-static void decode_raw(const uint8_t *p, size_t n)
+static void decode_raw(const uint8_t *p, size_t n, int forge_checksum)
 {
     uint8_t *copy = malloc(n + KB_BLOCK_PAD);
     if (!copy)
         return;
     memcpy(copy, p, n);
     memset(copy + n, 0, KB_BLOCK_PAD);
+    if (forge_checksum && n >= 4) { /* postings.c: low 32 bits of XXH3-64 after the checksum */
+        uint32_t c = (uint32_t)XXH3_64bits(copy + 4, n - 4);
+        for (int i = 0; i < 4; i++)
+            copy[i] = (uint8_t)(c >> (8 * i));
+    }
     kb__block_head h;
     uint32_t *pos = NULL, cap = 0;
     int rc = kb__block_decode(copy, n, &h, docs, tfs, &pos, &cap, pstart);
@@ -115,7 +124,7 @@ static void term_value(const uint8_t *p, size_t n)
     if (row.df == 0 || (row.inl && row.tid))
         abort();
     if (row.inl)
-        decode_raw(row.inl, row.inl_n);
+        decode_raw(row.inl, row.inl_n, 1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -127,6 +136,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else if ((data[0] & 3) == 3)
         term_value(data + 1, size - 1);
     else
-        decode_raw(data + 1, size - 1);
+        decode_raw(data + 1, size - 1, (data[0] & 3) == 2);
     return 0;
 }

@@ -228,10 +228,12 @@ static int64_t analyze(kb_prepared *p, kb_analyzer *an, const char *text, size_t
     return rc < 0 ? rc : (int64_t)used;
 }
 
-/* Appends one piece of article text to the raw record's body. */
+/* Appends one piece of article text to the raw record's body: "\n\n" before every block but
+ * the first, empty ones included (the decoder counts the separators by blocks: a leading empty
+ * block without its separator made the stored copy unreadable). */
 static int add_block(kb_prepared *p, kb_buf *body, const kb_slice *s, int type, int head)
 {
-    if (body->n) kb__buf_append(body, "\n\n", 2);
+    if (p->n_blocks) kb__buf_append(body, "\n\n", 2);
     if (kb__grow((void **)&p->blocks, &p->cap_blocks, p->n_blocks + 1, sizeof *p->blocks))
         return KB_ENOMEM;
     p->blocks[p->n_blocks].off = (uint32_t)body->n;

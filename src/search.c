@@ -1030,8 +1030,10 @@ static void run_or_maxscore(search *S, ev *root, heap *h)
     uint32_t n_ne = 0, target = 1;
     while (!S->rc) {
         double th = threshold(h);
-        while (n_ne < n && prefix[n_ne + 1] <= th)
+        while (n_ne < n && prefix[n_ne + 1] <= th) {
             n_ne++;
+            S->pruned = 1; /* documents having only non-essential words go uncounted */
+        }
         if (n_ne == n) break;
         if (th > S->gate_th) choose_gate(S, root, th);
         /* candidate: smallest doc among essential kids (that the gate lets through) */

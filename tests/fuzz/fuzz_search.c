@@ -220,6 +220,10 @@ static void gen_doc(src *s, mdoc *m)
 
 /* ---- the model evaluation of a parsed query ------------------------------------------------ */
 
+/* The vocabulary words a term matches, per node of the query being evaluated (set by
+ * model_eval before the documents are walked). */
+static uint64_t node_mask[KB_QUERY_MAX_NODES];
+
 static uint64_t word_mask(const kb__query *q, const kb__qnode *nd)
 {
     uint64_t m = 0;
@@ -257,7 +261,7 @@ static int model_match(const kb__query *q, uint32_t id, const mdoc *m, int *unde
     int title = nd->field == KB_QF_TITLE;
     switch (nd->type) {
     case KB_QN_TERM: {
-        uint64_t mask = word_mask(q, nd);
+        uint64_t mask = node_mask[id];
         return has_word(m->title, m->n_title, mask) ||
                (!title && has_word(m->body, m->n_body, mask));
     }
@@ -270,7 +274,7 @@ static int model_match(const kb__query *q, uint32_t id, const mdoc *m, int *unde
                 return 0;
             }
             title |= q->nodes[c].field == KB_QF_TITLE;
-            masks[k++] = word_mask(q, &q->nodes[c]);
+            masks[k++] = node_mask[c];
         }
         if (!k) return 0;
         return in_sequence(m->title, m->n_title, masks, k) ||
@@ -333,6 +337,9 @@ static int model_eval(const kb__query *q, int any, uint8_t *match)
 {
     int undefined = 0, count = 0;
     const kb__qnode *root = &q->nodes[q->root];
+    if (q->n_nodes > KB_QUERY_MAX_NODES) return -1;
+    for (uint32_t i = 0; i < q->n_nodes; i++)
+        node_mask[i] = q->nodes[i].type == KB_QN_TERM ? word_mask(q, &q->nodes[i]) : 0;
     for (uint32_t id = 0; id < n_created; id++) {
         const mdoc *m = &docs[id];
         match[id] = 0;

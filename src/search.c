@@ -551,9 +551,47 @@ static int phrase_match(search *S, ev *e)
 
 /* Leapfrog over kids (all required, rarest first); returns the first doc >= target they all
  * have. */
+/* Can merge2() step e's cursor within its decoded block? A plain word (not led by its form, not
+ * title-only) standing inside a block of a snapshot without dead documents. */
+static int mergeable(const ev *e)
+{
+    return e->type == EV_TERM && !e->form_driven && !e->title_only && e->doc != KB_DOC_END &&
+           e->post.cur_valid && e->post.doc != KB_DOC_END && e->post.all_live;
+}
+
+/* Two words' first common document >= *d within their cursors' decoded blocks, found by a
+ * branch-free merge of the two docid arrays instead of a leapfrog call per step; 0 when the
+ * blocks hold none, *d then raised past what was seen (no common document lies below it). */
+static uint32_t merge2(ev *a, ev *b, uint32_t *d)
+{
+    kb__postings *A = &a->post, *B = &b->post;
+    const uint32_t *da = A->docs, *db = B->docs;
+    uint32_t i = A->i, j = B->i, na = A->n, nb = B->n, t = *d;
+    while (i < na && j < nb) {
+        uint32_t x = da[i], y = db[j];
+        if (x == y && x >= t) {
+            if (x > A->max_docid) break; /* not live: the cursors' own steps deal with it */
+            A->i = i;
+            B->i = j;
+            A->doc = B->doc = a->doc = b->doc = x;
+            A->tf_ok = B->tf_ok = 0;
+            return x;
+        }
+        i += (x < y) | (x < t);
+        j += (y < x) | (y < t);
+    }
+    uint32_t fa = i < na ? da[i] : A->cur_head.last + 1, fb = j < nb ? db[j] : B->cur_head.last + 1;
+    *d = KB_MAX(t, KB_MAX(fa, fb));
+    return 0;
+}
+
 static uint32_t conj_advance(search *S, ev **kids, uint32_t n, uint32_t target)
 {
     uint32_t d = target;
+    if (n == 2 && mergeable(kids[0]) && mergeable(kids[1])) {
+        uint32_t m = merge2(kids[0], kids[1], &d);
+        if (m) return m;
+    }
     for (;;) {
         uint32_t i;
         for (i = 0; i < n; i++) {

@@ -566,10 +566,11 @@ static uint32_t merge2(ev *a, ev *b, uint32_t *d)
 {
     kb__postings *A = &a->post, *B = &b->post;
     const uint32_t *da = A->docs, *db = B->docs;
-    uint32_t i = A->i, j = B->i, na = A->n, nb = B->n, t = *d;
+    uint32_t na = A->n, nb = B->n, t = *d;
+    uint32_t i = kb__postings_scan(da, A->i, na, t), j = kb__postings_scan(db, B->i, nb, t);
     while (i < na && j < nb) {
         uint32_t x = da[i], y = db[j];
-        if (x == y && x >= t) {
+        if (x == y) {
             if (x > A->max_docid) break; /* not live: the cursors' own steps deal with it */
             A->i = i;
             B->i = j;
@@ -577,8 +578,8 @@ static uint32_t merge2(ev *a, ev *b, uint32_t *d)
             A->tf_ok = B->tf_ok = 0;
             return x;
         }
-        i += (x < y) | (x < t);
-        j += (y < x) | (y < t);
+        i += x < y;
+        j += y < x;
     }
     uint32_t fa = i < na ? da[i] : A->cur_head.last + 1, fb = j < nb ? db[j] : B->cur_head.last + 1;
     *d = KB_MAX(t, KB_MAX(fa, fb));

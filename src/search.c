@@ -1067,6 +1067,8 @@ static void run_or_maxscore(search *S, ev *root, heap *h)
     for (uint32_t i = 0; i < n && i < KB_QUERY_MAX_TERMS; i++)
         prefix[i + 1] = prefix[i] + k[i]->ub;
     uint32_t n_ne = 0, target = 1;
+    int all = 0;
+    double all_th = -1;
     while (!S->rc) {
         double th = threshold(h);
         while (n_ne < n && prefix[n_ne + 1] <= th) {
@@ -1075,15 +1077,30 @@ static void run_or_maxscore(search *S, ev *root, heap *h)
         }
         if (n_ne == n) break;
         if (th > S->gate_th) choose_gate(S, root, th);
+        /* Every part required: the parts other than the one of least bound (k[0]) together
+         * cannot pass th, so no document lacking any part can enter, and the candidates are
+         * the parts' intersection (conj_advance) rather than their union. */
+        if (th > all_th) {
+            all_th = th;
+            double rest = 0;
+            for (uint32_t i = 1; i < n; i++)
+                rest += k[i]->ub;
+            all = n > 1 && rest <= th;
+        }
         /* candidate: smallest doc among essential kids (that the gate lets through) */
         uint32_t d = KB_DOC_END;
         for (;;) {
             uint32_t g = S->n_gate ? gate_next(S, target) : target;
             d = KB_DOC_END; /* not the last round's candidate, which the gate has not let through */
             if (g == KB_DOC_END) break;
-            for (uint32_t i = n_ne; i < n; i++) {
-                uint32_t x = ev_advance(S, k[i], g);
-                if (x < d) d = x;
+            if (all) {
+                d = conj_advance(S, k, n, g);
+                S->pruned = 1;
+            } else {
+                for (uint32_t i = n_ne; i < n; i++) {
+                    uint32_t x = ev_advance(S, k[i], g);
+                    if (x < d) d = x;
+                }
             }
             if (d == KB_DOC_END || S->rc) break;
             if (d != g && S->n_gate) {

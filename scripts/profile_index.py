@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""profile_index.py — where `khabar index` spends its CPU, stage by stage, both threads.
+"""profile_index.py — where `khabar index` spends its CPU, stage by stage, thread by thread.
 
 usage: scripts/profile_index.py [--khabar BIN] [--batch N] [--keep] FILE...
 
@@ -9,12 +9,13 @@ then sorts every sample by its call chain into the stages of the pass:
 
   W ...  the analysis threads (workers): cleaning, analysis, the zstd stored copy, the
          duplicates signature, the rest of kb_index_prepare
-  M ...  the main thread: reading the input, and the single writer: its batch (the in-memory
+  M ...  the main thread, the single writer: its batch (the in-memory
          postings), SQL rows of the documents, the duplicates hook, and the commit (writing terms
          and blocks, the duplicates key rows, SQLite's COMMIT; encoding the postings too when the
          commit is small)
   E ...  the commit's encoder thread (large commits): merging and encoding the postings while
          the writer writes rows
+  R ...  the reader thread: decompressing and parsing the input into the job slots
 
 and prints each stage's share of the samples and its CPU seconds (samples / 199). The figures
 are CPU time, so they hold on a loaded machine better than wall time; the split between the
@@ -49,6 +50,8 @@ def stage(syms):
         return "W other"
     if "encoder" in syms:
         return "E commit: encode postings (own thread)"
+    if "reader" in syms:
+        return "R read input (zstd + JSON, reader thread)"
     if "cmd_index" not in syms:
         return "other"
     if "add_signed" in syms or "on_add" in syms:
@@ -107,8 +110,10 @@ def main():
     main_n = sum(v for k, v in counts.items() if k.startswith("M"))
     work_n = sum(v for k, v in counts.items() if k.startswith("W"))
     enc_n = sum(v for k, v in counts.items() if k.startswith("E"))
-    print(f"{total} samples = {total / HZ:.1f} CPU-s; main thread {100 * main_n / total:.1f}%, "
-          f"analysis threads {100 * work_n / total:.1f}%, commit encoder {100 * enc_n / total:.1f}%")
+    rd_n = sum(v for k, v in counts.items() if k.startswith("R"))
+    print(f"{total} samples = {total / HZ:.1f} CPU-s; main thread (writer) {100 * main_n / total:.1f}%, "
+          f"analysis threads {100 * work_n / total:.1f}%, reader {100 * rd_n / total:.1f}%, "
+          f"commit encoder {100 * enc_n / total:.1f}%")
     for k, v in sorted(counts.items(), key=lambda kv: -kv[1]):
         print(f"  {k:34s} {100 * v / total:5.1f}%  {v / HZ:6.2f} s")
     if a.keep:

@@ -35,17 +35,16 @@ enum {
 /* One term of the in-memory batch: its postings since the last commit, encoded as varints
  * (docid gap, tf per field, then for forms the position gaps). One cache line: adding a
  * posting touches the entry and the tail of its postings, and the rest of the key in bkeys only
- * when it is longer than head. */
-#define KB_ACC_HEAD 11
+ * when it is longer than head (rare). The term's kind is its key's first byte; its df and
+ * largest tfs are counted when the commit decodes the postings. */
+#define KB_ACC_HEAD 28
 typedef struct kb__acc {
     uint64_t hash;
     char *post;                /* the varints (kb__malloc), NULL before the first posting */
     uint32_t post_n, post_cap; /* bytes used / allocated */
     uint32_t key_off, key_len; /* in kb_index.bkeys */
-    uint32_t df, last_doc;
-    uint32_t max_tf[KB_N_FIELDS];
-    uint8_t kind;
-    char head[KB_ACC_HEAD]; /* the key's first bytes */
+    uint32_t last_doc;
+    char head[KB_ACC_HEAD]; /* the key's first bytes, zero-padded */
 } kb__acc;
 
 /* A batch hash table slot: entry index and the hash's high 32 bits. */

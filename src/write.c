@@ -255,10 +255,13 @@ static kb__acc *acc_slot(kb_index *ix, const kb_prepared *pp, const kb__pterm *t
     const char *key = pp->keys.p + t->key_off;
     uint32_t h = (uint32_t)t->hash & (ix->aht_cap - 1), tag = (uint32_t)(t->hash >> 32);
     uint32_t nh = KB_MIN(t->key_len, KB_ACC_HEAD);
+    char head[KB_ACC_HEAD] = {0}; /* zero-padded as in the entries: one fixed-size compare */
+    memcpy(head, key, nh);
     while (ix->aht[h].idx != UINT32_MAX) {
         if (ix->aht[h].tag == tag) {
             kb__acc *a = &ix->acc[ix->aht[h].idx];
-            if (a->hash == t->hash && a->key_len == t->key_len && !memcmp(a->head, key, nh) &&
+            if (a->hash == t->hash && a->key_len == t->key_len &&
+                !memcmp(a->head, head, KB_ACC_HEAD) &&
                 (t->key_len <= KB_ACC_HEAD ||
                  !memcmp(ix->bkeys.p + a->key_off + nh, key + nh, t->key_len - nh)))
                 return a;
@@ -269,7 +272,6 @@ static kb__acc *acc_slot(kb_index *ix, const kb_prepared *pp, const kb__pterm *t
     kb__acc *a = &ix->acc[ix->n_acc];
     memset(a, 0, sizeof *a);
     a->hash = t->hash;
-    a->kind = t->kind;
     a->key_off = (uint32_t)ix->bkeys.n;
     a->key_len = t->key_len;
     memcpy(a->head, key, nh);
@@ -411,16 +413,13 @@ static int add_one(kb_index *ix, kb_prepared *p)
             return kb__index_fail(ix, rc, "batch postings");
         char *w = a->post + a->post_n;
         w += varint_at(w, docid - a->last_doc);
-        for (int f = 0; f < KB_N_FIELDS; f++) {
+        for (int f = 0; f < KB_N_FIELDS; f++)
             w += varint_at(w, t->tf[f]);
-            a->max_tf[f] = KB_MAX(a->max_tf[f], t->tf[f]);
-        }
         const uint32_t *ps = p->pos + t->pos_off;
         for (uint32_t j = 0; j < np; j++)
             w += varint_at(w, j ? ps[j] - ps[j - 1] - 1 : ps[j]);
         a->post_n = (uint32_t)(w - a->post);
         a->last_doc = docid;
-        a->df++;
     }
     return replaced;
 }
@@ -483,8 +482,10 @@ static int cmp_acc(const void *x, const void *y, void *ctx)
     if (sc->pre[i] != sc->pre[j]) return sc->pre[i] < sc->pre[j] ? -1 : 1;
     const kb_index *ix = sc->ix;
     const kb__acc *a = &ix->acc[i], *b = &ix->acc[j];
-    size_t n = KB_MIN(a->key_len, b->key_len);
-    int c = memcmp(ix->bkeys.p + a->key_off, ix->bkeys.p + b->key_off, n);
+    size_t n = KB_MIN(a->key_len, b->key_len), nh = KB_MIN(n, KB_ACC_HEAD);
+    int c = memcmp(a->head, b->head, nh); /* the rest of the keys only past their heads */
+    if (!c && n > nh)
+        c = memcmp(ix->bkeys.p + a->key_off + nh, ix->bkeys.p + b->key_off + nh, n - nh);
     return c ? c : (a->key_len > b->key_len) - (a->key_len < b->key_len);
 }
 
@@ -550,8 +551,16 @@ static int pin_add_block(kb__merge *m, const void *blob, size_t n, int with_pos)
     return rc;
 }
 
-/* Decodes the batch postings of entry a into the merge arrays (reads the batch only). */
-static int pin_add_batch(kb__merge *m, const kb_index *ix, const kb__acc *a)
+/* A batch entry's kind: its key's first byte. */
+static inline int acc_kind(const kb__acc *a)
+{
+    return a->head[0] == 'F' ? KB_TERM_FORM : KB_TERM_STEM;
+}
+
+/* Decodes the batch postings of entry a into the merge arrays (reads the batch only); adds their
+ * count to *df and raises max_tf to their largest tfs. */
+static int pin_add_batch(kb__merge *m, const kb_index *ix, const kb__acc *a, uint32_t *df,
+                         uint32_t max_tf[KB_N_FIELDS])
 {
     const unsigned char *p = (const unsigned char *)a->post;
     size_t n = a->post_n, i = 0;
@@ -561,7 +570,10 @@ static int pin_add_batch(kb__merge *m, const kb_index *ix, const kb__acc *a)
         uint32_t tf[KB_N_FIELDS];
         for (int f = 0; f < KB_N_FIELDS; f++)
             tf[f] = get_varint(p, n, &i);
-        uint32_t np = a->kind == KB_TERM_FORM ? tf[0] + tf[1] + tf[2] : 0;
+        uint32_t np = acc_kind(a) == KB_TERM_FORM ? tf[0] + tf[1] + tf[2] : 0;
+        (*df)++;
+        for (int f = 0; f < KB_N_FIELDS; f++)
+            max_tf[f] = KB_MAX(max_tf[f], tf[f]);
         int rc = pin_reserve(m, np);
         if (rc) return rc;
         uint32_t *out = m->ppos + m->n_ppos, prev = 0;
@@ -679,7 +691,7 @@ static int read_chunk(committer *cm, uint32_t k)
         const kb__acc *a = &ix->acc[t->acc];
         const char *key = ix->bkeys.p + a->key_off;
         kb__term_row row;
-        int rc = kb__index_term_lookup(ix, (kb__term_kind)a->kind, key + 1, a->key_len - 1, &row);
+        int rc = kb__index_term_lookup(ix, (kb__term_kind)acc_kind(a), key + 1, a->key_len - 1, &row);
         if (rc == KB_ENOTFOUND) continue;
         if (rc) return rc;
         t->df = row.df;
@@ -743,18 +755,17 @@ static int out_block(chunk *c, uint32_t last, const kb_buf *b)
 static int encode_term(kb_index *ix, kb__merge *m, chunk *c, cterm *t)
 {
     const kb__acc *a = &ix->acc[t->acc];
-    int with_pos = a->kind == KB_TERM_FORM, rc = 0;
+    int with_pos = acc_kind(a) == KB_TERM_FORM, rc = 0;
     m->n_pin = m->n_ppos = 0;
     if (t->old_n) rc = pin_add_block(m, c->in.p + t->old_off, t->old_n, with_pos);
-    if (!rc) rc = pin_add_batch(m, ix, a);
+    if (!rc) rc = pin_add_batch(m, ix, a, &t->df, t->mtf);
     if (rc) return rc;
-    t->df += a->df;
     t->key_len = a->key_len;
-    for (int f = 0; f < KB_N_FIELDS; f++)
-        t->mtf[f] = KB_MAX(t->mtf[f], a->max_tf[f]);
     /* The key first (the writer then reads the chunk in order instead of the batch at random). */
     t->out_off = (uint32_t)c->out.n;
-    kb__buf_append(&c->out, ix->bkeys.p + a->key_off, a->key_len);
+    uint32_t nh = KB_MIN(a->key_len, KB_ACC_HEAD);
+    kb__buf_append(&c->out, a->head, nh);
+    kb__buf_append(&c->out, ix->bkeys.p + a->key_off + nh, a->key_len - nh);
     if (c->out.rc) return c->out.rc;
     /* One small block stays inline in the terms row; otherwise blocks rows. */
     int encoded = 0;
@@ -786,7 +797,6 @@ static int encode_chunk(committer *cm, chunk *c, kb__merge *m)
         }
         if (i + KB_AHEAD < c->n) {
             const kb__acc *f = &ix->acc[c->t[i + KB_AHEAD].acc];
-            __builtin_prefetch(ix->bkeys.p + f->key_off);
             __builtin_prefetch(f->post);
         }
         rc = encode_term(ix, m, c, &c->t[i]);
@@ -964,7 +974,7 @@ KB_API int kb_index_commit(kb_index *ix)
         return kb__index_fail(ix, KB_ENOMEM, "out of memory committing");
     }
     for (uint32_t i = 0; i < ix->n_acc; i++) {
-        const unsigned char *k = (const unsigned char *)ix->bkeys.p + ix->acc[i].key_off;
+        const unsigned char *k = (const unsigned char *)ix->acc[i].head;
         uint64_t v = 0;
         for (uint32_t b = 0; b < 8; b++)
             v = v << 8 | (b < ix->acc[i].key_len ? k[b] : 0);

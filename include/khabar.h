@@ -85,7 +85,9 @@ KB_API const char *kb_err_name(int err);
 /*
  * The allocator hook. Every allocation the library makes goes through it, which is what makes
  * out-of-memory fault injection possible. realloc(ctx, NULL, n) must behave as malloc;
- * free(ctx, NULL) must be a no-op. Set it before creating any handle; it is process-wide.
+ * free(ctx, NULL) must be a no-op. Set it before creating any handle; it is process-wide. It must
+ * be thread-safe: a large kb_index_commit encodes postings in a thread of its own while the
+ * calling thread writes rows, and both allocate.
  * SQLite's allocations (the index's storage) are routed through it too: setting it shuts SQLite
  * down and reconfigures it, so no index may be open, in any thread, while it changes.
  */

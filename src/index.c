@@ -108,6 +108,12 @@ kb_analyzer *kb__index_analyzer(kb_index *ix)
 /* ---- statements --------------------------------------------------------------------------------
  */
 
+/* KB_TERM_PUT_ROWS rows of parameters */
+#define ROWS4 "(?,?),(?,?),(?,?),(?,?)"
+#define ROWS16 ROWS4 "," ROWS4 "," ROWS4 "," ROWS4
+#define ROWS32 ROWS16 "," ROWS16
+_Static_assert(KB_TERM_PUT_ROWS == 32, "ROWS32 has KB_TERM_PUT_ROWS rows");
+
 sqlite3_stmt *kb__index_stmt(kb_index *ix, int which)
 {
     static const char *sql[KB_ST_N] = {
@@ -121,6 +127,7 @@ sqlite3_stmt *kb__index_stmt(kb_index *ix, int which)
         [KB_ST_DOC_DEL] = "DELETE FROM docs WHERE docid = ?1",
         [KB_ST_STORE_DEL] = "DELETE FROM store WHERE docid = ?1",
         [KB_ST_TERM_PUT] = "INSERT OR REPLACE INTO terms(term, v) VALUES(?1, ?2)",
+        [KB_ST_TERM_PUT_N] = "INSERT OR REPLACE INTO terms(term, v) VALUES " ROWS32,
         [KB_ST_BLOCK_PUT] = "INSERT OR REPLACE INTO blocks(k, data) VALUES(?1, ?2)",
         [KB_ST_BLOCK_DEL] = "DELETE FROM blocks WHERE k = ?1",
         [KB_ST_BLOCK_LAST] = "SELECT k, data FROM blocks WHERE k >= ?1 AND k <= ?2"
@@ -728,11 +735,9 @@ int kb__term_value_parse(const void *v, size_t n, kb__term_row *row)
     return 0;
 }
 
-int kb__index_term_put(kb_index *ix, const void *key, size_t kn, uint32_t df, uint64_t tid,
-                       const uint32_t max_tf[KB_N_FIELDS], const void *inl, size_t inl_n)
+int kb__index_term_value(kb_buf *v, uint32_t df, uint64_t tid, const uint32_t max_tf[KB_N_FIELDS],
+                         const void *inl, size_t inl_n)
 {
-    kb_buf *v = &ix->tval;
-    kb__buf_reset(v);
     kb__varint_put(v, inl ? 0 : tid);
     if (inl) {
         kb__buf_append(v, inl, inl_n); /* df is the block's posting count */
@@ -741,7 +746,15 @@ int kb__index_term_put(kb_index *ix, const void *key, size_t kn, uint32_t df, ui
         for (int f = 0; f < KB_N_FIELDS; f++)
             kb__varint_put(v, max_tf[f]);
     }
-    if (v->rc) return v->rc;
+    return v->rc;
+}
+
+int kb__index_term_put(kb_index *ix, const void *key, size_t kn, uint32_t df, uint64_t tid,
+                       const uint32_t max_tf[KB_N_FIELDS], const void *inl, size_t inl_n)
+{
+    kb_buf *v = &ix->tval;
+    kb__buf_reset(v);
+    if (kb__index_term_value(v, df, tid, max_tf, inl, inl_n)) return v->rc;
     sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_TERM_PUT);
     if (!st) return ix->last_err;
     sqlite3_bind_blob(st, 1, key, (int)kn, SQLITE_STATIC);

@@ -29,8 +29,10 @@ enum {
     KB_ST_DOC_META,
     KB_ST_BEGIN,
     KB_ST_COMMIT,
+    KB_ST_TERM_PUT_N, /* KB_TERM_PUT_ROWS terms rows in one INSERT (the commit) */
     KB_ST_N
 };
+#define KB_TERM_PUT_ROWS 32
 
 /* One term of the in-memory batch: its postings since the last commit, encoded as varints
  * (docid gap, tf per field, then for forms the position gaps). One cache line: adding a
@@ -151,6 +153,9 @@ extern uint32_t kb__commit_thread_terms;
 int kb__term_value_parse(const void *v, size_t n, kb__term_row *row);
 int kb__index_term_put(kb_index *ix, const void *key, size_t kn, uint32_t df, uint64_t tid,
                        const uint32_t max_tf[KB_N_FIELDS], const void *inl, size_t inl_n);
+/* Appends a dictionary value to v (what kb__index_term_put writes); returns v->rc. */
+int kb__index_term_value(kb_buf *v, uint32_t df, uint64_t tid, const uint32_t max_tf[KB_N_FIELDS],
+                         const void *inl, size_t inl_n);
 /* Drops dead postings (write.c); kb_index_compact() then VACUUMs. */
 int kb__compact_postings(kb_index *ix);
 /* Decodes a stored record (zstd) into d, with ix's decompression context (ix NULL: a context

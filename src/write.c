@@ -646,6 +646,7 @@ typedef struct cterm {
     uint32_t out_off, out_n;       /* in chunk.out: the key, then per block u32 last doc, u32
                                       length and the bytes */
     uint32_t key_len;
+    uint32_t val_off, val_n; /* its dictionary value, built when written */
     int inl;                       /* one block, inline in the term row */
 } cterm;
 
@@ -804,12 +805,15 @@ static int encode_chunk(committer *cm, chunk *c, kb__merge *m)
     return rc;
 }
 
-/* Write stage: the rows of chunk c. */
+/* Write stage: the rows of chunk c: block rows term by term, then the terms rows, 32 per INSERT
+ * (one statement per row spent as much in starting and ending statements as in the B-tree). */
 static int write_chunk(kb_index *ix, chunk *c)
 {
     if (c->rc == KB_ECORRUPT)
         return kb__index_fail(ix, c->rc, "a postings block on disk is damaged (run khabar check)");
     if (c->rc) return kb__index_fail(ix, c->rc, "out of memory committing");
+    kb_buf *vals = &c->in; /* the old postings are merged by now: the buffer holds the values */
+    kb__buf_reset(vals);
     for (uint32_t i = 0; i < c->n; i++) {
         cterm *t = &c->t[i];
         int rc = 0;
@@ -833,12 +837,37 @@ static int write_chunk(kb_index *ix, chunk *c)
             rc = put_block_row(ix, t->tid, last, o + 8, n);
             o += 8 + n;
         }
-        if (t->inl) memcpy(&n, o + 4, 4);
-        if (!rc)
-            rc = kb__index_term_put(ix, key, t->key_len, t->df,
-                                    t->inl ? 0 : t->tid, t->mtf, t->inl ? o + 8 : NULL,
-                                    t->inl ? n : 0);
         if (rc) return rc;
+        if (t->inl) memcpy(&n, o + 4, 4);
+        t->val_off = (uint32_t)vals->n;
+        if (kb__index_term_value(vals, t->df, t->inl ? 0 : t->tid, t->mtf, t->inl ? o + 8 : NULL,
+                                 t->inl ? n : 0))
+            return kb__index_fail(ix, vals->rc, "out of memory committing");
+        t->val_n = (uint32_t)vals->n - t->val_off;
+    }
+    uint32_t i = 0;
+    sqlite3_stmt *many = c->n >= KB_TERM_PUT_ROWS ? kb__index_stmt(ix, KB_ST_TERM_PUT_N) : NULL;
+    if (c->n >= KB_TERM_PUT_ROWS && !many) return ix->last_err;
+    for (; i + KB_TERM_PUT_ROWS <= c->n; i += KB_TERM_PUT_ROWS) {
+        for (int r = 0; r < KB_TERM_PUT_ROWS; r++) {
+            const cterm *t = &c->t[i + r];
+            sqlite3_bind_blob(many, 2 * r + 1, c->out.p + t->out_off, (int)t->key_len,
+                              SQLITE_STATIC);
+            sqlite3_bind_blob(many, 2 * r + 2, vals->p + t->val_off, (int)t->val_n, SQLITE_STATIC);
+        }
+        int s = sqlite3_step(many);
+        sqlite3_reset(many);
+        if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "terms");
+    }
+    for (; i < c->n; i++) {
+        const cterm *t = &c->t[i];
+        sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_TERM_PUT);
+        if (!st) return ix->last_err;
+        sqlite3_bind_blob(st, 1, c->out.p + t->out_off, (int)t->key_len, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, vals->p + t->val_off, (int)t->val_n, SQLITE_STATIC);
+        int s = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "terms");
     }
     return 0;
 }

@@ -63,8 +63,8 @@ def stage(syms):
             return "M commit: SQLite COMMIT"
         if "qsort_r" in chain or "msort_with_tmp" in chain:
             return "M commit: sort terms"
-        if "kb__index_term_put" in chain:
-            return "M commit: terms rows"
+        if "kb__index_term_put" in chain or "write_chunk" in syms:
+            return "M commit: terms and blocks rows"
         if "sqlite3_step" in chain:
             return "M commit: other SQL"
         return "M commit: encode postings, other"

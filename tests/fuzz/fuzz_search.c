@@ -5,14 +5,17 @@
  * evaluation (exact_total turns pruning off, src/search.c).
  *
  * The input describes (a) a collection: up to MAX_DOCS articles whose title and blocks are words
- * of a fixed vocabulary (clitic and stem variants of a few words, stopwords, numbers), added,
+ * of a fixed vocabulary (stem families with common and rare clitic forms, stopwords, numbers,
+ * each word as often as its share says), added,
  * replaced (same id) and deleted over one to three commits, so lists span several blocks (past
  * KB_BLOCK_MAX documents), small ones stay inline, and dead documents are in the postings; and
  * (b) up to 8 queries made of the same words and of OR, parentheses, quotes, -, title:, source:
  * and date:, each with its options (any-word or not, limit, offset, collapsing, snippets). When
  * the input runs out a generator seeded by its first bytes goes on, so a few bytes make a full
  * collection. The index is built in one temporary directory (reused), with the CLI's options
- * (light stemmer) and without duplicate signatures (slow, and collapsing is then a no-op).
+ * (light stemmer) and without duplicate signatures (slow, and collapsing is then a no-op), in
+ * /dev/shm when there is one. Header bytes: documents (2), flags (commits, ranking variant,
+ * compaction, a read-only handle for the searches, the commit's encoder thread), queries.
  *
  * For each query it checks, and aborts when one breaks:
  *   - the pruned answer is the exhaustive ranking from offset on: same ids and scores (within
@@ -54,17 +57,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_QTOKENS 12
 #define TOL 1e-9 /* relative score tolerance, as test_search */
 
-/* The vocabulary, most frequent first (vocab_pick favours low indexes): stem families with
- * their clitic forms, stopwords, question words, numbers. At most 64 words (masks). */
-static const char *const vocab[] = {
-    "في",      "العراق",  "من",      "مجلس",    "الأمن",    "والعراق",  "على",     "النفط",
-    "بالعراق", "الأسعار", "قال",     "عراقي",   "المجلس",   "أسعار",    "الحدود",  "بغداد",
-    "الامن",   "وزير",    "إلى",     "الوزير",  "ونفط",     "حدود",     "يحد",     "العراقيون",
-    "ومجلس",   "بأسعار",  "وقال",    "الحرب",   "حرب",      "والحرب",   "الكتاب",  "كتاب",
-    "بالكتاب", "الكتب",   "وبغداد",  "أمن",     "الأمني",   "مجالس",    "النفطية", "الوزراء",
-    "وزراء",   "سعر",     "للعراق",  "يقول",    "عن",       "أن",       "التي",    "هذا",
-    "ما",      "متى",     "كم",      "1990",    "2015",     "الذهب",    "opec",    "يحدها",
-    "كتب",     "العراقية"};
+/* The vocabulary, with each word's share of the 256 byte values that pick a document's words:
+ * stem families whose usual form is common and whose clitic forms are rare (so a written form
+ * can be far rarer than its stem, as in news, which the form gate and the two phases need),
+ * stopwords, question words (the second stage's answer signal) and numbers. At most 80 words
+ * (the query bytes pick any of them by index). */
+static const struct {
+    const char *w;
+    int share;
+} vocab[] = {
+    {"في", 15},       {"من", 10},        {"على", 8},       {"إلى", 5},        {"عن", 4},
+    {"أن", 4},        {"التي", 3},       {"هذا", 3},       {"ما", 2},         {"متى", 1},
+    {"كم", 1},        {"العراق", 16},    {"والعراق", 6},   {"بالعراق", 3},    {"عراقي", 2},
+    {"العراقيون", 1}, {"للعراق", 1},     {"العراقية", 1},  {"مجلس", 6},       {"المجلس", 6},
+    {"ومجلس", 1},     {"مجالس", 1},      {"الأمن", 11},    {"الامن", 2},      {"أمن", 2},
+    {"الأمني", 1},    {"وللأمن", 1},     {"النفط", 8},     {"ونفط", 1},       {"النفطية", 1},
+    {"الأسعار", 6},   {"أسعار", 6},      {"بأسعار", 1},    {"سعر", 2},        {"وزير", 4},
+    {"الوزير", 4},    {"الوزراء", 3},    {"وزراء", 1},     {"الحدود", 5},     {"حدود", 2},
+    {"يحد", 1},       {"يحدها", 1},      {"بغداد", 6},     {"وبغداد", 1},     {"الحرب", 5},
+    {"حرب", 2},       {"والحرب", 1},     {"الكتاب", 3},    {"كتاب", 2},       {"بالكتاب", 1},
+    {"الكتب", 1},     {"كتب", 1},        {"قال", 8},       {"وقال", 5},       {"يقول", 2},
+    {"1990", 1},      {"2015", 2},       {"الذهب", 2},     {"opec", 1},       {"الانتخابات", 2},
+    {"البرلمان", 2},  {"والانتخابات", 1}, {"الاقتصاد", 2}, {"اقتصادي", 1},    {"سوريا", 3},
+    {"السوري", 1},    {"لبنان", 2},      {"ولبنان", 1},    {"الرئيس", 5},     {"رئيس", 3},
+    {"والرئيس", 1},   {"الحكومة", 5},    {"حكومة", 2},     {"للحكومة", 1},    {"اليوم", 6},
+    {"الماضي", 3},    {"الأسبوع", 2},    {"المقبل", 2},    {"مليون", 2},      {"دولار", 2},
+};
 #define V ((int)(sizeof vocab / sizeof vocab[0]))
 
 /* ---- the input: bytes, then a generator ------------------------------------------------------ */
@@ -84,10 +102,19 @@ static unsigned byte(src *s)
     return (unsigned)(s->x >> 40) & 0xff;
 }
 
-/* A word, low indexes far more often (quadratic): lists of every length. */
-static int vocab_pick(unsigned b)
+/* Byte value -> word, by the shares above (filled once). */
+static uint8_t word_of_byte[256];
+
+static void fill_word_of_byte(void)
 {
-    return (int)((b * b * (unsigned)V) >> 16);
+    int b = 0;
+    for (int w = 0; w < V; w++)
+        for (int k = 0; k < vocab[w].share; k++)
+            word_of_byte[b++] = (uint8_t)w;
+    if (b != 256 || V > 80) {
+        fprintf(stderr, "fuzz_search.c: the shares add up to %d, not 256\n", b);
+        abort();
+    }
 }
 
 /* ---- the model --------------------------------------------------------------------------- */
@@ -123,7 +150,7 @@ static void learn_vocab(kb_analyzer *an)
 {
     for (int w = 0; w < V; w++) {
         kb_token t;
-        kb_analyzer_reset(an, vocab[w], strlen(vocab[w]));
+        kb_analyzer_reset(an, vocab[w].w, strlen(vocab[w].w));
         check(kb_analyzer_next(an, &t) == 1 && t.norm_len < 64 && t.stem_len < 64,
               "a vocabulary word is one token");
         memcpy(w_norm[w], t.norm, t.norm_len + 1);
@@ -163,9 +190,9 @@ static size_t put_words(char *out, const uint8_t *w, uint32_t n)
 {
     size_t o = 0;
     for (uint32_t i = 0; i < n; i++) {
-        size_t l = strlen(vocab[w[i]]);
+        size_t l = strlen(vocab[w[i]].w);
         if (i) out[o++] = ' ';
-        memcpy(out + o, vocab[w[i]], l);
+        memcpy(out + o, vocab[w[i]].w, l);
         o += l;
     }
     out[o] = 0;
@@ -204,7 +231,7 @@ static void gen_doc(src *s, mdoc *m)
 {
     m->n_title = (uint8_t)(byte(s) % (MAX_TITLE + 1));
     for (uint32_t i = 0; i < m->n_title; i++)
-        m->title[i] = (uint8_t)vocab_pick(byte(s));
+        m->title[i] = (uint8_t)word_of_byte[byte(s)];
     unsigned b = byte(s);
     m->n_blocks = (uint8_t)(1 + b % MAX_BLOCKS);
     m->head_mask = (uint8_t)(b >> 4);
@@ -214,7 +241,7 @@ static void gen_doc(src *s, mdoc *m)
     for (uint32_t k = 0; k < m->n_blocks; k++) {
         m->blen[k] = (uint8_t)(byte(s) % (MAX_BLOCK_WORDS + 1));
         for (uint32_t i = 0; i < m->blen[k]; i++)
-            m->body[m->n_body++] = (uint8_t)vocab_pick(byte(s));
+            m->body[m->n_body++] = (uint8_t)word_of_byte[byte(s)];
     }
 }
 
@@ -222,32 +249,30 @@ static void gen_doc(src *s, mdoc *m)
 
 /* The vocabulary words a term matches, per node of the query being evaluated (set by
  * model_eval before the documents are walked). */
-static uint64_t node_mask[KB_QUERY_MAX_NODES];
+static uint8_t node_words[KB_QUERY_MAX_NODES][V];
 
-static uint64_t word_mask(const kb__query *q, const kb__qnode *nd)
+static void term_words(const kb__query *q, const kb__qnode *nd, uint8_t *out)
 {
-    uint64_t m = 0;
     const char *t = kb__query_str(q, nd->exact ? nd->norm : nd->stem);
     size_t n = nd->exact ? nd->norm_len : nd->stem_len;
-    for (int w = 0; w < V && n; w++) {
+    for (int w = 0; w < V; w++) {
         const char *x = nd->exact ? w_norm[w] : w_stem[w];
-        if (strlen(x) == n && !memcmp(x, t, n)) m |= 1ull << w;
+        out[w] = n && strlen(x) == n && !memcmp(x, t, n);
     }
-    return m;
 }
 
-static int has_word(const uint8_t *w, uint32_t n, uint64_t mask)
+static int has_word(const uint8_t *w, uint32_t n, const uint8_t *words)
 {
     for (uint32_t i = 0; i < n; i++)
-        if (mask >> w[i] & 1) return 1;
+        if (words[w[i]]) return 1;
     return 0;
 }
 
-static int in_sequence(const uint8_t *w, uint32_t n, const uint64_t *masks, uint32_t k)
+static int in_sequence(const uint8_t *w, uint32_t n, const uint8_t *const *words, uint32_t k)
 {
     for (uint32_t i = 0; i + k <= n; i++) {
         uint32_t j = 0;
-        while (j < k && (masks[j] >> w[i + j] & 1))
+        while (j < k && words[j][w[i + j]])
             j++;
         if (j == k) return 1;
     }
@@ -261,12 +286,11 @@ static int model_match(const kb__query *q, uint32_t id, const mdoc *m, int *unde
     int title = nd->field == KB_QF_TITLE;
     switch (nd->type) {
     case KB_QN_TERM: {
-        uint64_t mask = node_mask[id];
-        return has_word(m->title, m->n_title, mask) ||
-               (!title && has_word(m->body, m->n_body, mask));
+        return has_word(m->title, m->n_title, node_words[id]) ||
+               (!title && has_word(m->body, m->n_body, node_words[id]));
     }
     case KB_QN_PHRASE: {
-        uint64_t masks[KB_QUERY_MAX_TERMS];
+        const uint8_t *words[KB_QUERY_MAX_TERMS];
         uint32_t k = 0;
         for (uint32_t c = nd->child; c != KB_QN_NONE; c = q->nodes[c].next) {
             if (k == KB_QUERY_MAX_TERMS) {
@@ -274,11 +298,11 @@ static int model_match(const kb__query *q, uint32_t id, const mdoc *m, int *unde
                 return 0;
             }
             title |= q->nodes[c].field == KB_QF_TITLE;
-            masks[k++] = node_mask[c];
+            words[k++] = node_words[c];
         }
         if (!k) return 0;
-        return in_sequence(m->title, m->n_title, masks, k) ||
-               (!title && in_sequence(m->body, m->n_body, masks, k));
+        return in_sequence(m->title, m->n_title, words, k) ||
+               (!title && in_sequence(m->body, m->n_body, words, k));
     }
     case KB_QN_AND: {
         int any_pos = 0;
@@ -339,7 +363,7 @@ static int model_eval(const kb__query *q, int any, uint8_t *match)
     const kb__qnode *root = &q->nodes[q->root];
     if (q->n_nodes > KB_QUERY_MAX_NODES) return -1;
     for (uint32_t i = 0; i < q->n_nodes; i++)
-        node_mask[i] = q->nodes[i].type == KB_QN_TERM ? word_mask(q, &q->nodes[i]) : 0;
+        if (q->nodes[i].type == KB_QN_TERM) term_words(q, &q->nodes[i], node_words[i]);
     for (uint32_t id = 0; id < n_created; id++) {
         const mdoc *m = &docs[id];
         match[id] = 0;
@@ -409,10 +433,10 @@ static size_t make_query(src *s, char *out, size_t cap)
         const char *piece;
         const char *sep = " ";
         char tmp[40];
-        if (t < 128) {
-            piece = vocab[vocab_pick(t * 2)];
-        } else if (t < 192) {
-            piece = vocab[t % V];
+        if (t < 128) { /* as often as in the documents */
+            piece = vocab[word_of_byte[t * 2]].w;
+        } else if (t < 208) { /* any word */
+            piece = vocab[(t - 128) % V].w;
         } else {
             switch (t % 8) {
             case 0: piece = "OR"; break;
@@ -627,6 +651,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         an = kb_analyzer_new(NULL); /* light: the CLI's (and the index's) stemmer */
         check(an != NULL, "an analyzer");
         learn_vocab(an);
+        fill_word_of_byte();
         thread_terms = kb__commit_thread_terms;
     }
     src s = {data, size, 0, 0x9E3779B97F4A7C15ull};

@@ -1173,10 +1173,13 @@ static void run_generic(search *S, ev *root, heap *h, int prune)
     /* the bound of the current block range, kept while the candidates stay inside it: bounding
      * again for every posting costs more than the few extra scores it might save */
     uint32_t last = 0;
-    double bound = 0, bound_th = -1;
+    double bound = 0, bound_th = -1, drive_th = -1;
     while (!S->rc) {
         double th = threshold(h);
-        if (prune && th >= 0) drive_by_forms(S, root, th);
+        if (prune && th > drive_th) { /* the threshold rose: can a word's form lead now? */
+            drive_by_forms(S, root, th);
+            drive_th = th;
+        }
         if (prune && th >= 0) {
             if (target > last || last == 0 || th > bound_th * 1.05) {
                 last = KB_DOC_END;

@@ -877,6 +877,7 @@ typedef struct kb__pterm {
     uint32_t key_off, key_len;  /* key = kind byte ('F' form, 'S' stem) + UTF-8 term */
     uint32_t tf[KB_N_FIELDS];
     uint32_t pos_off, n_pos;    /* FORM: positions in kb_prepared.pos */
+    uint32_t enc_off, enc_len;  /* the posting without its docid, in kb_prepared.enc */
     uint8_t kind;
 } kb__pterm;
 enum { KB_PMETA_ID = 0, KB_PMETA_SOURCE, KB_PMETA_DATE, KB_PMETA_URL, KB_PMETA_TITLE, KB_PMETA_N };
@@ -893,6 +894,10 @@ struct kb_prepared {
     uint32_t n_terms, cap_terms;
     kb_buf keys;
     uint32_t *pos, n_pos, cap_pos;
+    /* Each term's posting as the writer's batch stores it, less the docid gap: varints of the tf
+     * per field, then for a form its position gaps. Encoded here, in the analysis threads, so the
+     * writer only copies it. */
+    kb_buf enc;
     struct { uint32_t term, pos; } *toks;
     uint32_t n_toks, cap_toks;
     uint32_t *ht, ht_cap;
@@ -929,6 +934,17 @@ int kb__block_decode(const unsigned char *b, size_t n, kb__block_head *h, uint32
                      uint32_t *pos_start);
 /* Appends v as a LEB128 varint. */
 void kb__varint_put(kb_buf *b, uint64_t v);
+/* Writes v as a LEB128 varint at p (room for 5 bytes); returns the bytes written. */
+static inline size_t kb__varint_at(char *p, uint32_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (char)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (char)v;
+    return n;
+}
 /* Reads a varint from p[*i..n): 0, or KB_ECORRUPT when it overruns or is too long. */
 int kb__varint_get(const unsigned char *p, size_t n, size_t *i, uint64_t *out);
 /* Grows *arr (elements of elem bytes, capacity *cap) to hold need: 0, KB_ENOMEM, KB_ETOOBIG. */

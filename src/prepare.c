@@ -36,6 +36,7 @@ void kb__prepared_reset(kb_prepared *p)
     kb__buf_reset(&p->raw);
     kb__buf_reset(&p->z);
     kb__buf_reset(&p->keys);
+    kb__buf_reset(&p->enc);
     if (p->ht && p->n_terms) memset(p->ht, 0xff, (size_t)p->ht_cap * sizeof *p->ht);
     p->n_terms = 0;
     p->n_pos = 0;
@@ -54,6 +55,7 @@ KB_API kb_prepared *kb_prepared_new(void)
     kb__buf_init(&p->raw, 0);
     kb__buf_init(&p->z, 0);
     kb__buf_init(&p->keys, 0);
+    kb__buf_init(&p->enc, 0);
     return p;
 }
 
@@ -64,6 +66,7 @@ KB_API void kb_prepared_free(kb_prepared *p)
     kb__buf_free(&p->raw);
     kb__buf_free(&p->z);
     kb__buf_free(&p->keys);
+    kb__buf_free(&p->enc);
     kb__free(p->terms);
     kb__free(p->pos);
     kb__free(p->toks);
@@ -327,6 +330,24 @@ KB_API int kb_index_prepare(kb_analyzer *an, const kb_article *a, kb_prepared *p
         p->pos[e->pos_off + e->n_pos++] = p->toks[i].pos;
     }
     p->n_pos = total_pos;
+
+    /* Each term's posting less its docid (the writer's batch format, write.c): tfs, position
+     * gaps. At most 5 bytes per number. */
+    kb__buf_reset(&p->enc);
+    if (kb__buf_reserve(&p->enc, (size_t)5 * (KB_N_FIELDS * p->n_terms + total_pos)))
+        return p->enc.rc;
+    char *w = p->enc.p;
+    for (uint32_t i = 0; i < p->n_terms; i++) {
+        kb__pterm *e = &p->terms[i];
+        e->enc_off = (uint32_t)(w - p->enc.p);
+        for (int f = 0; f < KB_N_FIELDS; f++)
+            w += kb__varint_at(w, e->tf[f]);
+        const uint32_t *ps = p->pos + e->pos_off;
+        for (uint32_t j = 0; j < e->n_pos; j++)
+            w += kb__varint_at(w, j ? ps[j] - ps[j - 1] - 1 : ps[j]);
+        e->enc_len = (uint32_t)(w - p->enc.p) - e->enc_off;
+    }
+    p->enc.n = (size_t)(w - p->enc.p);
 
     /* Compress the raw record (body scratch no longer needed). */
     size_t bound = ZSTD_compressBound(p->raw.n);

@@ -322,18 +322,6 @@ static inline void prefetch_tail(const kb_index *ix, const kb__pterm *t)
     }
 }
 
-/* Writes v as a varint at p (room for 5 bytes); returns the bytes written. */
-static inline size_t varint_at(char *p, uint32_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (char)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (char)v;
-    return n;
-}
-
 static void rollback(kb_index *ix);
 
 /* Adds one prepared document inside the open transaction (see kb_index_add_prepared). */
@@ -407,17 +395,13 @@ static int add_one(kb_index *ix, kb_prepared *p)
         if (i + KB_AHEAD < p->n_terms) prefetch_tail(ix, t + KB_AHEAD);
         kb__acc *a = acc_slot(ix, p, t);
         if (!a) return kb__index_fail(ix, KB_ENOMEM, "out of memory in the batch");
-        /* One reservation per posting, then raw varints: no call per number. */
-        uint32_t np = t->kind == KB_TERM_FORM ? t->n_pos : 0;
-        if ((rc = post_reserve(a, (size_t)5 * (4 + np))))
+        /* The docid gap, then the rest of the posting as the analysis thread encoded it. */
+        if ((rc = post_reserve(a, (size_t)5 + t->enc_len)))
             return kb__index_fail(ix, rc, "batch postings");
         char *w = a->post + a->post_n;
-        w += varint_at(w, docid - a->last_doc);
-        for (int f = 0; f < KB_N_FIELDS; f++)
-            w += varint_at(w, t->tf[f]);
-        const uint32_t *ps = p->pos + t->pos_off;
-        for (uint32_t j = 0; j < np; j++)
-            w += varint_at(w, j ? ps[j] - ps[j - 1] - 1 : ps[j]);
+        w += kb__varint_at(w, docid - a->last_doc);
+        memcpy(w, p->enc.p + t->enc_off, t->enc_len);
+        w += t->enc_len;
         a->post_n = (uint32_t)(w - a->post);
         a->last_doc = docid;
     }

@@ -578,8 +578,10 @@ static uint32_t merge2(ev *a, ev *b, uint32_t *d)
             A->tf_ok = B->tf_ok = 0;
             return x;
         }
-        i += x < y;
-        j += y < x;
+        if (x < y) /* on to y, eight docids at a time: one list may be far denser */
+            i = kb__postings_scan(da, i + 1, na, y);
+        else
+            j = kb__postings_scan(db, j + 1, nb, x);
     }
     uint32_t fa = i < na ? da[i] : A->cur_head.last + 1, fb = j < nb ? db[j] : B->cur_head.last + 1;
     *d = KB_MAX(t, KB_MAX(fa, fb));

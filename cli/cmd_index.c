@@ -451,12 +451,11 @@ int cmd_index(int argc, char **argv)
         free(paths);
         return CLI_FAILED;
     }
-    kb_index_stats ist;
-    kb_index_stats_get(ix, &ist);
+    kb_stemmer_mode stemmer = kb_index_stemmer(ix);
     kb_reader *rd = kb_reader_open((const char *const *)paths, n_paths, &ro);
     pipeline pl;
     memset(&pl, 0, sizeof pl);
-    pl.stemmer = ist.stemmer;
+    pl.stemmer = stemmer;
     pl.rd = rd;
     pl.n_jobs = (uint64_t)(threads ? threads : 1) * SLOTS_PER_WORKER;
     pl.jobs = calloc(pl.n_jobs, sizeof *pl.jobs);
@@ -475,7 +474,7 @@ int cmd_index(int argc, char **argv)
         if (pthread_create(&tids[t], NULL, worker, &pl) == 0) n_started++;
     /* Without threads (--threads 0) the main thread prepares too. */
     kb_cleaner *own_cl = n_started ? NULL : kb_cleaner_new(NULL);
-    kb_analyzer_options ao = {ist.stemmer};
+    kb_analyzer_options ao = {stemmer};
     kb_analyzer *own_an = n_started ? NULL : kb_analyzer_new(&ao);
     if (!n_started && (!own_cl || !own_an)) ok = 0;
 

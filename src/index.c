@@ -791,6 +791,11 @@ uint32_t kb__index_docid(kb_index *ix, const char *id, size_t n)
 /* ---- stats -------------------------------------------------------------------------------------
  */
 
+KB_API kb_stemmer_mode kb_index_stemmer(const kb_index *ix)
+{
+    return ix->stemmer;
+}
+
 KB_API int kb_index_stats_get(kb_index *ix, kb_index_stats *out)
 {
     memset(out, 0, sizeof *out);

@@ -405,6 +405,20 @@ static void test_version(void)
     snprintf(sub, sizeof sub, "%s/ver", dir);
     kb_index *ix = NULL;
     CHECK_INT(kb_index_open(sub, NULL, &ix), 0);
+    CHECK_INT(kb_index_stemmer(ix), KB_STEM_LIGHT);
+    kb_index_close(ix);
+    /* An index keeps the stemmer it was made with, whatever a later open asks for; `khabar
+     * index` analyzes with what kb_index_stemmer() says. */
+    snprintf(db, sizeof db, "%s/ver-snowball", dir);
+    kb_index_options so = {.stemmer = KB_STEM_SNOWBALL};
+    CHECK_INT(kb_index_open(db, &so, &ix), 0);
+    CHECK_INT(kb_index_stemmer(ix), KB_STEM_SNOWBALL);
+    kb_index_close(ix);
+    CHECK_INT(kb_index_open(db, NULL, &ix), 0);
+    CHECK_INT(kb_index_stemmer(ix), KB_STEM_SNOWBALL);
+    kb_index_stats st;
+    CHECK_INT(kb_index_stats_get(ix, &st), 0);
+    CHECK_INT(st.stemmer, KB_STEM_SNOWBALL);
     kb_index_close(ix);
     snprintf(db, sizeof db, "%s/khabar.db", sub);
     sqlite3 *h;

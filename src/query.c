@@ -459,6 +459,18 @@ static int count_nonstop(const kb__query *q, uint32_t id, int *has_stop)
     return c;
 }
 
+/* A node that can only take documents away: an exclusion, or a group of exclusions alone
+ * ("(-a -b)"). Where it is not a part of an AND it has nothing to take away from. */
+static int only_exclusions(const kb__query *q, uint32_t id)
+{
+    const kb__qnode *nd = &q->nodes[id];
+    if (nd->type == KB_QN_NOT) return 1;
+    if (nd->type != KB_QN_AND) return 0;
+    for (uint32_t k = nd->child; k != KB_QN_NONE; k = q->nodes[k].next)
+        if (!only_exclusions(q, k)) return 0;
+    return 1;
+}
+
 static uint32_t simplify(kb__query *q, uint32_t id, int drop_stop, int depth)
 {
     if (id == KB_QN_NONE) return id;
@@ -468,6 +480,11 @@ static uint32_t simplify(kb__query *q, uint32_t id, int drop_stop, int depth)
     if (t == KB_QN_PHRASE) return id;
     if (t == KB_QN_NOT) {
         N[id].child = simplify(q, N[id].child, 0, depth + 1);
+        if (N[id].child != KB_QN_NONE && only_exclusions(q, N[id].child)) {
+            note(q, "ignored an exclusion of exclusions");
+            q->repaired = 1;
+            return KB_QN_NONE;
+        }
         return N[id].child == KB_QN_NONE ? KB_QN_NONE : id;
     }
     /* AND / OR: simplify children, splice same-type children in, drop empty ones */
@@ -496,10 +513,10 @@ static uint32_t simplify(kb__query *q, uint32_t id, int drop_stop, int depth)
     N[id].child = head;
     if (n == 0) return KB_QN_NONE;
     if (t == KB_QN_OR) {
-        /* an OR branch that is only a NOT cannot be ranked: drop it */
+        /* an OR branch of exclusions alone cannot be ranked: drop it */
         uint32_t prev = KB_QN_NONE, m = 0;
         for (k = N[id].child; k != KB_QN_NONE; k = N[k].next) {
-            if (N[k].type == KB_QN_NOT) {
+            if (only_exclusions(q, k)) {
                 if (prev == KB_QN_NONE)
                     N[id].child = N[k].next;
                 else
@@ -528,18 +545,7 @@ void kb__query_simplify(kb__query *q)
     int nonstop = count_nonstop(q, q->root, &has_stop);
     q->root = simplify(q, q->root, nonstop > 0 && !(q->flags & KB_QP_KEEP_STOP), 0);
     if (q->root == KB_QN_NONE) return;
-    kb__qnode *r = &q->nodes[q->root];
-    /* exclusions alone rank nothing */
-    int positive = 0;
-    if (r->type == KB_QN_NOT) {
-        positive = 0;
-    } else if (r->type == KB_QN_AND) {
-        for (uint32_t k = r->child; k != KB_QN_NONE; k = q->nodes[k].next)
-            positive |= q->nodes[k].type != KB_QN_NOT;
-    } else {
-        positive = 1;
-    }
-    if (!positive) {
+    if (only_exclusions(q, q->root)) { /* exclusions alone rank nothing */
         note(q, "a query of only excluded words matches nothing to rank");
         q->root = KB_QN_NONE;
     }

@@ -460,6 +460,8 @@ static ev *build(search *S, uint32_t id)
             if (nd->type == KB_QN_AND && c->doc == KB_DOC_END)
                 e->doc = KB_DOC_END; /* a required part matches nothing */
         }
+        if (nd->type == KB_QN_AND && !e->n_kids)
+            e->doc = KB_DOC_END; /* exclusions alone (the parser drops them): nothing */
         if (nd->type == KB_QN_AND && e->n_kids > 1)
             qsort(e->kids, e->n_kids, sizeof *e->kids, cmp_ub_desc);
         if (nd->type == KB_QN_OR) {

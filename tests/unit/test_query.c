@@ -109,6 +109,16 @@ static const struct {
     {"العراق \"\"", "(stem \"{S:العراق}\")"},
     {"title: العراق", "(and (stem \"{S:title}\") (stem \"{S:العراق}\"))"},
     {"العراق OR -سوريا", "(stem \"{S:العراق}\")"},
+    /* a group of exclusions alone has nothing to take from outside an AND (fuzz_query found the
+     * OR case walking every docid up to 2^32) */
+    {"العراق OR (-سوريا -مصر)", "(stem \"{S:العراق}\")"},
+    {"العراق OR (-سوريا (-مصر))", "(stem \"{S:العراق}\")"},
+    {"العراق -(-سوريا -مصر)", "(stem \"{S:العراق}\")"},
+    {"العراق -(-سوريا)", "(stem \"{S:العراق}\")"},
+    {"العراق (-سوريا -مصر)",
+     "(and (stem \"{S:العراق}\") (not (stem \"{S:سوريا}\")) (not (stem \"{S:مصر}\")))"},
+    {"-(-العراق)", "()"},
+    {"(-العراق) OR (-سوريا)", "()"},
     {"-العراق", "()"},
     {"", "()"},
     {"   ", "()"},
@@ -204,7 +214,8 @@ static void test_limits(void)
 static void test_repair_notice(void)
 {
     static const char *repaired[] = {"\"مجلس الأمن", "(العراق", "العراق )", "OR العراق",
-                                     "العراق OR"};
+                                     "العراق OR", "العراق OR (-سوريا -مصر)",
+                                     "العراق -(-سوريا)"};
     for (size_t i = 0; i < KB_ARRAY_LEN(repaired); i++) {
         kb__query q;
         int rc = kb__query_parse(an, repaired[i], strlen(repaired[i]), 0, &q);

@@ -32,7 +32,9 @@
  * turned off to see its first-stage scores: when the pruned and exhaustive answers of a
  * second-stage ranking differ, they may only do so because the first stage tied at the
  * boundary of the candidates it re-reads (KB__RERANK_K).
- * Built as fuzz_search with -Dfuzzing=true, and as replay_search.
+ * Built as fuzz_search with -Dfuzzing=true, and as replay_search. Every input costs an index
+ * build, so keep the corpus edge-minimized (scripts/fuzz.sh merges by counters, ~900 files and
+ * 20 s of ASan replay after 20 minutes): fuzz_search -merge=1 -use_counters=0 NEW OLD.
  */
 #include "khabar.h"
 #include "index_int.h" /* kb__commit_thread_terms */

@@ -2,8 +2,10 @@
 # browser.sh — the web page in headless Chromium (Debian's `chromium`, driven by playwright-core
 # from tests/http/package.json): loads the page from a test server on 127.0.0.1, types an Arabic
 # query, checks the highlighted results, opens an article, checks phone width, and saves
-# docs/screenshot.png (results), docs/screenshot-article.png and docs/screenshot-phone.png. Skips when chromium or node is
-# missing (scripts/install-deps.sh --browser installs chromium).
+# screenshot.png (results), screenshot-article.png and screenshot-phone.png in its temporary
+# directory; KB_UPDATE_SCREENSHOTS=1 saves them over docs/ instead (a run of the tests leaves the
+# tree as it was). Skips when chromium or node is missing (scripts/install-deps.sh --browser
+# installs chromium).
 set -u
 . "$(dirname "$0")/serverlib"
 
@@ -21,9 +23,10 @@ if [ ! -d node_modules/playwright-core ]; then
 fi
 build_index "$HTTP_TMP/ix" "$KB_ROOT/examples/news.jsonl" || { echo "0 passed, 1 failed"; exit 1; }
 start_server b --index "$HTTP_TMP/ix" --threads 2 || { echo "0 passed, 1 failed"; exit 1; }
-mkdir -p "$KB_ROOT/docs"
+shots=$HTTP_TMP
+[ "${KB_UPDATE_SCREENSHOTS:-0}" = 1 ] && shots=$KB_ROOT/docs
 HOME="$HTTP_TMP" CHROMIUM="$CHROMIUM" timeout 120 node browser.mjs "$b_URL" "القاهرة" \
-    "$KB_ROOT/docs/screenshot.png" "$KB_ROOT/docs/screenshot-article.png" "الإنفلونزا"
+    "$shots/screenshot.png" "$shots/screenshot-article.png" "الإنفلونزا"
 rc=$?
 stop_server b
 exit $rc

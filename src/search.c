@@ -55,8 +55,16 @@ static const rank_params DEFAULT_PARAMS = {
     {2.5, 1.5, 1.0}, {0.6, 0.6, 0.75}, 1.2, 0.3, 0.2, 0.0, 0.0, 1.0, 2.0, {0.3, 2.0, 1.0}, 1.5, 0.3};
 
 /* KHABAR_RANK="w_title w_head w_body b_title b_head b_body k1 form stop prox [delta [title_cap
- * title_share [rr_root rr_window rr_answer [w_title_any b_title_any]]]]" overrides the defaults (a tuning knob for scripts/eval_arcd.py; not for
- * production use). */
+ * title_share [rr_root rr_window rr_answer [w_title_any b_title_any]]]]" overrides the defaults
+ * (a tuning knob for scripts/eval_arcd.py; not for production use). The b values are kept in
+ * [0, B_MAX]: at b = 1 a field of length 0 would divide by zero and break the bounds. */
+#define B_MAX 0.99
+
+static double clamp_b(double b)
+{
+    return b > B_MAX ? B_MAX : b > 0 ? b : 0;
+}
+
 static void load_params(rank_params *p)
 {
     *p = DEFAULT_PARAMS;
@@ -76,7 +84,7 @@ static void load_params(rank_params *p)
         return;
     for (int f = 0; f < KB_N_FIELDS; f++) {
         p->w[f] = v[f];
-        p->b[f] = v[3 + f];
+        p->b[f] = clamp_b(v[3 + f]);
     }
     p->k1 = v[6];
     p->form = v[7];
@@ -87,7 +95,7 @@ static void load_params(rank_params *p)
     p->title_share = v[12];
     p->rerank = (kb__rerank_weights){fmax(v[13], 0), fmax(v[14], 0), fmax(v[15], 0)};
     p->w_title_any = v[16];
-    p->b_title_any = v[17];
+    p->b_title_any = clamp_b(v[17]);
 }
 
 /* Word-pair bonus for any-word queries (natural-language questions): each pair of neighbouring

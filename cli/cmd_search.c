@@ -40,6 +40,8 @@ static void usage(FILE *f)
                "  --no-snippets    ids, scores and metadata only\n"
                "  --ids-only       ids, scores, source, date and url (no stored article read)\n"
                "  --no-collapse    show every copy of a story\n"
+               "  --timeout MS     stop after MS milliseconds with the best hits found so far\n"
+               "                   (marked partial; default: no limit)\n"
                "  --color WHEN     highlight matches: auto (default), always, never\n"
                "  --explain        print how the query was understood\n\n"
                "query language: words (all must match), \"exact phrase\", -word, a OR b, (…),\n"
@@ -115,6 +117,7 @@ static void json_results(FILE *f, const char *q, size_t qn, int rc, const kb_res
     fprintf(f, ",\"total\":%llu,\"total_exact\":%s", (unsigned long long)r->total,
             r->total_exact ? "true" : "false");
     if (r->fallback_any) fputs(",\"fallback_any\":true", f);
+    if (r->timed_out) fputs(",\"timed_out\":true", f);
     if (r->notice) {
         fputs(",\"notice\":", f);
         cli_json_str(f, r->notice, strlen(r->notice));
@@ -160,6 +163,8 @@ static void text_marked(FILE *f, const char *s, size_t n, const kb_highlight *hl
 static void text_results(FILE *f, const kb_results *r, const kb_search_options *so, int color)
 {
     if (r->notice) fprintf(f, "note: %s\n", r->notice);
+    if (r->timed_out)
+        fputs("note: the search ran out of time (--timeout): the results are partial\n", f);
     fprintf(f, "%s%llu matches%s, %.2f ms\n", r->total_exact ? "" : "about ",
             (unsigned long long)r->total, r->fallback_any ? " (some words only)" : "",
             r->took_us / 1000.0);
@@ -272,6 +277,14 @@ int cmd_search(int argc, char **argv)
                 cli_error("search: %s wants a number, got '%s'", a, v);
                 return CLI_USAGE;
             }
+        } else if (!strcmp(a, "--timeout")) {
+            NEED_VALUE;
+            uint32_t ms;
+            if (parse_u32(v, &ms) || ms == 0) {
+                cli_error("search: --timeout wants milliseconds from 1 to 1000000, got '%s'", v);
+                return CLI_USAGE;
+            }
+            o.so.timeout_us = (uint64_t)ms * 1000;
         } else if (!strcmp(a, "--source")) {
             NEED_VALUE;
             o.so.source = slice_of(v);

@@ -19,6 +19,7 @@ static void usage(FILE *f)
             "                    [--request-timeout S] [--idle-timeout S]\n"
             "                    [--max-connections N] [--max-body BYTES]\n"
             "                    [--cache-mb N] [--doc-cache-mb N]\n"
+            "                    [--search-timeout MS] [--search-timeout-max MS]\n"
             "\n"
             "Serves the index over HTTP: the JSON API under /api/ and the web page at /.\n"
             "Binds to 127.0.0.1:8080 unless told otherwise (port 0 picks a free port; the\n"
@@ -27,8 +28,12 @@ static void usage(FILE *f)
             "POST /api/documents and DELETE /api/documents/ID require.\n"
             "--cache-mb N keeps up to N MiB of answers (default %d; 0: off); a commit makes\n"
             "every kept answer stale. --doc-cache-mb N keeps up to N MiB of decoded articles\n"
-            "(default %d; 0: off). Stops cleanly on SIGINT or SIGTERM. Limits: docs/server.md.\n",
-            SRV_TOKEN_MIN, SRV_TOKEN_MAX, SRV_DEFAULT_CACHE_MB, SRV_DEFAULT_DOC_CACHE_MB);
+            "(default %d; 0: off). A search stops after --search-timeout MS (default %d) with\n"
+            "the best hits found so far, marked timed_out; a request may ask for another budget\n"
+            "with timeout=MS, up to --search-timeout-max MS (default %d).\n"
+            "Stops cleanly on SIGINT or SIGTERM. Limits: docs/server.md.\n",
+            SRV_TOKEN_MIN, SRV_TOKEN_MAX, SRV_DEFAULT_CACHE_MB, SRV_DEFAULT_DOC_CACHE_MB,
+            SRV_DEFAULT_SEARCH_TIMEOUT_MS, SRV_DEFAULT_SEARCH_TIMEOUT_MAX_MS);
 }
 
 /* Reads the token: the first line of the file, trailing white space removed. */
@@ -90,6 +95,8 @@ int cmd_serve(int argc, char **argv)
         {"--max-body", 1, (long)SRV_MAX_BODY_BYTES * 32, NULL, &max_body},
         {"--cache-mb", 0, SRV_MAX_CACHE_MB, &cfg.cache_mb, NULL},
         {"--doc-cache-mb", 0, SRV_MAX_CACHE_MB, &cfg.doc_cache_mb, NULL},
+        {"--search-timeout", 1, SRV_MAX_SEARCH_TIMEOUT_MS, &cfg.search_timeout, NULL},
+        {"--search-timeout-max", 1, SRV_MAX_SEARCH_TIMEOUT_MS, &cfg.search_timeout_max, NULL},
     };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -738,7 +738,15 @@ typedef struct kb_search_options {
     uint32_t snippet_bytes; /* target snippet length in bytes; 0 means 220 */
     int ids_only;        /* hits carry id, score, source, date and url only: no title, no
                           * snippet, no stored article read (the fastest answer) */
+    uint64_t timeout_us; /* time budget in microseconds from the call's start; 0: none. When it
+                          * runs out the search stops and returns what it ranked so far with
+                          * timed_out set (never an error); the first KB_SEARCH_BUDGET_MIN_HITS
+                          * hits asked for are still built (article, snippet) */
 } kb_search_options;
+
+/* Hits a search out of time still builds (stored article, snippet) after its budget ran out:
+ * a page, so a partial answer still shows something; past it, hits stop being built. */
+#define KB_SEARCH_BUDGET_MIN_HITS 10
 
 /** A highlighted range [start, end) in bytes, relative to the snippet text. Whole words only. */
 typedef struct kb_highlight {
@@ -781,6 +789,10 @@ typedef struct kb_results {
     const kb_facet *sources; /* facet counts by source over the matches (exact_total only) */
     size_t n_sources;
     const char *notice; /* a message for the user (fallback, query repaired, error), or NULL */
+    int timed_out;      /* the time budget (timeout_us) ran out: the hits are the best of the
+                         * documents ranked before it did, each with its full score and snippet;
+                         * when it ran out while ranking, total is an estimate (total_exact 0)
+                         * and facets count the matches seen */
 } kb_results;
 
 /**

@@ -41,6 +41,7 @@ struct srv_api {
     kb_cleaner *cleaner;
     kb_cache *cache; /* the server's answer cache (reported by /api/stats), or NULL */
     kb_cache *docs;  /* decoded articles shared by the readers, or NULL */
+    int search_timeout, search_timeout_max; /* ms (srv_api_set_search_timeout) */
 };
 
 /* ---- open / close -------------------------------------------------------------------------- */
@@ -58,6 +59,8 @@ int srv_api_open(const char *dir, int n_readers, int writable, size_t doc_cache_
     pthread_cond_init(&api->cv, NULL);
     pthread_mutex_init(&api->wmu, NULL);
     pthread_mutex_init(&api->smu, NULL);
+    api->search_timeout = SRV_DEFAULT_SEARCH_TIMEOUT_MS;
+    api->search_timeout_max = SRV_DEFAULT_SEARCH_TIMEOUT_MAX_MS;
     api->dir = strdup(dir);
     api->writable = writable;
     api->readers = calloc((size_t)n_readers, sizeof *api->readers);
@@ -151,6 +154,12 @@ int srv_api_generation(srv_api *api, uint64_t *gen)
 void srv_api_set_cache(srv_api *api, kb_cache *cache)
 {
     api->cache = cache;
+}
+
+void srv_api_set_search_timeout(srv_api *api, int default_ms, int max_ms)
+{
+    api->search_timeout_max = max_ms;
+    api->search_timeout = default_ms < max_ms ? default_ms : max_ms;
 }
 
 /* Maps a library error to an HTTP answer. */
@@ -289,6 +298,15 @@ int srv_api_search(srv_api *api, const srv_request *rq, srv_buf *out)
         else if (strcmp(s, "all"))
             return srv_error_json(out, 400, "bad_mode", "mode must be all or any");
     }
+    /* the time budget: the server's default, or what the request asks up to the server's cap */
+    long timeout_ms = api->search_timeout;
+    if ((s = srv_param_get(rq, "timeout"))) {
+        if (parse_uint(s, 1, 999999999, &v))
+            return srv_error_json(out, 400, "bad_timeout",
+                                  "timeout must be a number of milliseconds, at least 1");
+        timeout_ms = v < api->search_timeout_max ? v : api->search_timeout_max;
+    }
+    o.timeout_us = timeout_ms > 0 ? (uint64_t)timeout_ms * 1000 : 0;
 
     kb_index *ix = reader_take(api);
     kb_results *r = NULL;
@@ -311,6 +329,9 @@ int srv_api_search(srv_api *api, const srv_request *rq, srv_buf *out)
     srv_buf_printf(out, "{\"took_us\":%llu,\"total\":%llu,\"total_exact\":%s,\"fallback_any\":%s",
                    (unsigned long long)r->took_us, (unsigned long long)r->total,
                    r->total_exact ? "true" : "false", r->fallback_any ? "true" : "false");
+    srv_buf_printf(out, ",\"timed_out\":%s,\"timeout_ms\":%ld", r->timed_out ? "true" : "false",
+                   timeout_ms);
+    out->no_store = r->timed_out; /* another try may have more time: keep no partial answer */
     srv_buf_printf(out, ",\"offset\":%u,\"limit\":%u,\"notice\":", o.offset, o.limit);
     if (r->notice)
         srv_buf_json_str(out, r->notice, strlen(r->notice));
@@ -530,14 +551,16 @@ int srv_api_stats(srv_api *api, const srv_request *rq, srv_buf *out)
                    "\"file_bytes\":%llu,\"dead_docs\":%llu,\"commits\":%llu,\"stemmer\":\"%s\","
                    "\"version\":\"%s\",\"writable\":%s,\"threads\":%d,\"limits\":{"
                    "\"url_bytes\":%d,\"query_bytes\":%d,\"param_bytes\":%d,\"max_limit\":%d,"
-                   "\"max_offset\":%d,\"body_bytes\":%zu,\"header_bytes\":%zu}",
+                   "\"max_offset\":%d,\"body_bytes\":%zu,\"header_bytes\":%zu,"
+                   "\"search_timeout_ms\":%d,\"search_timeout_max_ms\":%d}",
                    (unsigned long long)st.docs, (unsigned long long)st.terms,
                    (unsigned long long)st.postings_bytes, (unsigned long long)st.stored_bytes,
                    (unsigned long long)st.file_bytes, (unsigned long long)st.dead_docs,
                    (unsigned long long)st.commits, stem ? stem : "?", kb_version(),
                    api->writable ? "true" : "false", api->n_readers, SRV_MAX_URL_BYTES,
                    SRV_MAX_QUERY_BYTES, SRV_MAX_PARAM_BYTES, SRV_MAX_LIMIT, SRV_MAX_OFFSET,
-                   (size_t)SRV_MAX_BODY_BYTES, (size_t)SRV_CONNECTION_MEMORY);
+                   (size_t)SRV_MAX_BODY_BYTES, (size_t)SRV_CONNECTION_MEMORY, api->search_timeout,
+                   api->search_timeout_max);
     /* the two caches: answers (the server's), decoded articles (the readers') */
     kb_cache *caches[2] = {api->cache, api->docs};
     const char *names[2] = {"cache", "doc_cache"};

@@ -590,7 +590,7 @@ static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, req *rq, co
     }
     /* Answers that depend on the request and the index alone: found ones and the 4xx that would
      * come out the same (a bad parameter, an unknown id); never a 5xx, which may be transient. */
-    if (key_n && !b.failed && status < 500) {
+    if (key_n && !b.failed && !b.no_store && status < 500) {
         /* an answer is kept as its status (an int) followed by its body */
         const void *parts[2] = {&status, b.p ? (const void *)b.p : ""};
         size_t part_n[2] = {sizeof status, b.n};
@@ -757,6 +757,9 @@ int srv_run(const srv_config *cfg_in)
     if (cfg.cache_mb > SRV_MAX_CACHE_MB) cfg.cache_mb = SRV_MAX_CACHE_MB;
     if (cfg.doc_cache_mb < 0) cfg.doc_cache_mb = SRV_DEFAULT_DOC_CACHE_MB;
     if (cfg.doc_cache_mb > SRV_MAX_CACHE_MB) cfg.doc_cache_mb = SRV_MAX_CACHE_MB;
+    if (!cfg.search_timeout) cfg.search_timeout = SRV_DEFAULT_SEARCH_TIMEOUT_MS;
+    if (!cfg.search_timeout_max) cfg.search_timeout_max = SRV_DEFAULT_SEARCH_TIMEOUT_MAX_MS;
+    if (cfg.search_timeout_max < cfg.search_timeout) cfg.search_timeout_max = cfg.search_timeout;
 
     struct sockaddr_storage ss;
     socklen_t sl;
@@ -786,6 +789,7 @@ int srv_run(const srv_config *cfg_in)
         if (!s.cache) fprintf(stderr, "khabar: serve: no memory for the answer cache; going on without\n");
         srv_api_set_cache(s.api, s.cache);
     }
+    srv_api_set_search_timeout(s.api, cfg.search_timeout, cfg.search_timeout_max);
 
     /* Signals are handled by sigwait() in this thread only: block them before any thread starts
      * so that every thread inherits the mask. */

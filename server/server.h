@@ -62,6 +62,16 @@
  * analysis its snippets are cut with: ~12 KiB an article, so 128 MiB holds ~10,000 articles;
  * unlike answers, they stay valid across commits. */
 #define SRV_DEFAULT_DOC_CACHE_MB 128
+/* A search's time budget in ms (--search-timeout): a news search answers in about a
+ * millisecond, a many-word OR counting every match in tens; 1 s bounds what any query may hold
+ * a worker thread for (without it a large exhaustive query could take seconds) and never cuts
+ * a query a person types. The answer then says timed_out and holds the best hits found. */
+#define SRV_DEFAULT_SEARCH_TIMEOUT_MS 1000
+/* The most a request may ask for with timeout=MS (--search-timeout-max): the request timeout,
+ * past which a client has given up anyway. */
+#define SRV_DEFAULT_SEARCH_TIMEOUT_MAX_MS 10000
+#define SRV_MAX_SEARCH_TIMEOUT_MS 3600000
+
 /* The write token file: a token is a line of printable ASCII; 16..1024 bytes. */
 #define SRV_TOKEN_MIN 16
 #define SRV_TOKEN_MAX 1024
@@ -81,6 +91,8 @@ typedef struct srv_config {
     size_t max_body;     /* bytes, SRV_MAX_BODY_BYTES */
     int cache_mb;        /* answer cache in MiB; -1 means SRV_DEFAULT_CACHE_MB, 0 off */
     int doc_cache_mb;    /* article cache in MiB; -1 means SRV_DEFAULT_DOC_CACHE_MB, 0 off */
+    int search_timeout;  /* ms, SRV_DEFAULT_SEARCH_TIMEOUT_MS: a search's budget by default */
+    int search_timeout_max; /* ms, SRV_DEFAULT_SEARCH_TIMEOUT_MAX_MS: the most timeout= gets */
 } srv_config;
 
 /* Runs the server until SIGINT or SIGTERM. Prints "listening on http://HOST:PORT/" on stdout
@@ -93,7 +105,8 @@ int srv_run(const srv_config *cfg);
 typedef struct srv_buf {
     char *p;
     size_t n, cap, max;
-    int failed; /* sticky: out of memory or past max */
+    int failed;   /* sticky: out of memory or past max */
+    int no_store; /* the answer must not be kept in the answer cache (a search out of time) */
 } srv_buf;
 
 void srv_buf_init(srv_buf *b, size_t max);
@@ -140,6 +153,8 @@ void srv_api_close(srv_api *api);
 int srv_api_generation(srv_api *api, uint64_t *gen);
 /* The answer cache the stats endpoint reports on (set by the server; may be NULL). */
 void srv_api_set_cache(srv_api *api, kb_cache *cache);
+/* A search's time budget in ms when the request gives none, and the most timeout= may ask. */
+void srv_api_set_search_timeout(srv_api *api, int default_ms, int max_ms);
 
 /* Endpoints: each writes a JSON body into out and returns the HTTP status. On an error the
  * body is the error object (srv_error_json). */

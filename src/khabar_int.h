@@ -478,10 +478,43 @@ static inline const char *kb__query_str(const kb__query *q, uint32_t off)
     return q->strings.p + off;
 }
 
+/* search.c: a search's time budget (kb_search_options.timeout_us), shared by its loops and
+ * its postings cursors. A loop that may go on without returning a candidate calls
+ * kb__budget_tick() on each round: a decrement, and a clock read every `every` rounds (a clock
+ * read costs ~20 ns, a round ~10-100 ns, so the checks cost nothing measurable and the budget
+ * is overrun by at most a few hundred rounds). Once past the deadline every tick says so, and
+ * the caller stops with KB__ESPENT, which the search turns into results->timed_out. */
+typedef struct kb__budget {
+    uint64_t deadline; /* on kb__budget_clock's scale, in µs; 0: no budget */
+    uint32_t left;     /* rounds until the next clock read */
+    uint32_t every;    /* rounds between clock reads */
+    int spent;         /* the deadline has passed */
+} kb__budget;
+/* Internal code of a spent budget: set where a loop stops, never returned by the public API. */
+#define KB__ESPENT (-1000)
+/* Test hooks: the clock the budget reads (µs, monotonic) and the rounds between reads
+ * (KB__BUDGET_EVERY), so a test can trip the budget at a chosen round without timing. */
+#define KB__BUDGET_EVERY 256
+extern uint64_t (*kb__budget_clock)(void);
+extern uint32_t kb__budget_every;
+/* Starts b: a deadline timeout_us from now (0: no budget). */
+void kb__budget_start(kb__budget *b, uint64_t timeout_us);
+/* Reads the clock (the slow half of kb__budget_tick); 1 when the deadline has passed. */
+int kb__budget_check(kb__budget *b);
+/* 1 when b (may be NULL) is spent; reads the clock every b->every calls. */
+static inline int kb__budget_tick(kb__budget *b)
+{
+    return b && --b->left == 0 && kb__budget_check(b);
+}
+/* 1 when b (may be NULL, or without a deadline) is spent; reads the clock on every call (for
+ * loops whose rounds are long: a stored article each). */
+int kb__budget_over(kb__budget *b);
+
 /* rerank.c: the second stage of the any-word ranking. Reads each of docs[0..n_docs) from the
  * store, analyzes it, and writes to add[d] what its score gains: weights times the root,
  * window and answer signals (rerank.c says what they are; all >= 0). A document deleted since
- * gains 0. Weights all 0: add[] is zeroed and nothing is read. Returns 0 or an index error
+ * gains 0, and so do the documents not read yet when budget (may be NULL) runs out. Weights all
+ * 0: add[] is zeroed and nothing is read. Returns 0 or an index error
  * (KB_EIO, KB_ECORRUPT, KB_ENOMEM). */
 /* Candidates re-read. On ARCD the top 10, 20, 30 or 50 give MRR@10 within 0.0004 of each other
  * (the gold paragraph past rank 10 rarely has what the signals look for): 10 reads least. */
@@ -490,7 +523,7 @@ typedef struct kb__rerank_weights {
     double root, window, answer;
 } kb__rerank_weights;
 int kb__rerank(kb_index *ix, const kb__query *q, const kb__rerank_weights *w, uint32_t n_docs,
-               const uint32_t *docs, double *add);
+               const uint32_t *docs, double *add, kb__budget *budget);
 /* The rough root of a stem (rerank.c says how) as code points into key (room for
  * KB__RERANK_KEY_MAX); returns its length, 0 for an empty stem or one longer than that. */
 #define KB__RERANK_KEY_MAX 32 /* no Arabic root is that long */
@@ -756,6 +789,7 @@ typedef struct kb__postings {
     uint32_t max_docid; /* its highest docid */
     uint32_t next_seek, inl_last;
     kb__block_head cur_head, next_head;
+    kb__budget *budget; /* the search's time budget, ticked per dead posting skipped; or NULL */
 } kb__postings;
 
 void kb__postings_init(kb__postings *p);
@@ -784,7 +818,8 @@ static inline uint32_t kb__postings_scan(const uint32_t *docs, uint32_t i, uint3
 }
 
 int kb__postings_advance_slow(kb__postings *p, uint32_t target);
-/* Moves to the first live posting with doc >= target (stays if already there): 1, 0, or error.
+/* Moves to the first live posting with doc >= target (stays if already there): 1, 0, or error
+ * (KB__ESPENT when its budget ran out while it skipped dead postings).
  * tf[] is left unread (most stops of a leapfrog are not scored): kb__postings_tfs() reads it.
  * Inline for the usual step within the decoded block of a snapshot without dead documents. */
 static inline int kb__postings_advance(kb__postings *p, uint32_t target)

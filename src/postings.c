@@ -797,6 +797,8 @@ int kb__postings_advance_slow(kb__postings *p, uint32_t target)
         if (rc <= 0) return rc;
         if (kb__index_live(p->ix, p->doc)) return 1;
         if (p->doc == KB_DOC_END - 1) return finish(p);
+        /* a run of dead postings (deleted documents not compacted yet) may be long */
+        if (kb__budget_tick(p->budget)) return KB__ESPENT;
         target = p->doc + 1;
     }
 }

@@ -242,7 +242,7 @@ static void scan(kb_analyzer *an, const char *text, size_t len, rr_term *t, uint
 }
 
 int kb__rerank(kb_index *ix, const kb__query *q, const kb__rerank_weights *wt, uint32_t n_docs,
-               const uint32_t *docs, double *add)
+               const uint32_t *docs, double *add, kb__budget *budget)
 {
     for (uint32_t d = 0; d < n_docs; d++)
         add[d] = 0;
@@ -271,6 +271,7 @@ int kb__rerank(kb_index *ix, const kb__query *q, const kb__rerank_weights *wt, u
     kb__doc_init(&doc);
     int rc = 0;
     for (uint32_t d = 0; d < n_docs && !rc; d++) {
+        if (kb__budget_over(budget)) break; /* out of time: the rest gain 0 (add[] zeroed) */
         rc = kb__index_doc_get(ix, docs[d], &doc);
         if (rc == KB_ENOTFOUND) { /* deleted since: keep its first-stage score */
             rc = 0;

@@ -26,6 +26,12 @@
  * runs MaxScore: the terms whose bounds together cannot reach the threshold stop generating
  * candidates and are only probed. So a top-10 query does not score every match; exact_total
  * turns pruning off and counts (and facets) every match.
+ *
+ * A time budget (timeout_us) bounds a search whatever its query: every loop that can go on
+ * without returning a candidate ticks the budget (kb__budget_tick), and once it is spent S->rc
+ * becomes KB__ESPENT, on which every loop stops as on an error; no candidate is pushed while
+ * S->rc is set, so the top k holds only fully scored documents, and kb_search_run returns them
+ * with timed_out set.
  */
 #include "khabar_int.h"
 
@@ -230,7 +236,17 @@ typedef struct search {
     int exact_total;
     uint64_t *facet;
     uint32_t n_facet;
+    kb__budget budget; /* timeout_us; its postings cursors tick it too */
 } search;
+
+/* Ticks S's budget; once spent, S->rc says so (unless it holds an error already) and the
+ * caller stops as it does on an error. */
+static inline int tick(search *S)
+{
+    if (!kb__budget_tick(&S->budget)) return 0;
+    if (!S->rc) S->rc = KB__ESPENT;
+    return 1;
+}
 
 /* Switches S to the any-word ranking (before its terms are opened): the title signals and the
  * second stage apply, and the title gets its any-word weight and length normalization. A
@@ -369,6 +385,7 @@ static void open_term(search *S, ev *e, const kb__qnode *nd, int exact)
         S->rc = rc;
         return;
     }
+    e->post.budget = e->form.budget = &S->budget;
     e->idf = idf_of(S, e->post.df);
     e->share = S->any_rank && !(nd->stop && !exact) ? S->P.title_share : 0;
     double ub = 0;
@@ -507,11 +524,12 @@ static uint32_t term_advance(search *S, ev *e, uint32_t target)
         }
         if (r == 0) return e->doc = KB_DOC_END;
         if (e->form_driven && e->post.doc != target) {
+            if (tick(S)) return e->doc = KB_DOC_END; /* rounds without a match may be many */
             target = e->post.doc; /* the stem skipped past that form: find a form from here */
             continue;
         }
         if (e->title_only && (read_tfs(S, &e->post) || e->post.tf[KB_FIELD_TITLE] == 0)) {
-            if (S->rc) return e->doc = KB_DOC_END;
+            if (S->rc || tick(S)) return e->doc = KB_DOC_END;
             target = e->post.doc + 1;
             continue;
         }
@@ -616,6 +634,7 @@ static uint32_t conj_advance(search *S, ev **kids, uint32_t n, uint32_t target)
             }
         }
         if (i == n) return d;
+        if (tick(S)) return KB_DOC_END; /* a leapfrog may go long without a common document */
     }
 }
 
@@ -637,7 +656,7 @@ static uint32_t ev_advance(search *S, ev *e, uint32_t target)
         for (;;) {
             uint32_t d = conj_advance(S, e->kids, e->n_kids, target);
             e->doc = d;
-            if (d == KB_DOC_END || e->defer || phrase_match(S, e) || S->rc)
+            if (d == KB_DOC_END || e->defer || phrase_match(S, e) || S->rc || tick(S))
                 return S->rc ? (e->doc = KB_DOC_END) : d;
             target = d + 1;
         }
@@ -646,6 +665,7 @@ static uint32_t ev_advance(search *S, ev *e, uint32_t target)
             uint32_t d = conj_advance(S, e->kids, e->n_kids, target);
             e->doc = d;
             if (d == KB_DOC_END || !excluded(S, e->nots, e->n_nots, d)) return d;
+            if (tick(S)) return e->doc = KB_DOC_END; /* excluded, and again: may be many */
             target = d + 1;
         }
     case EV_OR: {
@@ -842,7 +862,7 @@ static int rerank(search *S, heap *h)
     double add[KB__RERANK_K];
     for (uint32_t i = 0; i < n; i++)
         docs[i] = h->a[i].doc;
-    int rc = kb__rerank(S->ix, &S->q, &S->P.rerank, n, docs, add);
+    int rc = kb__rerank(S->ix, &S->q, &S->P.rerank, n, docs, add, &S->budget);
     for (uint32_t i = 0; i < n && !rc; i++)
         h->a[i].score += add[i];
     if (!rc) qsort(h->a, n, sizeof *h->a, cmp_cand);
@@ -899,6 +919,7 @@ static void set_tf_cuts(search *S, ev *root, double th)
 
 static inline __attribute__((always_inline)) void collect(search *S, ev *root, uint32_t d, heap *h)
 {
+    if (S->rc) return; /* a filter's cursor failed or ran out of time: d may not match */
     const uint32_t *lens = kb__index_doc_lens(S->ix, d);
     S->counted++;
     if (S->facet) {
@@ -926,6 +947,7 @@ static inline __attribute__((always_inline)) void collect(search *S, ev *root, u
         sc = ev_score(S, root, lens);
     }
     if (th < 0 || sc + S->form_ub_total > th) sc += ev_form(S, root, lens);
+    if (S->rc) return;
     heap_push(h, sc, d);
 }
 
@@ -1055,11 +1077,12 @@ static inline __attribute__((always_inline)) uint32_t gated_advance(search *S, e
         uint32_t d = ev_advance(S, root, g);
         if (d == KB_DOC_END || S->rc) return KB_DOC_END;
         if (d != g && S->n_gate) {
+            if (tick(S)) return KB_DOC_END;
             target = d;
             continue;
         }
         if (S->n_anti && anti_has(S, d)) {
-            if (S->rc || d == KB_DOC_END - 1) return KB_DOC_END;
+            if (S->rc || d == KB_DOC_END - 1 || tick(S)) return KB_DOC_END;
             target = d + 1;
             continue;
         }
@@ -1081,7 +1104,7 @@ static void run_or_maxscore(search *S, ev *root, heap *h)
     uint32_t n_ne = 0, target = 1;
     int all = 0;
     double all_th = -1;
-    while (!S->rc) {
+    while (!S->rc && !tick(S)) {
         double th = threshold(h);
         while (n_ne < n && prefix[n_ne + 1] <= th) {
             n_ne++;
@@ -1116,11 +1139,12 @@ static void run_or_maxscore(search *S, ev *root, heap *h)
             }
             if (d == KB_DOC_END || S->rc) break;
             if (d != g && S->n_gate) {
+                if (tick(S)) break;
                 target = d;
                 continue;
             }
             if (!S->n_anti || !anti_has(S, d)) break;
-            if (S->rc || d == KB_DOC_END - 1) {
+            if (S->rc || d == KB_DOC_END - 1 || tick(S)) {
                 d = KB_DOC_END;
                 break;
             }
@@ -1165,9 +1189,11 @@ static void run_or_maxscore(search *S, ev *root, heap *h)
             S->pruned = 1;
             continue;
         }
+        if (S->rc) break; /* a part's cursor failed or ran out of time: s is not its score */
         S->counted++;
         root->doc = d; /* ev_form() reads the kids on the root's document */
         if (th < 0 || s + S->form_ub_total > th) s += ev_form(S, root, lens);
+        if (S->rc) break;
         heap_push(h, s, d);
     }
 }
@@ -1186,7 +1212,7 @@ static void run_generic(search *S, ev *root, heap *h, int prune)
      * again for every posting costs more than the few extra scores it might save */
     uint32_t last = 0;
     double bound = 0, bound_th = -1, drive_th = -1;
-    while (!S->rc) {
+    while (!S->rc && !tick(S)) {
         double th = threshold(h);
         if (prune && th > drive_th) { /* the threshold rose: can a word's form lead now? */
             drive_by_forms(S, root, th);
@@ -1425,6 +1451,36 @@ static uint64_t now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* ---- the time budget (khabar_int.h) ---------------------------------------------------------- */
+
+uint64_t (*kb__budget_clock)(void) = now_us;
+uint32_t kb__budget_every = KB__BUDGET_EVERY;
+
+void kb__budget_start(kb__budget *b, uint64_t timeout_us)
+{
+    memset(b, 0, sizeof *b);
+    b->every = kb__budget_every ? kb__budget_every : 1;
+    if (timeout_us) {
+        uint64_t t = kb__budget_clock();
+        b->deadline = t + timeout_us >= t ? t + timeout_us : UINT64_MAX;
+    }
+    b->left = b->deadline ? b->every : UINT32_MAX; /* no budget: a clock read per 4 G rounds */
+}
+
+int kb__budget_check(kb__budget *b)
+{
+    b->left = b->every;
+    if (!b->spent && b->deadline && kb__budget_clock() >= b->deadline) b->spent = 1;
+    if (b->spent) b->left = 1; /* every later tick says so at once */
+    return b->spent;
+}
+
+int kb__budget_over(kb__budget *b)
+{
+    if (!b || !b->deadline) return 0;
+    return b->spent || (b->spent = kb__budget_clock() >= b->deadline);
+}
+
 /* Query terms to mark in snippets: every positive word (stem and form; form only when exact). */
 static size_t snip_terms(const kb__query *q, uint32_t id, int neg, kb__snip_term *out, size_t n)
 {
@@ -1569,7 +1625,8 @@ static int cluster_fail(kb_index *ix, int rc)
 }
 
 /* Picks the hits from the sorted candidates (folding duplicate clusters unless asked not to),
- * fetches each article, cuts its snippet, and fills R. */
+ * fetches each article, cuts its snippet, and fills R. Once the budget is spent, hits past the
+ * first KB_SEARCH_BUDGET_MIN_HITS asked for are no longer picked nor built. */
 static int build_hits(search *S, results_impl *R, const kb_search_options *o, cand *sorted,
                       uint32_t n_sorted)
 {
@@ -1580,7 +1637,9 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
     int rc = 0;
     kb__dedup_store *db = o->no_collapse ? NULL : kb__index_dedup_reader(ix);
     if (!o->no_collapse && !db) rc = KB_ENOMEM; /* its statements' store could not be made */
+    uint32_t min_plan = o->offset + KB_MIN(o->limit, KB_SEARCH_BUDGET_MIN_HITS);
     for (uint32_t i = 0; i < n_sorted && n_plan < want && !rc; i++) {
+        if (n_plan >= min_plan && kb__budget_over(&S->budget)) break;
         int64_t rep = sorted[i].doc;
         uint32_t size = 1;
         /* An index without cluster tables answers "alone"; an error (a damaged page: KB_ECORRUPT)
@@ -1617,6 +1676,10 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
     kb_highlight *tmp = NULL;
     size_t cap = 0;
     for (uint32_t i = 0; i < n_hits && !rc; i++) {
+        if (i >= KB_SEARCH_BUDGET_MIN_HITS && kb__budget_over(&S->budget)) {
+            n_hits = i; /* out of time: the hits built so far */
+            break;
+        }
         hit_plan *p = &plan[o->offset + i];
         kb_hit *hit = &R->hits[i];
         hit->score = p->c.score;
@@ -1769,6 +1832,7 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
     S.ix = ix;
     load_params(&S.P);
     S.exact_total = o.exact_total;
+    kb__budget_start(&S.budget, o.timeout_us);
     int rc = kb__query_parse(kb__index_analyzer(ix), text ? text : "", n,
                              o.mode == KB_SEARCH_ANY ? KB_QP_KEEP_STOP : 0, &S.q);
     if (rc == 0 && S.q.root == KB_QN_NONE) {
@@ -1850,6 +1914,11 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
         else
             run_pruned(&S, root, &h);
         rc = S.rc;
+        if (rc == KB__ESPENT) { /* out of time: the top k holds fully scored documents */
+            rc = S.rc = 0;
+            S.pruned = 1; /* the documents not reached go uncounted */
+            break;
+        }
         if (rc || h.n > 0 || any_mode || root->type != EV_AND || root->n_kids < 2) break;
         /* nothing had every word: rank the articles that have some of them */
         R->pub.fallback_any = 1;
@@ -1880,6 +1949,7 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
     }
     if (!rc) rc = build_hits(&S, R, &o, h.a, h.n);
     if (!rc) {
+        R->pub.timed_out = S.budget.spent;
         R->pub.total = S.counted;
         R->pub.total_exact = !S.pruned;
         if (S.pruned) { /* an estimate: at least what was seen, and at least the top-k */

@@ -214,6 +214,8 @@ async function search(p) {
       ' (' + nf.format(Math.max(1, Math.round(r.took_us / 1000))) + ' ملّي ثانية)';
     if (r.fallback_any) msg += ' — لا خبر يحوي كل الكلمات، فهذه أخبار تحوي بعضها.';
     else if (r.notice) msg += ' — ' + r.notice;
+    // the search ran out of its time budget: the best hits found so far
+    if (r.timed_out) msg += ' — نتائج جزئية: انتهت مهلة البحث قبل فحص كل الأخبار.';
     status(msg);
     // a short page is the last one (collapsed copies count in total but are not hits)
     const more = r.hits.length === PAGE && offset + PAGE < total;

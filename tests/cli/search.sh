@@ -69,6 +69,15 @@ has "$T/out" '"fallback_any":true' "fallback is said"
 expect 0 "--exact-total facets" -- "$KHABAR" search --index "$IX" --format jsonl --exact-total الطاقة
 has "$T/out" '"total_exact":true' "exact total"
 
+# a budget that does not run out changes nothing but took_us
+"$KHABAR" search --index "$IX" --format jsonl --exact-total العراق OR الطاقة | sed 's/"took_us":[0-9]*//' >"$T/nob"
+expect 0 "--timeout" -- "$KHABAR" search --index "$IX" --format jsonl --exact-total --timeout 60000 العراق OR الطاقة
+sed 's/"took_us":[0-9]*//' "$T/out" >"$T/tob"
+if cmp -s "$T/nob" "$T/tob"; then ok; else bad "--timeout 60000 changed the answer"; fi
+expect 2 "--timeout 0" -- "$KHABAR" search --index "$IX" --timeout 0 العراق
+has "$T/err" "milliseconds" "message for a bad --timeout"
+"$KHABAR" search --help | grep -q -- "--timeout MS" && ok || bad "help lists --timeout"
+
 expect 2 "query of only exclusions" -- "$KHABAR" search --index "$IX" -- -العراق
 has "$T/err" "excluded" "message for an exclusion-only query"
 expect 2 "bad date" -- "$KHABAR" search --index "$IX" 'date:2018-13-01 العراق'

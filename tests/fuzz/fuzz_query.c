@@ -1,8 +1,10 @@
 /*
  * fuzz_query.c — the query language on arbitrary bytes: the parser (both flag sets), the
  * explanation, and a full kb_search_run() on a small index built once (tests/search_fixture.h),
- * in every-word and any-word mode, with and without pruning. Nothing may crash, leak or hang;
- * results must be well formed (highlights inside their snippet, hits within the limit).
+ * in every-word and any-word mode, with and without pruning, then again with a time budget
+ * that runs out at a round the input chooses (a test clock, no timing). Nothing may crash, leak
+ * or hang; results must be well formed (highlights inside their snippet, hits within the
+ * limit), and a budget that did not run out must not change the answer.
  */
 #include "khabar_int.h"
 #include "../search_fixture.h"
@@ -13,6 +15,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static kb_index *ix;
 static char dir[64];
+static uint64_t fake_now;
+
+/* The budget's clock in the second search: 1 ms further on every read. */
+static uint64_t fake_clock(void)
+{
+    return fake_now += 1000;
+}
+
+/* Aborts unless r is well formed. */
+static void check_hits(const kb_results *r, uint32_t limit)
+{
+    if (!r || r->n_hits > limit) abort();
+    for (size_t i = 0; i < r->n_hits; i++) {
+        const kb_hit *h = &r->hits[i];
+        for (size_t k = 0; k < h->n_highlights; k++)
+            if (h->highlights[k].start >= h->highlights[k].end ||
+                h->highlights[k].end > h->snippet.n)
+                abort();
+        for (size_t k = 0; k < h->n_title_highlights; k++)
+            if (h->title_highlights[k].end > h->title.n) abort();
+    }
+}
 
 static void cleanup(void)
 {
@@ -53,18 +77,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.snippet_bytes = (sel & 0x80) ? 16 : 0;
     kb_results *r = NULL;
     int rc = kb_search_run(ix, q, size, &o, &r);
+    if (rc == 0) check_hits(r, o.limit);
+
+    /* with a budget of 1..64 clock reads, one read a round */
+    uint64_t (*real_clock)(void) = kb__budget_clock;
+    uint32_t real_every = kb__budget_every;
+    kb__budget_clock = fake_clock;
+    kb__budget_every = 1;
+    o.timeout_us = 1000 * (1 + (size ? data[size - 1] % 64 : 0));
+    kb_results *t = NULL;
+    int rc_t = kb_search_run(ix, q, size, &o, &t);
+    kb__budget_clock = real_clock;
+    kb__budget_every = real_every;
+    if (rc_t != rc) abort(); /* a budget is never an error */
     if (rc == 0) {
-        if (!r || r->n_hits > o.limit) abort();
-        for (size_t i = 0; i < r->n_hits; i++) {
-            const kb_hit *h = &r->hits[i];
-            for (size_t k = 0; k < h->n_highlights; k++)
-                if (h->highlights[k].start >= h->highlights[k].end ||
-                    h->highlights[k].end > h->snippet.n)
-                    abort();
-            for (size_t k = 0; k < h->n_title_highlights; k++)
-                if (h->title_highlights[k].end > h->title.n) abort();
-        }
+        check_hits(t, o.limit);
+        /* out of time: a total called exact was counted whole (the budget ran out after) */
+        if (t->total_exact && r->total_exact && t->total != r->total) abort();
+        if (!t->timed_out && (t->n_hits != r->n_hits || t->total != r->total)) abort();
     }
+    kb_results_free(t);
     kb_results_free(r);
     return 0;
 }

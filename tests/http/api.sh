@@ -11,7 +11,7 @@ printf 'test-token-%s\n' "0123456789abcdef" >"$HTTP_TMP/token"
 chmod 600 "$HTTP_TMP/token"
 start_server rw --index "$HTTP_TMP/ix" --write-token "$HTTP_TMP/token" --max-body $MAX_BODY --threads 4 ||
     { echo "0 passed, 1 failed"; exit 1; }
-start_server ro --index "$HTTP_TMP/ix" --threads 2 || { echo "0 passed, 1 failed"; exit 1; }
+start_server ro --index "$HTTP_TMP/ix" --threads 2 --search-timeout 200 --search-timeout-max 300 || { echo "0 passed, 1 failed"; exit 1; }
 
 run_check "$KB_ROOT/tests/http/api_check.py" "$rw_URL" "$ro_URL" "test-token-0123456789abcdef" $MAX_BODY
 p=$P f=$F
@@ -51,6 +51,8 @@ echo short >"$HTTP_TMP/short"
 "$KHABAR" serve --index "$HTTP_TMP/ix" --write-token "$HTTP_TMP/short" --listen 127.0.0.1:0 >/dev/null 2>&1 </dev/null
 [ $? -eq 2 ] && p=$((p + 1)) || { f=$((f + 1)); echo "FAIL a short token is refused"; }
 "$KHABAR" serve --help | grep -q "127.0.0.1:8080" && p=$((p + 1)) || { f=$((f + 1)); echo "FAIL help names the loopback default"; }
+"$KHABAR" serve --index "$HTTP_TMP/ix" --search-timeout 0 --listen 127.0.0.1:0 >/dev/null 2>&1 </dev/null
+[ $? -eq 2 ] && p=$((p + 1)) || { f=$((f + 1)); echo "FAIL --search-timeout 0 must be a usage error"; }
 
 echo "$p passed, $f failed"
 [ "$f" -eq 0 ]

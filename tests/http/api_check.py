@@ -115,6 +115,20 @@ c0 = request(RW, "GET", "/api/search?q=" + q("في") + "&mode=any&limit=50&colla
 check(c1 and c0 and len(c0["hits"]) >= len(c1["hits"]), "collapse=0 shows at least as many",
       c1 and c0 and (len(c1["hits"]), len(c0["hits"])))
 
+# the time budget: the server's default (RW: 1,000 ms; RO: --search-timeout 200), what a request
+# asks with timeout=MS, capped by --search-timeout-max (RW: 10,000 ms; RO: 300)
+for url, extra, want_ms in ((RW, "", 1000), (RW, "&timeout=5", 5), (RW, "&timeout=99999", 10000),
+                            (RO, "", 200), (RO, "&timeout=250", 250), (RO, "&timeout=99999", 300)):
+    st, _, _, js = request(url, "GET", "/api/search?q=" + q("معرض") + extra)
+    check(st == 200 and js and js.get("timed_out") is False and js.get("timeout_ms") == want_ms,
+          "search budget %s%s: timeout_ms %d, not timed out" % ("rw" if url == RW else "ro", extra,
+                                                                 want_ms),
+          js and {k: js.get(k) for k in ("timed_out", "timeout_ms")})
+st, _, _, js = request(RO, "GET", "/api/stats")
+check(js and js["limits"].get("search_timeout_ms") == 200 and
+      js["limits"].get("search_timeout_max_ms") == 300, "stats: the search budget's limits",
+      js and js.get("limits"))
+
 # search errors: (target, status, code)
 long_q = "كلمة " * 120  # 1,200 bytes > SRV_MAX_QUERY_BYTES
 SEARCH_ERRORS = [
@@ -134,6 +148,10 @@ SEARCH_ERRORS = [
     ("/api/search?q=x&collapse=maybe", 400, "bad_collapse"),
     ("/api/search?q=x&exact=2", 400, "bad_exact"),
     ("/api/search?q=x&mode=some", 400, "bad_mode"),
+    ("/api/search?q=x&timeout=0", 400, "bad_timeout"),
+    ("/api/search?q=x&timeout=-5", 400, "bad_timeout"),
+    ("/api/search?q=x&timeout=1.5", 400, "bad_timeout"),
+    ("/api/search?q=x&timeout=99999999999999", 400, "bad_timeout"),
     ("/api/search?q=" + q(long_q), 414, "too_long"),
     ("/api/search?q=x&source=" + "s" * 300, 414, "too_long"),
     ("/api/search?q=%zz", 400, "bad_request"),

@@ -26,7 +26,10 @@
  *     above the live documents), the every-word fallback taken alike;
  *   - the exhaustive matches are exactly the documents a model evaluation of the parsed query
  *     over the collection finds (terms by stem or written form, title only, phrases at
- *     consecutive positions, exclusions, source and date filters, the any-word relaxation).
+ *     consecutive positions, exclusions, source and date filters, the any-word relaxation);
+ *   - with a time budget that runs out at a round the query chooses (a test clock read every
+ *     round, no timing), the answer is the pruned one, or it says timed_out and its hits are
+ *     matches with their exhaustive scores (first-stage rankings), in order, each once.
  * The ranking parameters are set through KHABAR_RANK (one of a few variants, the first being
  * the defaults of src/search.c at the time of writing), so the any-word second stage can be
  * turned off to see its first-stage scores: when the pruned and exhaustive answers of a
@@ -528,6 +531,55 @@ static int same_ranking(const kb_results *p, const kb_results *e, uint32_t offse
     return 0;
 }
 
+static uint64_t fake_now;
+
+/* The budget's clock in the budgeted search: 1 ms further on every read. */
+static uint64_t fake_clock(void)
+{
+    return fake_now += 1000;
+}
+
+/* The pruned search again with a budget of 1..256 rounds (from the query and its options):
+ * the same answer as p, or one marked timed_out whose hits are among e's matches. */
+static void check_budget(kb_index *ix, const char *q, size_t qn, kb_search_options o,
+                         const kb_results *p, const kb_results *e, uint32_t live)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < qn; i++)
+        h = (h ^ (unsigned char)q[i]) * 0x100000001B3ull;
+    o.timeout_us = 1000 * (1 + (h ^ o.limit ^ (uint64_t)o.offset << 8) % 256);
+    uint64_t (*real_clock)(void) = kb__budget_clock;
+    uint32_t real_every = kb__budget_every;
+    kb__budget_clock = fake_clock;
+    kb__budget_every = 1;
+    kb_results *t = NULL;
+    int rc = kb_search_run(ix, q, qn, &o, &t);
+    kb__budget_clock = real_clock;
+    kb__budget_every = real_every;
+    check(rc == 0 && t, "a budget is never an error");
+    check_answer(t, o.offset, live);
+    if (!t->timed_out) {
+        const char *why = NULL;
+        check(t->n_hits == p->n_hits && t->total == p->total &&
+                  !same_ranking(t, p, 0, o.limit, &why),
+              "a budget that does not run out changes nothing");
+    } else {
+        /* the second stage re-scores the candidates it reached: their scores are its own */
+        int rescored = o.mode == KB_SEARCH_ANY || t->fallback_any;
+        for (size_t i = 0; i < t->n_hits; i++) {
+            size_t j = 0;
+            while (j < e->n_hits && !(e->hits[j].id.n == t->hits[i].id.n &&
+                                      !memcmp(e->hits[j].id.p, t->hits[i].id.p, e->hits[j].id.n)))
+                j++;
+            check(j < e->n_hits, "out of time: a hit is a match");
+            if (j < e->n_hits && !rescored)
+                check(near(e->hits[j].score, t->hits[i].score), "out of time: a hit's full score");
+        }
+        check(t->n_hits <= o.limit, "out of time: within the limit");
+    }
+    kb_results_free(t);
+}
+
 static void dump(const char *label, const kb_results *r)
 {
     fprintf(stderr, "  %s: total %llu%s%s, %zu hits\n", label, (unsigned long long)r->total,
@@ -603,6 +655,8 @@ static void run_query(kb_index *ix, kb_analyzer *an, const char *q, size_t qn, u
             check(0, "pruned and exhaustive evaluation agree");
         }
     }
+
+    check_budget(ix, q, qn, po, p, e, live);
 
     if (getenv("KB_FUZZ_VERBOSE"))
         fprintf(stderr, "[%s] %s limit %u offset %u: %zu hits, %llu matches%s%s\n", q,

@@ -12,9 +12,13 @@ be read on questions that did not choose it.
 It indexes ARCD once (scripts/eval_arcd.py) and runs `khabar search` once per parameter
 setting with KHABAR_RANK set (src/search.c, load_params: "w_title w_head w_body b_title b_head
 b_body k1 form stop prox delta title_cap title_share rr_root rr_window rr_answer
-w_title_any b_title_any").
+w_title_any b_title_any rr_lead").
 
-Usage: tune_arcd.py --khabar PATH [--arcd DIR] [--work DIR] [--baseline "18 values"] [--from-baseline]
+--params a,b,... tunes only those parameters (the others stay at the defaults), starting them
+from the baseline: what one new signal adds, its weight chosen on the other half.
+
+Usage: tune_arcd.py --khabar PATH [--arcd DIR] [--work DIR] [--baseline "19 values"]
+                    [--from-baseline | --params NAME,...]
 """
 import json
 import os
@@ -27,12 +31,12 @@ import eval_arcd  # noqa: E402
 
 NAMES = ["w_title", "w_head", "w_body", "b_title", "b_head", "b_body", "k1", "form", "stop",
          "prox", "delta", "title_cap", "title_share", "rr_root", "rr_window", "rr_answer",
-         "w_title_any", "b_title_any"]
+         "w_title_any", "b_title_any", "rr_lead"]
 DEFAULTS = [2.5, 1.5, 1.0, 0.6, 0.6, 0.75, 1.2, 0.3, 0.2, 0.0, 0.0, 1.0, 2.0, 0.3, 2.0, 1.0,
-            1.5, 0.3]
-# before the second stage (src/rerank.c: rr_root, rr_window, rr_answer off) and the any-word
-# title weight and normalization: the defaults of 2026-11-29 09:40
-BASELINE = DEFAULTS[:12] + [1.5, 0.0, 0.0, 0.0, 2.5, 0.6]
+            1.5, 0.3, 1.0]
+# before the second stage (src/rerank.c: rr_root, rr_window, rr_answer, rr_lead off) and the
+# any-word title weight and normalization: the defaults of 2026-11-29 09:40
+BASELINE = DEFAULTS[:12] + [1.5, 0.0, 0.0, 0.0, 2.5, 0.6, 0.0]
 # The questions are any-word queries, which weight and normalize the title with w_title_any and
 # b_title_any (w_title and b_title are the every-word ranking's).
 GRID = {
@@ -47,6 +51,7 @@ GRID = {
     "rr_root": [0.0, 0.1, 0.2, 0.3, 0.5],
     "rr_window": [0.0, 1.0, 2.0, 3.0, 4.0],
     "rr_answer": [0.0, 0.5, 1.0, 1.5],
+    "rr_lead": [0.0, 0.5, 1.0, 1.5, 2.0],
 }
 
 
@@ -73,13 +78,13 @@ def mrr(ranked, queries, qrels, fold):
     return total / n
 
 
-def tune(score, start):
+def tune(score, start, grid):
     p = list(start)
     best = score(p)
     improved = True
     while improved:
         improved = False
-        for name, values in GRID.items():
+        for name, values in grid.items():
             i = NAMES.index(name)
             for v in values:
                 if v == p[i]:
@@ -93,13 +98,21 @@ def tune(score, start):
 
 def main():
     ap = eval_arcd.arg_parser()
-    ap.add_argument("--baseline", help="18 values, default: the defaults of before the second "
+    ap.add_argument("--baseline", help="19 values, default: the defaults of before the second "
                                        "stage and the any-word title parameters")
     ap.add_argument("--from-baseline", action="store_true",
                     help="start each fold's coordinate ascent from the baseline, not from the "
                          "defaults (which were chosen on all questions)")
+    ap.add_argument("--params", help="tune only these (comma-separated names), from the "
+                                     "baseline's values, the others at the defaults")
     a = ap.parse_args()
     base = [float(x) for x in a.baseline.split()] if a.baseline else BASELINE
+    grid, start = GRID, base if a.from_baseline else DEFAULTS
+    if a.params:
+        names = a.params.split(",")
+        grid = {n: GRID[n] for n in names}
+        start = [base[i] if n in names else v for i, (n, v) in enumerate(zip(NAMES, DEFAULTS))]
+        base = start
     docs, queries, qrels = eval_arcd.load(a.arcd)
     work = a.work or tempfile.mkdtemp(prefix="kb-tune-")
     os.makedirs(work, exist_ok=True)
@@ -116,7 +129,7 @@ def main():
     held = []
     for train in (1, 0):
         test = 1 - train
-        p, best = tune(lambda q: at(q, train), base if a.from_baseline else DEFAULTS)
+        p, best = tune(lambda q: at(q, train), start, grid)
         chosen = ", ".join("%s %g" % (n, v) for n, v, d in zip(NAMES, p, DEFAULTS) if v != d)
         print("tune on %s ids: %s" % ("odd" if train else "even", chosen or "the defaults"))
         print("  train MRR@10 %.4f; held-out (%s ids) tuned %.4f, defaults %.4f, baseline %.4f"

@@ -512,15 +512,15 @@ int kb__budget_over(kb__budget *b);
 
 /* rerank.c: the second stage of the any-word ranking. Reads each of docs[0..n_docs) from the
  * store, analyzes it, and writes to add[d] what its score gains: weights times the root,
- * window and answer signals (rerank.c says what they are; all >= 0). A document deleted since
- * gains 0, and so do the documents not read yet when budget (may be NULL) runs out. Weights all
- * 0: add[] is zeroed and nothing is read. Returns 0 or an index error
- * (KB_EIO, KB_ECORRUPT, KB_ENOMEM). */
+ * window, answer and lead signals (rerank.c says what they are; all >= 0). A document deleted
+ * since, or whose stored copy is damaged, gains 0, and so do the documents not read yet when
+ * budget (may be NULL) runs out. Weights all 0: add[] is zeroed and nothing is read. Returns 0
+ * or an index error (KB_EIO, KB_ECORRUPT of the terms, KB_ENOMEM). */
 /* Candidates re-read. On ARCD the top 10, 20, 30 or 50 give MRR@10 within 0.0004 of each other
  * (the gold paragraph past rank 10 rarely has what the signals look for): 10 reads least. */
 #define KB__RERANK_K 10
 typedef struct kb__rerank_weights {
-    double root, window, answer;
+    double root, window, answer, lead;
 } kb__rerank_weights;
 int kb__rerank(kb_index *ix, const kb__query *q, const kb__rerank_weights *w, uint32_t n_docs,
                const uint32_t *docs, double *add, kb__budget *budget);

@@ -11,8 +11,13 @@
  *            within RERANK_WINDOW consecutive words: the words of the question close together.
  *   answer   a question opening with متى (when) or كم (how many) wants a year or a number: the
  *            number of years (متى) or numbers (كم) in the article, up to 2, halved.
+ *   lead     how early the question's words come in the body: each distinct content stem adds
+ *            its idf times RERANK_LEAD / (RERANK_LEAD + p), p its first word position in the
+ *            body (0 for the first word), over the question's total idf. An article (or
+ *            paragraph) that opens with the question's subject is about it: "من هو جمال
+ *            خاشقجي" and the paragraph "جمال أحمد حمزة خاشقجي (13 أكتوبر 1958…)".
  *
- * All three are >= 0, so the re-scored candidates stay above the ones not re-read (ranks past
+ * All four are >= 0, so the re-scored candidates stay above the ones not re-read (ranks past
  * KB__RERANK_K keep their order and their scores), and pages stay consistent. Only the any-word
  * ranking uses this; the every-word ranking is plain BM25F. Weights: rank_params in search.c,
  * tuned and checked held-out on ARCD (docs/search.md, "Retrieval quality on ARCD").
@@ -23,6 +28,9 @@
 
 /* Words of a window: about a sentence of news prose. On ARCD 16 did better than 8 or 32. */
 #define RERANK_WINDOW 16
+/* Word position in the body at which a question word's lead weight is halved. On ARCD 2 to 8
+ * all help; 4 did best on either half of the questions. */
+#define RERANK_LEAD 4.0
 /* Words read per article (title and body together), as for snippets (SNIP_MAX_TOKENS): it
  * bounds the work per candidate on giant documents; a news article is far shorter. */
 #define RERANK_MAX_TOKENS 20000
@@ -36,6 +44,7 @@ typedef struct rr_term {
     double idf;
     int indexed; /* the stem is in the index: it counts for the window */
     int in_doc, key_in_doc;
+    int64_t first; /* word position of its first occurrence in the body, -1: none */
     uint64_t last; /* 1 + word index of its last occurrence in the article, 0: none yet */
 } rr_term;
 
@@ -202,10 +211,11 @@ static uint32_t collect(const kb__query *q, uint32_t id, int neg, rr_term *t, ui
     return n;
 }
 
-/* Analyzes text and updates the terms' flags, the window coverage and the number count;
- * *w counts words over the title and the body together. */
-static void scan(kb_analyzer *an, const char *text, size_t len, rr_term *t, uint32_t n, uint64_t *w,
-                 double *best, uint32_t *numbers, int want)
+/* Analyzes text (the body when body is set, else the title) and updates the terms' flags and
+ * first body positions, the window coverage and the number count; *w counts words over the
+ * title and the body together. */
+static void scan(kb_analyzer *an, const char *text, size_t len, int body, rr_term *t, uint32_t n,
+                 uint64_t *w, double *best, uint32_t *numbers, int want)
 {
     kb_token tok;
     kb_analyzer_reset(an, text, len);
@@ -219,6 +229,7 @@ static void scan(kb_analyzer *an, const char *text, size_t len, rr_term *t, uint
         for (uint32_t i = 0; i < n; i++) {
             if (t[i].stem_len == tok.stem_len && !memcmp(t[i].stem, tok.stem, tok.stem_len)) {
                 t[i].in_doc = 1;
+                if (body && t[i].first < 0) t[i].first = tok.position;
                 if (t[i].indexed) {
                     t[i].last = at;
                     hit = 1;
@@ -246,7 +257,8 @@ int kb__rerank(kb_index *ix, const kb__query *q, const kb__rerank_weights *wt, u
 {
     for (uint32_t d = 0; d < n_docs; d++)
         add[d] = 0;
-    if (!(wt->root > 0 || wt->window > 0 || wt->answer > 0) || !n_docs || q->root == KB_QN_NONE)
+    if (!(wt->root > 0 || wt->window > 0 || wt->answer > 0 || wt->lead > 0) || !n_docs ||
+        q->root == KB_QN_NONE)
         return 0;
     rr_term t[KB_QUERY_MAX_TERMS];
     uint32_t n = collect(q, q->root, 0, t, 0);
@@ -273,22 +285,27 @@ int kb__rerank(kb_index *ix, const kb__query *q, const kb__rerank_weights *wt, u
     for (uint32_t d = 0; d < n_docs && !rc; d++) {
         if (kb__budget_over(budget)) break; /* out of time: the rest gain 0 (add[] zeroed) */
         rc = kb__index_doc_get(ix, docs[d], &doc);
-        if (rc == KB_ENOTFOUND) { /* deleted since: keep its first-stage score */
+        /* deleted since, or its stored copy damaged (the postings that found it are sound, and
+         * an ids-only search needs nothing else): it keeps its first-stage score */
+        if (rc == KB_ENOTFOUND || rc == KB_ECORRUPT) {
             rc = 0;
             continue;
         }
         if (rc) break;
         for (uint32_t i = 0; i < n; i++)
-            t[i].in_doc = t[i].key_in_doc = 0, t[i].last = 0;
+            t[i].in_doc = t[i].key_in_doc = 0, t[i].last = 0, t[i].first = -1;
         uint64_t w = 0;
         double best = 0;
         uint32_t numbers = 0;
-        scan(an, doc.title.p, doc.title.n, t, n, &w, &best, &numbers, want);
-        scan(an, doc.body.p, doc.body.n, t, n, &w, &best, &numbers, want);
-        double root = 0;
-        for (uint32_t i = 0; i < n; i++)
+        scan(an, doc.title.p, doc.title.n, 0, t, n, &w, &best, &numbers, want);
+        scan(an, doc.body.p, doc.body.n, 1, t, n, &w, &best, &numbers, want);
+        double root = 0, lead = 0;
+        for (uint32_t i = 0; i < n; i++) {
             if (!t[i].in_doc && t[i].key_in_doc) root += t[i].idf;
-        add[d] = wt->root * root + (total > 0 ? wt->window * best / total : 0) +
+            if (t[i].indexed && t[i].first >= 0)
+                lead += t[i].idf * RERANK_LEAD / (RERANK_LEAD + (double)t[i].first);
+        }
+        add[d] = wt->root * root + (total > 0 ? (wt->window * best + wt->lead * lead) / total : 0) +
                  wt->answer * KB_MIN(numbers, 2u) / 2.0;
     }
     kb__doc_free(&doc);

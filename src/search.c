@@ -53,15 +53,15 @@ typedef struct rank_params {
     double delta;          /* BM25+ lower bound: added (times idf) for every matched word */
     double title_cap;      /* a title word's tf in each other field is capped at this; 0: off */
     double title_share;    /* weight of tf_title / len_title, added to a word's score */
-    kb__rerank_weights rerank; /* any-word second stage (rerank.c): root, window, answer */
+    kb__rerank_weights rerank; /* any-word second stage (rerank.c): root, window, answer, lead */
     double w_title_any, b_title_any; /* the title's weight and length normalization, any-word */
 } rank_params;
 
 static const rank_params DEFAULT_PARAMS = {
-    {2.5, 1.5, 1.0}, {0.6, 0.6, 0.75}, 1.2, 0.3, 0.2, 0.0, 0.0, 1.0, 2.0, {0.3, 2.0, 1.0}, 1.5, 0.3};
+    {2.5, 1.5, 1.0}, {0.6, 0.6, 0.75}, 1.2, 0.3, 0.2, 0.0, 0.0, 1.0, 2.0, {0.3, 2.0, 1.0, 1.0}, 1.5, 0.3};
 
 /* KHABAR_RANK="w_title w_head w_body b_title b_head b_body k1 form stop prox [delta [title_cap
- * title_share [rr_root rr_window rr_answer [w_title_any b_title_any]]]]" overrides the defaults
+ * title_share [rr_root rr_window rr_answer [w_title_any b_title_any [rr_lead]]]]]" overrides the defaults
  * (a tuning knob for scripts/eval_arcd.py; not for production use). The b values are kept in
  * [0, B_MAX]: at b = 1 a field of length 0 would divide by zero and break the bounds. */
 #define B_MAX 0.99
@@ -76,7 +76,7 @@ static void load_params(rank_params *p)
     *p = DEFAULT_PARAMS;
     const char *env = getenv("KHABAR_RANK");
     if (!env) return;
-    double v[18] = {0};
+    double v[19] = {0};
     v[11] = DEFAULT_PARAMS.title_cap;
     v[12] = DEFAULT_PARAMS.title_share;
     v[13] = DEFAULT_PARAMS.rerank.root;
@@ -84,9 +84,10 @@ static void load_params(rank_params *p)
     v[15] = DEFAULT_PARAMS.rerank.answer;
     v[16] = DEFAULT_PARAMS.w_title_any;
     v[17] = DEFAULT_PARAMS.b_title_any;
-    if (sscanf(env, "%lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf", &v[0],
-               &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11],
-               &v[12], &v[13], &v[14], &v[15], &v[16], &v[17]) < 10)
+    v[18] = DEFAULT_PARAMS.rerank.lead;
+    if (sscanf(env, "%lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf",
+               &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10],
+               &v[11], &v[12], &v[13], &v[14], &v[15], &v[16], &v[17], &v[18]) < 10)
         return;
     for (int f = 0; f < KB_N_FIELDS; f++) {
         p->w[f] = v[f];
@@ -99,7 +100,8 @@ static void load_params(rank_params *p)
     p->delta = v[10];
     p->title_cap = v[11];
     p->title_share = v[12];
-    p->rerank = (kb__rerank_weights){fmax(v[13], 0), fmax(v[14], 0), fmax(v[15], 0)};
+    p->rerank =
+        (kb__rerank_weights){fmax(v[13], 0), fmax(v[14], 0), fmax(v[15], 0), fmax(v[18], 0)};
     p->w_title_any = v[16];
     p->b_title_any = clamp_b(v[17]);
 }

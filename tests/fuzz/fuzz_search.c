@@ -406,7 +406,8 @@ static int root_and_parts(const kb__query *q)
 /* ---- ranking parameters (KHABAR_RANK) ---------------------------------------------------- */
 
 /* w_title w_head w_body b_title b_head b_body k1 form stop prox delta title_cap title_share |
- * rerank root window answer | w_title_any b_title_any. Variant 0: the defaults of search.c. */
+ * rerank root window answer | w_title_any b_title_any | rerank lead. Variant 0: the defaults of
+ * search.c. */
 static const char *const rank_head[] = {
     "2.5 1.5 1 0.6 0.6 0.75 1.2 0.3 0.2 0 0 1 2",
     "2.5 1.5 1 0.6 0.6 0.75 1.2 0.3 0.2 0.5 0.3 1 2", /* word-pair phrases, BM25+ delta */
@@ -415,12 +416,14 @@ static const char *const rank_head[] = {
 };
 static const char *const rank_rr[] = {"0.3 2 1", "0.3 2 1", "1 1 1", "0 0 0"};
 static const char *const rank_tail[] = {"1.5 0.3", "1.5 0.3", "2 0.75", "1.5 0.3"};
+static const char *const rank_lead[] = {"1", "1", "2", "0"};
 
 static void set_rank(int variant, int second_stage)
 {
     char v[160];
-    snprintf(v, sizeof v, "%s %s %s", rank_head[variant], second_stage ? rank_rr[variant] : "0 0 0",
-             rank_tail[variant]);
+    snprintf(v, sizeof v, "%s %s %s %s", rank_head[variant],
+             second_stage ? rank_rr[variant] : "0 0 0", rank_tail[variant],
+             second_stage ? rank_lead[variant] : "0");
     setenv("KHABAR_RANK", v, 1);
 }
 

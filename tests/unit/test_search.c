@@ -10,6 +10,7 @@
 #include "search_fixture.h"
 
 #include <math.h>
+#include <sqlite3.h>
 
 static kb_index *ix;
 
@@ -220,12 +221,12 @@ static void test_exact_totals(void)
  * in its 6-word title, so the body count is not capped and, with the title weighted and
  * normalized as in the every-word ranking (KHABAR_RANK's last two values), the any-word score is
  * the every-word score plus the title share 2 * 1/6, plus the second stage's window signal
- * (src/rerank.c): the question's one word is all of it, found, weight 2. */
+ * (src/rerank.c): the question's one word is all of it, found, weight 2 (the lead signal off). */
 static void test_title_share(void)
 {
     const char *q = "النفط";
     double score[2] = {0, 0};
-    setenv("KHABAR_RANK", "2.5 1.5 1 0.6 0.6 0.75 1.2 0.3 0.2 0 0 1 2 0.3 2 1 2.5 0.6", 1);
+    setenv("KHABAR_RANK", "2.5 1.5 1 0.6 0.6 0.75 1.2 0.3 0.2 0 0 1 2 0.3 2 1 2.5 0.6 0", 1);
     for (int mode = 0; mode < 2; mode++) {
         kb_search_options o;
         memset(&o, 0, sizeof o);
@@ -267,11 +268,71 @@ static void test_rerank_key(void)
     }
 }
 
+/* KHABAR_RANK with the defaults but the second stage off */
+#define FIRST_STAGE_ONLY "2.5 1.5 1 0.6 0.6 0.75 1.2 0.3 0.2 0 0 1 2 0 0 0 1.5 0.3 0"
+
+/* An any-word, ids-only search of q, not collapsed; 0 or the error. */
+static int any_ids(kb_index *x, const char *q, kb_results **r)
+{
+    kb_search_options o;
+    memset(&o, 0, sizeof o);
+    o.mode = KB_SEARCH_ANY;
+    o.ids_only = 1;
+    o.no_collapse = 1;
+    return kb_search_run(x, q, strlen(q), &o, r);
+}
+
+/* The any-word score of article id for q in index dir: with the second stage (KHABAR_RANK
+ * unset) or the first stage alone; -1 when it is not among the hits, -2 when the search fails. */
+static double any_score(const char *dir, const char *q, const char *id, int first_only)
+{
+    if (first_only) setenv("KHABAR_RANK", FIRST_STAGE_ONLY, 1);
+    kb_index *dx = NULL;
+    kb_index_options ro = {.read_only = 1};
+    double score = -2;
+    if (kb_index_open(dir, &ro, &dx) == 0) {
+        kb_results *r = NULL;
+        if (any_ids(dx, q, &r) == 0) {
+            score = -1;
+            for (size_t k = 0; k < r->n_hits; k++)
+                if (r->hits[k].id.n == strlen(id) && !memcmp(r->hits[k].id.p, id, strlen(id)))
+                    score = r->hits[k].score;
+        }
+        kb_results_free(r);
+        kb_index_close(dx);
+    }
+    unsetenv("KHABAR_RANK");
+    return score;
+}
+
+/* A damaged stored copy (the store row of g overwritten, through the checksum VFS so the page
+ * itself is sound): the second stage cannot read g, so g keeps its first-stage score, h still
+ * gains, and an ids-only any-word search answers instead of failing with KB_ECORRUPT. */
+static void rerank_damaged(const char *dir)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/khabar.db", dir);
+    double g_first = any_score(dir, "مكتبة", "g", 1), h_first = any_score(dir, "مكتبة", "h", 1);
+    sqlite3 *h = NULL;
+    CHECK_INT(sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE, KB_CHECKSUM_VFS), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(h,
+                           "UPDATE store SET data = x'0102030405' WHERE docid = "
+                           "(SELECT docid FROM docs WHERE id = 'g')",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    CHECK_INT(sqlite3_changes(h), 1);
+    sqlite3_close(h);
+    double g = any_score(dir, "مكتبة", "g", 0), hh = any_score(dir, "مكتبة", "h", 0);
+    CHECK(g_first > 0 && fabs(g - g_first) < 1e-9);
+    CHECK(hh > h_first && hh > g);
+}
+
 /* The second stage of the any-word ranking (src/rerank.c) decides between pairs of articles the
  * first stage ties (the same words, so the same BM25F; the first added wins the tie): with it
  * the second of each pair ranks first, without it (KHABAR_RANK, weights 0) the first does.
  * root: يحدها answers حدود (the rough root حد); answer: a question with متى wants a year;
- * window: the question's words together rather than 20 words apart. */
+ * window: the question's words together rather than 20 words apart; lead: the question's word
+ * opens the body rather than closing it. */
 static void test_rerank(void)
 {
     static const char *filler = " قرية قرية قرية قرية قرية قرية قرية قرية قرية قرية"
@@ -279,6 +340,9 @@ static void test_rerank(void)
     char far[512], near[512];
     snprintf(far, sizeof far, "نهر النيل%s طويل", filler);
     snprintf(near, sizeof near, "نهر النيل طويل%s", filler);
+    char late[512], early[512];
+    snprintf(late, sizeof late, "%s مكتبة", filler);
+    snprintf(early, sizeof early, "مكتبة%s", filler);
     const fixture_doc docs[] = {
         {"b", NULL, NULL, "بلد", "فيها نهر كبير"},
         {"a", NULL, NULL, "بلد", "يحدها نهر كبير"},
@@ -286,11 +350,13 @@ static void test_rerank(void)
         {"c", NULL, NULL, "بلد", "افتتح المتحف عام 1990 للزوار"},
         {"f", NULL, NULL, "بلد", far},
         {"e", NULL, NULL, "بلد", near},
+        {"h", NULL, NULL, "بلد", late},
+        {"g", NULL, NULL, "بلد", early},
     };
     static const struct {
         const char *q, *second, *first;
     } cases[] = {
-        {"حدود نهر", "a", "b"}, {"متى افتتح المتحف", "c", "d"}, {"نهر النيل طويل", "e", "f"}};
+        {"حدود نهر", "a", "b"}, {"متى افتتح المتحف", "c", "d"}, {"نهر النيل طويل", "e", "f"}, {"مكتبة", "g", "h"}};
     char dir[64];
     snprintf(dir, sizeof dir, "/tmp/kb-rerank.XXXXXX");
     kb_index *rx = NULL;
@@ -301,15 +367,10 @@ static void test_rerank(void)
         CHECK_INT(fx_add(rx, &docs[i]), 0);
     CHECK_INT(kb_index_commit(rx), 0);
     for (int off = 0; off < 2; off++) {
-        if (off) setenv("KHABAR_RANK", "2.5 1.5 1 0.6 0.6 0.75 1.2 0.3 0.2 0 0 1 2 0 0 0", 1);
+        if (off) setenv("KHABAR_RANK", FIRST_STAGE_ONLY, 1);
         for (size_t i = 0; i < KB_ARRAY_LEN(cases); i++) {
-            kb_search_options o;
-            memset(&o, 0, sizeof o);
-            o.mode = KB_SEARCH_ANY;
-            o.ids_only = 1;
-            o.no_collapse = 1;
             kb_results *r = NULL;
-            CHECK_INT(kb_search_run(rx, cases[i].q, strlen(cases[i].q), &o, &r), 0);
+            CHECK_INT(any_ids(rx, cases[i].q, &r), 0);
             const char *want = off ? cases[i].first : cases[i].second;
             const char *other = off ? cases[i].second : cases[i].first;
             size_t at_want = SIZE_MAX, at_other = SIZE_MAX;
@@ -326,6 +387,7 @@ static void test_rerank(void)
     }
     unsetenv("KHABAR_RANK");
     kb_index_close(rx);
+    rerank_damaged(dir);
     fixture_remove(dir);
 }
 

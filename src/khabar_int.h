@@ -169,6 +169,12 @@ int kb__normalize_word(const char *s, size_t n, kb_buf *out);
  * U+FFFD and whitespace are left as they are. Appends to out; *n_repaired (may be NULL) gets the
  * number of characters changed or dropped. Returns 0 or KB_E* (out->rc). */
 int kb__repair(const char *s, size_t n, kb_buf *out, size_t *n_repaired);
+/* The same for one decoded code point cp (invalid: the decoder's flag), for callers that fuse
+ * the repair into a pass of their own (the cleaner's tidying): -1 when cp stays as it is, else
+ * the number of code points it becomes in out[] (0: dropped; U+FFFD for an invalid byte; a
+ * presentation form's NFKC), each such code point counting as one repair. */
+#define KB_REPAIR_MAX_CPS 32
+int kb__repair_cp(int32_t cp, int invalid, int32_t out[KB_REPAIR_MAX_CPS]);
 
 /* The tokenizer: a cursor over borrowed text. kb__tok_next() fills *t and returns 1, or 0 at
  * the end. Never allocates. */

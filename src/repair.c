@@ -47,6 +47,31 @@ static int presentation_form(int32_t cp)
     return (cp >= 0xFB50 && cp <= 0xFDFF) || (cp >= 0xFE70 && cp <= 0xFEFC);
 }
 
+int kb__repair_cp(int32_t cp, int invalid, int32_t out[KB_REPAIR_MAX_CPS])
+{
+    if (invalid) {
+        out[0] = 0xFFFD;
+        return 1;
+    }
+    if (dropped(cp)) return 0;
+    if (!presentation_form(cp)) return -1;
+    /* NFKC of one presentation form: compatibility decomposition, then composition (ﺁ → آ,
+     * not ا + madda). 18 is the longest decomposition (U+FDFA). */
+    utf8proc_int32_t d[KB_REPAIR_MAX_CPS];
+    int last = 0;
+    utf8proc_ssize_t k = utf8proc_decompose_char(cp, d, KB_REPAIR_MAX_CPS,
+                                                 UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT, &last);
+    if (k > 0 && k <= KB_REPAIR_MAX_CPS)
+        k = utf8proc_normalize_utf32(d, k, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
+    if (k <= 0 || k > KB_REPAIR_MAX_CPS) {
+        out[0] = cp; /* counted as repaired, kept as it was */
+        return 1;
+    }
+    for (utf8proc_ssize_t j = 0; j < k; j++)
+        out[j] = d[j];
+    return (int)k;
+}
+
 int kb__repair(const char *s, size_t n, kb_buf *out, size_t *n_repaired)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -59,34 +84,19 @@ int kb__repair(const char *s, size_t n, kb_buf *out, size_t *n_repaired)
             i++;
             continue;
         }
-        int32_t cp;
+        int32_t cp, d[KB_REPAIR_MAX_CPS];
         int bad;
         size_t len = kb__utf8_decode(u + i, n - i, &cp, &bad);
-        if (!bad && !dropped(cp) && !presentation_form(cp)) {
+        int k = kb__repair_cp(cp, bad, d);
+        if (k < 0) {
             i += len;
             continue;
         }
         kb__buf_append(out, s + run, i - run);
         repaired++;
-        if (bad) {
-            kb__buf_append(out, "\xEF\xBF\xBD", 3);
-        } else if (presentation_form(cp)) {
-            /* NFKC of one presentation form: compatibility decomposition, then composition
-             * (ﺁ → آ, not ا + madda). 18 is the longest decomposition (U+FDFA). */
-            utf8proc_int32_t d[32];
-            int last = 0;
-            utf8proc_ssize_t k =
-                utf8proc_decompose_char(cp, d, 32, UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT, &last);
-            if (k > 0 && k <= 32)
-                k = utf8proc_normalize_utf32(d, k, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
-            if (k <= 0 || k > 32) {
-                kb__buf_append(out, s + i, len);
-            } else {
-                for (utf8proc_ssize_t j = 0; j < k; j++) {
-                    char tmp[4];
-                    kb__buf_append(out, tmp, kb__utf8_encode(d[j], tmp));
-                }
-            }
+        for (int j = 0; j < k; j++) {
+            char tmp[4];
+            kb__buf_append(out, tmp, kb__utf8_encode(d[j], tmp));
         }
         i += len;
         run = i;

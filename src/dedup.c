@@ -102,10 +102,28 @@ static int32_t fold_special(int32_t cp)
     return fold_by_category(cp);
 }
 
+/* Every code point below U+0800 (the one- and two-byte sequences: ASCII, Latin-1, Arabic) as
+ * what fold_words() does with it, packed: the low byte is the number of bytes it appends to the
+ * word (0: dropped, F2_SEP: ends the word), the next two those bytes (the folded code point's
+ * UTF-8, which is never longer than 2 bytes: every fold of such a code point is below U+0800). */
+#define F2_SEP 3
+static uint32_t fold2[0x800];
+
 static void fold_fill(void)
 {
     for (int32_t cp = 0; cp < FOLD_TABLE_SIZE; cp++)
         fold_table[cp] = fold_special(cp);
+    for (int32_t cp = 0; cp < 0x800; cp++) {
+        int32_t f = cp < FOLD_TABLE_SIZE ? fold_table[cp] : fold_by_category(cp);
+        if (f == FOLD_SEP)
+            fold2[cp] = F2_SEP;
+        else if (f <= 0)
+            fold2[cp] = 0;
+        else if (f < 0x80)
+            fold2[cp] = 1 | (uint32_t)f << 8;
+        else
+            fold2[cp] = 2 | (uint32_t)(0xC0 | (f >> 6)) << 8 | (uint32_t)(0x80 | (f & 0x3F)) << 16;
+    }
 }
 
 /* Once per process: two analysis threads signing their first articles at the same time must not
@@ -171,33 +189,43 @@ static inline void word_put(char *word, size_t *n, int32_t cp)
     }
 }
 
+/* Ends the current word (if any): its hash goes to w->words. 1 when the document's word limit
+ * is reached (the rest is ignored), KB_ENOMEM, or 0. */
+static inline int word_end(kb__dedup_work *w, const char *word, size_t *n)
+{
+    if (!*n) return 0;
+    if (w->n_words >= KB_DEDUP_MAX_WORDS) return 1;
+    if (words_push(w, XXH3_64bits_withSeed(word, *n, SEED_WORD))) return KB_ENOMEM;
+    *n = 0;
+    return 0;
+}
+
 /*
  * Splits text into folded words, appending each word's hash to w->words. A word ends at a
- * separator; ignorable code points vanish without ending it.
+ * separator; ignorable code points vanish without ending it. One- and two-byte characters (all
+ * of Arabic) take one look-up in fold2[] and one 2-byte store; the rest are decoded and folded
+ * one by one.
  */
 static int fold_words(kb__dedup_work *w, const char *text, size_t len)
 {
     const unsigned char *s = (const unsigned char *)text;
     char word[KB_DEDUP_MAX_WORD + 4];
     size_t n = 0, i = 0;
-    while (i <= len) {
-        int32_t f;
-        if (i == len) {
-            f = FOLD_SEP;
+    int rc;
+    while (i < len) {
+        uint32_t e;
+        unsigned c = s[i];
+        if (c < 0x80) {
+            e = fold2[c];
             i++;
-        } else if (s[i] < 0x80) {
-            f = fold_table[s[i]];
-            i++;
-        } else if (s[i] >= 0xC2 && s[i] < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
-            /* Two-byte sequences (Arabic) decoded inline: no call per letter. */
-            int32_t cp = ((int32_t)(s[i] & 0x1F) << 6) | (s[i + 1] & 0x3F);
-            f = cp < FOLD_TABLE_SIZE ? fold_table[cp] : fold_by_category(cp);
+        } else if (c >= 0xC2 && c < 0xE0 && i + 1 < len && (s[i + 1] & 0xC0) == 0x80) {
+            e = fold2[((c & 0x1F) << 6) | (s[i + 1] & 0x3F)];
             i += 2;
         } else {
             int32_t cp;
             int invalid;
             i += kb__utf8_decode(s + i, len - i, &cp, &invalid);
-            f = fold_cp(cp);
+            int32_t f = fold_cp(cp);
             if (f == FOLD_DECOMPOSE) {
                 utf8proc_int32_t dec[8];
                 int last = 0;
@@ -207,25 +235,28 @@ static int fold_words(kb__dedup_work *w, const char *text, size_t len)
                     int32_t g = fold_cp(dec[j]);
                     if (g > 0)
                         word_put(word, &n, g);
-                    else if (g == FOLD_SEP && n) {
-                        if (w->n_words >= KB_DEDUP_MAX_WORDS) return 0;
-                        if (words_push(w, XXH3_64bits_withSeed(word, n, SEED_WORD)))
-                            return KB_ENOMEM;
-                        n = 0;
-                    }
+                    else if (g == FOLD_SEP && (rc = word_end(w, word, &n)) != 0)
+                        return rc < 0 ? rc : 0;
                 }
-                continue;
+            } else if (f > 0) {
+                word_put(word, &n, f);
+            } else if (f == FOLD_SEP && (rc = word_end(w, word, &n)) != 0) {
+                return rc < 0 ? rc : 0;
             }
+            continue;
         }
-        if (f > 0) {
-            word_put(word, &n, f);
-        } else if (f == FOLD_SEP && n) {
-            if (w->n_words >= KB_DEDUP_MAX_WORDS) return 0;
-            if (words_push(w, XXH3_64bits_withSeed(word, n, SEED_WORD))) return KB_ENOMEM;
-            n = 0;
+        unsigned k = e & 0xff;
+        if (k == F2_SEP) {
+            if ((rc = word_end(w, word, &n)) != 0) return rc < 0 ? rc : 0;
+        } else if (n + k <= KB_DEDUP_MAX_WORD) {
+            /* both bytes stored whatever k (word has room past the cut): no branch on k */
+            word[n] = (char)(e >> 8);
+            word[n + 1] = (char)(e >> 16);
+            n += k;
         }
     }
-    return 0;
+    rc = word_end(w, word, &n);
+    return rc < 0 ? rc : 0;
 }
 
 /*

@@ -520,16 +520,20 @@ int kb__budget_over(kb__budget *b);
  * store, analyzes it, and writes to add[d] what its score gains: weights times the root,
  * window, answer and lead signals (rerank.c says what they are; all >= 0). A document deleted
  * since, or whose stored copy is damaged, gains 0, and so do the documents not read yet when
- * budget (may be NULL) runs out. Weights all 0: add[] is zeroed and nothing is read. Returns 0
- * or an index error (KB_EIO, KB_ECORRUPT of the terms, KB_ENOMEM). */
+ * budget (may be NULL) runs out. Weights all 0: add[] is zeroed and nothing is read. keep: NULL,
+ * or n_docs kb__doc_init()ed articles the documents are read into, for the caller to reuse (the
+ * hits' titles and snippets): keep[d].docid is docs[d] when it was read, UINT32_MAX when not;
+ * the caller frees them. Returns 0 or an index error (KB_EIO, KB_ECORRUPT of the terms,
+ * KB_ENOMEM). */
 /* Candidates re-read. On ARCD the top 10, 20, 30 or 50 give MRR@10 within 0.0004 of each other
  * (the gold paragraph past rank 10 rarely has what the signals look for): 10 reads least. */
 #define KB__RERANK_K 10
 typedef struct kb__rerank_weights {
     double root, window, answer, lead;
 } kb__rerank_weights;
+struct kb__doc; /* store.c, below */
 int kb__rerank(kb_index *ix, const kb__query *q, const kb__rerank_weights *w, uint32_t n_docs,
-               const uint32_t *docs, double *add, kb__budget *budget);
+               const uint32_t *docs, double *add, kb__budget *budget, struct kb__doc *keep);
 /* The rough root of a stem (rerank.c says how) as code points into key (room for
  * KB__RERANK_KEY_MAX); returns its length, 0 for an empty stem or one longer than that. */
 #define KB__RERANK_KEY_MAX 32 /* no Arabic root is that long */

@@ -253,10 +253,12 @@ static void scan(kb_analyzer *an, const char *text, size_t len, int body, rr_ter
 }
 
 int kb__rerank(kb_index *ix, const kb__query *q, const kb__rerank_weights *wt, uint32_t n_docs,
-               const uint32_t *docs, double *add, kb__budget *budget)
+               const uint32_t *docs, double *add, kb__budget *budget, kb__doc *keep)
 {
-    for (uint32_t d = 0; d < n_docs; d++)
+    for (uint32_t d = 0; d < n_docs; d++) {
         add[d] = 0;
+        if (keep) keep[d].docid = UINT32_MAX;
+    }
     if (!(wt->root > 0 || wt->window > 0 || wt->answer > 0 || wt->lead > 0) || !n_docs ||
         q->root == KB_QN_NONE)
         return 0;
@@ -279,12 +281,13 @@ int kb__rerank(kb_index *ix, const kb__query *q, const kb__rerank_weights *wt, u
         t[i].key_letters = key_letters(t[i].key, t[i].key_len);
     }
     kb_analyzer *an = kb__index_analyzer(ix);
-    kb__doc doc;
-    kb__doc_init(&doc);
+    kb__doc own;
+    kb__doc_init(&own);
     int rc = 0;
     for (uint32_t d = 0; d < n_docs && !rc; d++) {
         if (kb__budget_over(budget)) break; /* out of time: the rest gain 0 (add[] zeroed) */
-        rc = kb__index_doc_get(ix, docs[d], &doc);
+        kb__doc *doc = keep ? &keep[d] : &own;
+        rc = kb__index_doc_get(ix, docs[d], doc);
         /* deleted since, or its stored copy damaged (the postings that found it are sound, and
          * an ids-only search needs nothing else): it keeps its first-stage score */
         if (rc == KB_ENOTFOUND || rc == KB_ECORRUPT) {
@@ -292,13 +295,14 @@ int kb__rerank(kb_index *ix, const kb__query *q, const kb__rerank_weights *wt, u
             continue;
         }
         if (rc) break;
+        if (keep) doc->docid = docs[d];
         for (uint32_t i = 0; i < n; i++)
             t[i].in_doc = t[i].key_in_doc = 0, t[i].last = 0, t[i].first = -1;
         uint64_t w = 0;
         double best = 0;
         uint32_t numbers = 0;
-        scan(an, doc.title.p, doc.title.n, 0, t, n, &w, &best, &numbers, want);
-        scan(an, doc.body.p, doc.body.n, 1, t, n, &w, &best, &numbers, want);
+        scan(an, doc->title.p, doc->title.n, 0, t, n, &w, &best, &numbers, want);
+        scan(an, doc->body.p, doc->body.n, 1, t, n, &w, &best, &numbers, want);
         double root = 0, lead = 0;
         for (uint32_t i = 0; i < n; i++) {
             if (!t[i].in_doc && t[i].key_in_doc) root += t[i].idf;
@@ -308,6 +312,6 @@ int kb__rerank(kb_index *ix, const kb__query *q, const kb__rerank_weights *wt, u
         add[d] = wt->root * root + (total > 0 ? (wt->window * best + wt->lead * lead) / total : 0) +
                  wt->answer * KB_MIN(numbers, 2u) / 2.0;
     }
-    kb__doc_free(&doc);
+    kb__doc_free(&own);
     return rc;
 }

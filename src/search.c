@@ -239,6 +239,9 @@ typedef struct search {
     uint64_t *facet;
     uint32_t n_facet;
     kb__budget budget; /* timeout_us; its postings cursors tick it too */
+    /* the articles the second stage read (rerank.c), reused for the hits' snippets */
+    kb__doc kept[KB__RERANK_K];
+    uint32_t n_kept;
 } search;
 
 /* Ticks S's budget; once spent, S->rc says so (unless it holds an error already) and the
@@ -857,14 +860,19 @@ static int cmp_cand(const void *x, const void *y)
 
 /* Filters that do not depend on the query words: liveness, source, date, relaxed exclusions. */
 /* The any-word second stage (rerank.c) on the first KB__RERANK_K of the sorted candidates: their
- * gains are >= 0, so they stay above the rest, which keep their scores and order. */
-static int rerank(search *S, heap *h)
+ * gains are >= 0, so they stay above the rest, which keep their scores and order. keep: the
+ * articles read stay in S->kept for build_hits (an answer with titles or snippets). */
+static int rerank(search *S, heap *h, int keep)
 {
     uint32_t n = KB_MIN(h->n, KB__RERANK_K), docs[KB__RERANK_K];
     double add[KB__RERANK_K];
     for (uint32_t i = 0; i < n; i++)
         docs[i] = h->a[i].doc;
-    int rc = kb__rerank(S->ix, &S->q, &S->P.rerank, n, docs, add, &S->budget);
+    if (keep)
+        for (; S->n_kept < n; S->n_kept++)
+            kb__doc_init(&S->kept[S->n_kept]);
+    int rc = kb__rerank(S->ix, &S->q, &S->P.rerank, n, docs, add, &S->budget,
+                        keep ? S->kept : NULL);
     for (uint32_t i = 0; i < n && !rc; i++)
         h->a[i].score += add[i];
     if (!rc) qsort(h->a, n, sizeof *h->a, cmp_cand);
@@ -1699,22 +1707,25 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
             p->hl_first = p->thl_first = R->n_hl;
             continue;
         }
-        rc = kb__index_doc_get(ix, p->c.doc, &doc);
+        kb__doc *d = &doc; /* the second stage's copy when it read this one */
+        for (uint32_t k = 0; k < S->n_kept && d == &doc; k++)
+            if (S->kept[k].docid == p->c.doc) d = &S->kept[k];
+        if (d == &doc) rc = kb__index_doc_get(ix, p->c.doc, &doc);
         if (rc) break;
-        hit->id = put(A, doc.id);
-        hit->title = put(A, doc.title);
-        hit->source = put(A, doc.source);
-        hit->date = put(A, doc.date);
-        hit->url = put(A, doc.url);
+        hit->id = put(A, d->id);
+        hit->title = put(A, d->title);
+        hit->source = put(A, d->source);
+        hit->date = put(A, d->date);
+        hit->url = put(A, d->url);
         p->hl_first = p->thl_first = R->n_hl;
         if (!o->no_snippets) {
             size_t s = 0, e = 0, nh = 0;
-            rc = kb__snipper_best_doc(sn, ix, &doc, target, &s, &e, &tmp, &nh, &cap);
-            if (!rc && doc.body.n == 0) {
+            rc = kb__snipper_best_doc(sn, ix, d, target, &s, &e, &tmp, &nh, &cap);
+            if (!rc && d->body.n == 0) {
                 hit->snippet_is_title = 1;
                 hit->snippet = hit->title;
             } else if (!rc) {
-                hit->snippet = put(A, (kb_slice){doc.body.p + s, e - s});
+                hit->snippet = put(A, (kb_slice){d->body.p + s, e - s});
                 hit->snippet_start = s;
                 hit->n_highlights = nh;
                 rc = add_hls(R, tmp, nh);
@@ -1722,7 +1733,7 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
             p->thl_first = R->n_hl;
             nh = 0;
             if (!rc)
-                rc = kb__snipper_mark_all(sn, doc.title.p, doc.title.n, &tmp, &nh, &cap);
+                rc = kb__snipper_mark_all(sn, d->title.p, d->title.n, &tmp, &nh, &cap);
             if (!rc) rc = add_hls(R, tmp, nh);
             hit->n_title_highlights = nh;
         }
@@ -1947,7 +1958,7 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
     /* hits: with collapsing, more candidates than shown, so folded copies leave room */
     if (!rc) {
         qsort(h.a, h.n, sizeof *h.a, cmp_cand);
-        if (S.any_rank) rc = rerank(&S, &h);
+        if (S.any_rank) rc = rerank(&S, &h, !o.ids_only);
     }
     if (!rc) rc = build_hits(&S, R, &o, h.a, h.n);
     if (!rc) {
@@ -1962,6 +1973,8 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
         if (S.q.notice.n) rc = set_notice(R, S.q.notice.p, S.q.notice.n);
     }
     kb__free(h.a);
+    for (uint32_t k = 0; k < S.n_kept; k++)
+        kb__doc_free(&S.kept[k]);
     kb__free(S.facet);
     free_evs(&S);
     kb__index_read_end(ix);

@@ -473,6 +473,36 @@ static void tidy_append(kb_cleaner *c, const char *s0, size_t n, mstate *m)
             i++;
             continue;
         }
+        if (b == 0xD8 || b == 0xD9) {
+            /* a run of Arabic letters (U+0621..U+064A but tatweel): copied and measured at once,
+             * as ms_char() would one by one */
+            size_t j = i;
+            int32_t cp = 0, prev = 0;
+            while (j + 1 < n && (u[j] == 0xD8 || u[j] == 0xD9) && (u[j + 1] & 0xC0) == 0x80) {
+                int32_t x = ((int32_t)(u[j] & 0x1F) << 6) | (u[j + 1] & 0x3F);
+                if (x < 0x0621 || x > 0x064A || x == 0x0640) break;
+                prev = cp;
+                cp = x;
+                j += 2;
+            }
+            if (j > i) {
+                if (pending_space && o > o0) *o++ = ' ';
+                pending_space = 0;
+                memcpy(o, u + i, j - i);
+                o += j - i;
+                if (m) {
+                    uint32_t r = (uint32_t)(j - i) / 2;
+                    m->in_word = m->word_has_alnum = 1;
+                    m->arabic += r, m->letters += r, m->alnum += r;
+                    if (!m->n_cp) m->first_cp = (((int32_t)(u[i] & 0x1F) << 6) | (u[i + 1] & 0x3F));
+                    m->before_last = r >= 2 ? prev : m->last_cp;
+                    m->last_cp = cp;
+                    m->n_cp += (int)r;
+                }
+                i = j;
+                continue;
+            }
+        }
         if (b >= 0xC3 && b <= 0xDF && i + 1 < n && (u[i + 1] & 0xC0) == 0x80 &&
             !(b == 0xD9 && u[i + 1] == 0x80) && !(b == 0xD8 && u[i + 1] == 0x9C)) {
             /* two-byte letters (Arabic among them) other than tatweel and ALM (dropped by the

@@ -647,7 +647,7 @@ static inline size_t word_plain(uint64_t x)
     if (!word_needs_care(x)) return 8;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const uint64_t hi = 0x8080808080808080ULL;
-    uint64_t cont = x & ~(x << 1) & hi;         /* 10xxxxxx */
+    uint64_t cont = x & ~(x << 1) & hi;            /* 10xxxxxx */
     uint64_t lead = x & (x << 1) & ~(x << 2) & hi; /* 110xxxxx */
     uint64_t ascii = ~x & hi;
     uint64_t cr = x ^ 0x0D0D0D0D0D0D0D0DULL;

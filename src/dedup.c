@@ -324,21 +324,28 @@ static size_t sort_unique_u32(uint32_t *v, uint32_t *tmp, size_t n)
             v[j] = x;
         }
     } else {
-        uint32_t count[256];
+        /* the four histograms in one pass (a pass only moves values, so each byte's counts are
+         * the same before every pass) */
+        uint32_t count[4][256];
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < n; i++) {
+            uint32_t x = v[i];
+            count[0][x & 0xff]++;
+            count[1][(x >> 8) & 0xff]++;
+            count[2][(x >> 16) & 0xff]++;
+            count[3][x >> 24]++;
+        }
         for (int pass = 0; pass < 4; pass++) {
             int shift = pass * 8;
-            uint32_t *from = pass % 2 ? tmp : v, *to = pass % 2 ? v : tmp;
-            memset(count, 0, sizeof count);
-            for (size_t i = 0; i < n; i++)
-                count[(from[i] >> shift) & 0xff]++;
+            uint32_t *from = pass % 2 ? tmp : v, *to = pass % 2 ? v : tmp, *c = count[pass];
             uint32_t sum = 0;
             for (size_t k = 0; k < 256; k++) {
-                uint32_t c = count[k];
-                count[k] = sum;
-                sum += c;
+                uint32_t t = c[k];
+                c[k] = sum;
+                sum += t;
             }
             for (size_t i = 0; i < n; i++)
-                to[count[(from[i] >> shift) & 0xff]++] = from[i];
+                to[c[(from[i] >> shift) & 0xff]++] = from[i];
         }
     }
     size_t m = 0;

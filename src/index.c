@@ -71,6 +71,10 @@ int kb__index_sqlerr(kb_index *ix, int src, const char *what)
         ix->last_err = KB_ECORRUPT; /* a page failed its checksum (checksum_vfs.c) */
         return kb__index_fail(ix, KB_ECORRUPT, "%s: %s", what, page);
     }
+    /* A writer died in a first commit (write.c, leave_wal) and this handle cannot roll its
+     * journal back: have it done, so that the next read finds the index as it was. */
+    if (src == SQLITE_READONLY_ROLLBACK && ix->read_only && ix->path)
+        kb__index_recover_journal(ix->path);
     int err = e == SQLITE_CORRUPT || e == SQLITE_NOTADB ? KB_ECORRUPT
               : e == SQLITE_NOMEM                       ? KB_ENOMEM
               : e == SQLITE_FULL                        ? KB_ENOSPC
@@ -298,6 +302,23 @@ static int check_format(kb_index *ix, const kb_index_options *o)
     return 0;
 }
 
+void kb__index_recover_journal(const char *db_path)
+{
+    char jpath[4096];
+    struct stat sb;
+    if ((size_t)snprintf(jpath, sizeof jpath, "%s-journal", db_path) >= sizeof jpath ||
+        stat(jpath, &sb) != 0 || sb.st_size == 0)
+        return;
+    sqlite3 *db = NULL;
+    if (kb__checksum_vfs_register() == SQLITE_OK &&
+        sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        KB_CHECKSUM_VFS) == SQLITE_OK) {
+        sqlite3_busy_timeout(db, KB_BUSY_MS);
+        sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+    }
+    sqlite3_close_v2(db); /* accepts NULL; without write access the reader's error stands */
+}
+
 KB_API int kb_index_open(const char *dir, const kb_index_options *opts, kb_index **out)
 {
     kb_index_options o = {0};
@@ -309,6 +330,7 @@ KB_API int kb_index_open(const char *dir, const kb_index_options *opts, kb_index
     if (!ix) return KB_ENOMEM;
     ix->read_only = o.read_only;
     ix->no_dedup = o.no_dedup;
+    ix->sync_full = o.sync_full != 0;
     size_t dl = strlen(dir);
     ix->path = kb__malloc(dl + 16);
     if (!ix->path) {
@@ -324,6 +346,7 @@ KB_API int kb_index_open(const char *dir, const kb_index_options *opts, kb_index
     } else if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
         rc = kb__index_fail(ix, KB_EIO, "%s: %s", dir, strerror(errno));
     }
+    if (!rc && o.read_only) kb__index_recover_journal(ix->path);
     if (!rc) {
         int flags =
             (o.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
@@ -335,7 +358,7 @@ KB_API int kb_index_open(const char *dir, const kb_index_options *opts, kb_index
         if (s != SQLITE_OK) rc = kb__index_sqlerr(ix, s, ix->path);
     }
     if (!rc) {
-        sqlite3_busy_timeout(ix->db, 10000);
+        sqlite3_busy_timeout(ix->db, KB_BUSY_MS);
         sqlite3_extended_result_codes(ix->db, 1);
         char pragma[96];
         snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%d", KB_CACHE_KIB);
@@ -384,6 +407,7 @@ KB_API void kb_index_close(kb_index *ix)
     kb__dedup_store_close(ix->dedup);
     kb__dedup_store_close(ix->dedup_rd);
     kb__store_close(ix);
+    if (ix->db) kb__index_wal_again(ix);
     if (ix->db) sqlite3_close_v2(ix->db);
     kb_analyzer_free(ix->an);
     kb_prepared_free(ix->prep);
@@ -486,19 +510,29 @@ static int reload_docs(kb_index *ix)
 int kb__index_read_begin(kb_index *ix)
 {
     if (ix->in_read) return kb__index_fail(ix, KB_EINVAL, "read snapshot already open");
-    if (!ix->in_txn) {
-        if (!sqlite3_get_autocommit(ix->db)) /* a read left open by a failed COMMIT */
-            sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
-        sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_BEGIN);
-        if (!st) return ix->last_err;
-        int s = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "BEGIN");
-    }
-    ix->in_read = 1;
-    /* The first read fixes the snapshot; the commit counter in it says whether ours is stale. */
     int64_t gen = -1;
-    int mrc = kb__index_meta_read(ix, "commits", &gen);
+    int mrc = 0;
+    for (int again = 0; again < 2; again++) {
+        if (!ix->in_txn) {
+            if (!sqlite3_get_autocommit(ix->db)) /* a read left open by a failed COMMIT */
+                sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+            sqlite3_stmt *st = kb__index_stmt(ix, KB_ST_BEGIN);
+            if (!st) return ix->last_err;
+            int s = sqlite3_step(st);
+            sqlite3_reset(st);
+            if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "BEGIN");
+        }
+        ix->in_read = 1;
+        /* The first read fixes the snapshot; the commit counter in it says whether ours is
+         * stale. Once more when a writer died in a first commit (write.c, leave_wal): the
+         * failure had its journal rolled back (kb__index_sqlerr). */
+        gen = -1;
+        mrc = kb__index_meta_read(ix, "commits", &gen);
+        if (!mrc || again || !ix->read_only ||
+            sqlite3_extended_errcode(ix->db) != SQLITE_READONLY_ROLLBACK)
+            break;
+        kb__index_read_end(ix);
+    }
     if (mrc || gen < 0) {
         kb__index_read_end(ix);
         return mrc && mrc != KB_ENOTFOUND

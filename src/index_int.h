@@ -33,6 +33,8 @@ enum {
     KB_ST_N
 };
 #define KB_TERM_PUT_ROWS 32
+/* How long a connection waits for another's lock before SQLITE_BUSY. */
+#define KB_BUSY_MS 10000
 
 /* One term of the in-memory batch: its postings since the last commit, encoded as varints
  * (docid gap, tf per field, then for forms the position gaps). One cache line: adding a
@@ -80,6 +82,8 @@ struct kb_index {
     kb_cache *dcache;       /* decoded articles shared with other handles (store.c), or NULL */
     kb__stem_memo *smemo;   /* stems of the words snippets met (snippet.c), on first use */
     int last_err;    /* KB_E* code of the last SQLite failure (kb__index_sqlerr) */
+    int sync_full;   /* kb_index_options.sync_full: synchronous=FULL in WAL mode too */
+    int out_of_wal;  /* the first commit runs with a rollback journal (write.c, leave_wal) */
     int terms_fresh; /* the dictionary was empty when this write transaction began */
     kb_stemmer_mode stemmer;
     kb_analyzer *an;
@@ -156,6 +160,12 @@ int kb__index_term_put(kb_index *ix, const void *key, size_t kn, uint32_t df, ui
 /* Appends a dictionary value to v (what kb__index_term_put writes); returns v->rc. */
 int kb__index_term_value(kb_buf *v, uint32_t df, uint64_t tid, const uint32_t max_tf[KB_N_FIELDS],
                          const void *inl, size_t inl_n);
+/* Rolls back the journal a writer killed in a first commit left (write.c, leave_wal): opens the
+ * database read-write for one read, which has SQLite replay it. For readers, which cannot
+ * (index.c). */
+void kb__index_recover_journal(const char *db_path);
+/* Puts an index a first commit took out of WAL back into it (write.c; a no-op otherwise). */
+void kb__index_wal_again(kb_index *ix);
 /* Drops dead postings (write.c); kb_index_compact() then VACUUMs. */
 int kb__compact_postings(kb_index *ix);
 /* Decodes a stored record (zstd) into d, with ix's decompression context (ix NULL: a context

@@ -263,8 +263,9 @@ static int fold_words(kb__dedup_work *w, const char *text, size_t len)
  * The MinHash family: KB_DEDUP_HASHES permutations of the 32-bit shingle hash x, each
  * h_j(x) = xorshift(m_j * xorshift((x * C) ^ s_j)): xor, multiplication by an odd number and
  * xorshift are bijections on 32 bits, so each h_j is a permutation (no ties), and s_j, m_j are
- * drawn independently per j. Everything is 32-bit lanes so the loop vectorizes (AVX2 when the
- * CPU has it, chosen at load time; SSE2 otherwise).
+ * drawn independently per j. Everything is 32-bit lanes so the loop vectorizes (AVX-512 or AVX2
+ * when the CPU has it, chosen at load time; SSE2 otherwise). The same integer arithmetic in
+ * every variant: signatures do not depend on the CPU.
  */
 static uint32_t mh_s[KB_DEDUP_HASHES], mh_m[KB_DEDUP_HASHES];
 static int mh_ready;
@@ -292,7 +293,7 @@ static void mh_init(void)
 /* Folds the shingle hashes x[0..n) into the running minimums mh[]. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                             \
     !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-__attribute__((target_clones("avx2", "default")))
+__attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 static void
 minhash_update(uint32_t *restrict mh, const uint32_t *restrict x, size_t n)

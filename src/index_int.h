@@ -44,12 +44,26 @@ enum {
 #define KB_ACC_HEAD 28
 typedef struct kb__acc {
     uint64_t hash;
-    char *post;                /* the varints (kb__malloc), NULL before the first posting */
+    char *post;                /* the varints (kb__parena), NULL before the first posting */
     uint32_t post_n, post_cap; /* bytes used / allocated */
     uint32_t key_off, key_len; /* in kb_index.bkeys */
     uint32_t last_doc;
     char head[KB_ACC_HEAD]; /* the key's first bytes, zero-padded */
 } kb__acc;
+
+/* The batch's postings buffers: power-of-two sizes from KB_POST_MIN to KB_POST_ARENA_MAX are
+ * cut from large chunks (write.c, post_reserve), kept in a free list per size when a buffer
+ * grows out of them; larger ones are kb__malloc'd one by one. */
+#define KB_POST_MIN 32
+#define KB_POST_CLASSES 16 /* 32 B .. 1 MB */
+#define KB_POST_ARENA_MAX ((uint32_t)KB_POST_MIN << (KB_POST_CLASSES - 1))
+typedef struct kb__parena {
+    void **chunks;
+    uint32_t n_chunks, cap_chunks;
+    char *cur;  /* the unused rest of the last chunk */
+    size_t left;
+    char *free_list[KB_POST_CLASSES];
+} kb__parena;
 
 /* A batch hash table slot: entry index and the hash's high 32 bits. */
 typedef struct kb__aslot {
@@ -110,6 +124,7 @@ struct kb_index {
     uint32_t n_blens, cap_blens;
     /* commit scratch: one term's merged postings (the commit's encoder, or compaction) */
     kb__merge merge;
+    kb__parena parena; /* the batch's postings buffers */
 
     /* reader arrays of the current snapshot */
     int in_read, docs_loaded, dirty;

@@ -479,7 +479,7 @@ typedef struct kb_index kb_index;
 
 /* The on-disk format version this library reads and writes; an index with another version is
  * refused with KB_EVERSION (docs/format.md says what changed). */
-#define KB_INDEX_FORMAT_VERSION 3
+#define KB_INDEX_FORMAT_VERSION 4
 
 /* Documents per index: docids are 32-bit and never reused (a replaced article gets a new one);
  * compaction keeps them (it drops dead postings, it does not renumber). */

@@ -46,7 +46,9 @@ static const char *SCHEMA =
     "CREATE INDEX docs_sid ON docs(sid);"
     "CREATE TABLE store(docid INTEGER PRIMARY KEY, data BLOB NOT NULL);"
     "CREATE TABLE terms(term BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE blocks(k INTEGER PRIMARY KEY, data BLOB NOT NULL);";
+    "CREATE TABLE blocks(k INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+    "CREATE TABLE deaths(gen INTEGER NOT NULL, docid INTEGER NOT NULL, PRIMARY KEY(gen, docid))"
+    " WITHOUT ROWID;";
 
 /* ---- errors ------------------------------------------------------------------------------------
  */
@@ -145,6 +147,9 @@ sqlite3_stmt *kb__index_stmt(kb_index *ix, int which)
         /* a search's read snapshot: prepared once, not parsed per query */
         [KB_ST_BEGIN] = "BEGIN",
         [KB_ST_COMMIT] = "COMMIT",
+        /* the commit that deletes: the one after the last (its counter is written at commit) */
+        [KB_ST_DEATH_ADD] = "INSERT OR IGNORE INTO deaths(gen, docid)"
+                            " SELECT value + 1, ?1 FROM meta WHERE key = 'commits'",
     };
     if (!ix->st[which]) {
         int rc = sqlite3_prepare_v3(ix->db, sql[which], -1, SQLITE_PREPARE_PERSISTENT,
@@ -244,6 +249,7 @@ static int create_schema(kb_index *ix, kb_stemmer_mode stemmer)
     if (!rc) rc = kb__index_meta_put(ix, "next_docid", 1);
     if (!rc) rc = kb__index_meta_put(ix, "next_tid", 1);
     if (!rc) rc = kb__index_meta_put(ix, "commits", 0);
+    if (!rc) rc = kb__index_meta_put(ix, "deaths_since", 0);
     if (rc) {
         sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
         return rc;
@@ -267,8 +273,34 @@ static int query_int(kb_index *ix, const char *sql, int64_t *out)
     return rc == SQLITE_OK ? 0 : kb__index_sqlerr(ix, rc, sql);
 }
 
+/* Version 3 lacked the deaths log (docs/format.md); a writer adds it: from then on every deletion
+ * is logged, and the log covers the commits after the current one. In a write transaction of its
+ * own, which first looks again (another process may have done it meanwhile). */
+static int upgrade_v3(kb_index *ix)
+{
+    int rc = kb__index_exec(ix, "BEGIN IMMEDIATE");
+    if (rc) return rc;
+    int64_t ver = -1, commits = -1;
+    rc = kb__index_meta_read(ix, "format", &ver);
+    if (!rc && ver == 3) {
+        rc = kb__index_meta_read(ix, "commits", &commits);
+        if (!rc)
+            rc = kb__index_exec(ix, "CREATE TABLE IF NOT EXISTS deaths(gen INTEGER NOT NULL,"
+                                    " docid INTEGER NOT NULL, PRIMARY KEY(gen, docid))"
+                                    " WITHOUT ROWID");
+        if (!rc) rc = kb__index_meta_put(ix, "deaths_since", commits);
+        if (!rc) rc = kb__index_meta_put(ix, "format", KB_INDEX_FORMAT_VERSION);
+    }
+    if (rc) {
+        sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    return kb__index_exec(ix, "COMMIT");
+}
+
 /* Checks that the database is a khabar index of our format version; creates the schema in an
- * empty, writable database. */
+ * empty, writable database. A version 3 index is upgraded when opened for writing, and read as
+ * it is otherwise (its readers reload their arrays whole at every commit). */
 static int check_format(kb_index *ix, const kb_index_options *o)
 {
     int64_t app = 0, tables = 0;
@@ -288,6 +320,12 @@ static int check_format(kb_index *ix, const kb_index_options *o)
     int64_t ver = -1, stem = -1;
     rc = kb__index_meta_read(ix, "format", &ver);
     if (rc && rc != KB_ENOTFOUND) return rc;
+    if (ver == 3 && !ix->read_only) {
+        rc = upgrade_v3(ix);
+        if (rc) return rc;
+        ver = KB_INDEX_FORMAT_VERSION;
+    }
+    if (ver == 3 && ix->read_only) ver = KB_INDEX_FORMAT_VERSION;
     rc = ver == KB_INDEX_FORMAT_VERSION ? kb__index_meta_read(ix, "stemmer", &stem) : 0;
     if (rc && rc != KB_ENOTFOUND) return rc;
     if (ver != KB_INDEX_FORMAT_VERSION)
@@ -426,14 +464,9 @@ KB_API void kb_index_close(kb_index *ix)
 /* ---- reader side: snapshots and per-document arrays
  * ---------------------------------------------- */
 
-/* Reloads the per-document arrays from the docs and sources tables of the current snapshot. */
-static int reload_docs(kb_index *ix)
+/* Room in the arrays for docids 0..maxd; the new entries zeroed from docid `from` on. */
+static int grow_docs(kb_index *ix, int64_t maxd, size_t from)
 {
-    int64_t maxd = 0;
-    int rc = query_int(ix, "SELECT max(docid) FROM docs", &maxd);
-    if (rc) return rc;
-    if (maxd < 0 || maxd >= (int64_t)KB_INDEX_MAX_DOCS)
-        return kb__index_fail(ix, KB_ECORRUPT, "docs: docid %lld out of range", (long long)maxd);
     size_t n = (size_t)maxd + 1;
     if (n > ix->cap_docs) {
         uint32_t *l = kb__realloc(ix->lens, n * KB_N_FIELDS * sizeof *l);
@@ -446,21 +479,35 @@ static int reload_docs(kb_index *ix)
             return kb__index_fail(ix, KB_ENOMEM, "out of memory loading document data");
         ix->cap_docs = n;
     }
-    memset(ix->lens, 0, n * KB_N_FIELDS * sizeof *ix->lens);
-    memset(ix->src, 0, n * sizeof *ix->src);
-    memset(ix->ymd, 0, n * sizeof *ix->ymd);
-    ix->max_docid = (uint32_t)maxd;
-    ix->coll_docs = 0;
-    ix->meta_loaded = 0; /* the ids of another snapshot */
-    memset(ix->total_len, 0, sizeof ix->total_len);
+    if (from < n) {
+        memset(ix->lens + from * KB_N_FIELDS, 0, (n - from) * KB_N_FIELDS * sizeof *ix->lens);
+        memset(ix->src + from, 0, (n - from) * sizeof *ix->src);
+        memset(ix->ymd + from, 0, (n - from) * sizeof *ix->ymd);
+    }
+    return 0;
+}
 
+static int max_docid_read(kb_index *ix, int64_t *maxd)
+{
+    *maxd = 0;
+    int rc = query_int(ix, "SELECT max(docid) FROM docs", maxd);
+    if (rc) return rc;
+    if (*maxd < 0 || *maxd >= (int64_t)KB_INDEX_MAX_DOCS)
+        return kb__index_fail(ix, KB_ECORRUPT, "docs: docid %lld out of range", (long long)*maxd);
+    return 0;
+}
+
+/* Reads the docs rows of docids above `after` into the arrays (grown and zeroed beforehand). */
+static int load_docs_after(kb_index *ix, int64_t after, int64_t maxd)
+{
     sqlite3_stmt *st;
-    int s =
-        sqlite3_prepare_v2(ix->db, "SELECT docid, sid, ymd, lt, lh, lb FROM docs", -1, &st, NULL);
+    int s = sqlite3_prepare_v2(ix->db, "SELECT docid, sid, ymd, lt, lh, lb FROM docs WHERE docid > ?1",
+                               -1, &st, NULL);
     if (s != SQLITE_OK) return kb__index_sqlerr(ix, s, "docs");
+    sqlite3_bind_int64(st, 1, after);
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t d = sqlite3_column_int64(st, 0);
-        if (d <= 0 || d > maxd) continue;
+        if (d <= after || d > maxd) continue;
         uint32_t *l = ix->lens + (size_t)d * KB_N_FIELDS;
         for (int f = 0; f < KB_N_FIELDS; f++) {
             l[f] = (uint32_t)sqlite3_column_int64(st, 3 + f);
@@ -478,19 +525,27 @@ static int reload_docs(kb_index *ix)
     int64_t next = 0;
     ix->all_live = kb__index_meta_read(ix, "next_docid", &next) == 0 &&
                    next == (int64_t)maxd + 1 && ix->coll_docs == (uint32_t)maxd;
+    return 0;
+}
 
-    /* Sources. */
+/* The sources table (a few hundred rows at most: read whole). Rows are only ever added, sid
+ * max + 1 each (write.c): with `grown`, a table whose largest sid is still n_sources is kept. */
+static int load_sources(kb_index *ix, int grown)
+{
     int64_t nsrc = 0;
-    rc = query_int(ix, "SELECT max(sid) FROM sources", &nsrc);
+    int rc = query_int(ix, "SELECT max(sid) FROM sources", &nsrc);
     if (rc) return rc;
     if (nsrc < 0 || nsrc > 100000000)
         return kb__index_fail(ix, KB_ECORRUPT, "sources: sid %lld out of range", (long long)nsrc);
+    if (grown && ix->src_names && nsrc == (int64_t)ix->n_sources) return 0;
     kb__free(ix->src_names);
     ix->src_names = kb__calloc((size_t)nsrc + 1, sizeof *ix->src_names);
+    ix->n_sources = 0;
     if (!ix->src_names) return KB_ENOMEM;
     ix->n_sources = (uint32_t)nsrc;
     kb__buf_reset(&ix->src_text);
-    s = sqlite3_prepare_v2(ix->db, "SELECT sid, name FROM sources", -1, &st, NULL);
+    sqlite3_stmt *st;
+    int s = sqlite3_prepare_v2(ix->db, "SELECT sid, name FROM sources", -1, &st, NULL);
     if (s != SQLITE_OK) return kb__index_sqlerr(ix, s, "sources");
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t sid = sqlite3_column_int64(st, 0);
@@ -502,7 +557,78 @@ static int reload_docs(kb_index *ix)
     }
     sqlite3_finalize(st);
     if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "sources");
-    if (ix->src_text.rc) return ix->src_text.rc;
+    return ix->src_text.rc;
+}
+
+/* Reloads the per-document arrays from the docs and sources tables of the current snapshot. */
+static int reload_docs(kb_index *ix)
+{
+    ix->docs_loaded = 0;
+    int64_t maxd = 0;
+    int rc = max_docid_read(ix, &maxd);
+    if (!rc) rc = grow_docs(ix, maxd, 0);
+    if (rc) return rc;
+    ix->max_docid = (uint32_t)maxd;
+    ix->coll_docs = 0;
+    ix->meta_loaded = 0; /* the ids of another snapshot */
+    memset(ix->total_len, 0, sizeof ix->total_len);
+    rc = load_docs_after(ix, 0, maxd);
+    if (!rc) rc = load_sources(ix, 0);
+    if (rc) return rc;
+    ix->n_reloads++;
+    ix->docs_loaded = 1;
+    return 0;
+}
+
+static int load_meta(kb_index *ix, uint32_t after);
+
+/*
+ * Brings the arrays of the snapshot of commit loaded_gen to that of commit gen, reading only what
+ * changed: docids are given out in increasing order and never again, so the new snapshot adds the
+ * docs rows above the old max_docid, and kills some older docids, which the deaths log (written
+ * with each deletion, docs/format.md) lists with the commit that deleted them. The log covers the
+ * commits after meta deaths_since (compaction empties it); when it does not cover the arrays' own
+ * commit, or the index has no log (version 3 read as it is), or this handle wrote since (dirty),
+ * returns KB_ENOTFOUND and the caller reloads whole. The statistics (coll_docs, total lengths,
+ * all_live) come out the same as a reload's: the tests compare both.
+ */
+static int update_docs(kb_index *ix, int64_t gen)
+{
+    if (!ix->docs_loaded || ix->dirty || gen <= ix->loaded_gen) return KB_ENOTFOUND;
+    int64_t since = -1, maxd = 0;
+    if (kb__index_meta_read(ix, "deaths_since", &since) || since > ix->loaded_gen)
+        return KB_ENOTFOUND;
+    int rc = max_docid_read(ix, &maxd);
+    if (rc) return rc;
+    uint32_t old = ix->max_docid;
+    ix->docs_loaded = 0; /* until the update is whole */
+    if (maxd > old && (rc = grow_docs(ix, maxd, (size_t)old + 1))) return rc;
+    sqlite3_stmt *st;
+    int s = sqlite3_prepare_v2(ix->db, "SELECT docid FROM deaths WHERE gen > ?1", -1, &st, NULL);
+    if (s != SQLITE_OK) return kb__index_sqlerr(ix, s, "deaths");
+    sqlite3_bind_int64(st, 1, ix->loaded_gen);
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t d = sqlite3_column_int64(st, 0);
+        if (d <= 0 || d > old || !(ix->src[d] & KB_SRC_LIVE)) continue; /* added since */
+        uint32_t *l = ix->lens + (size_t)d * KB_N_FIELDS;
+        for (int f = 0; f < KB_N_FIELDS; f++) {
+            ix->total_len[f] -= l[f];
+            l[f] = 0;
+        }
+        ix->src[d] = ix->ymd[d] = 0;
+        ix->coll_docs--;
+    }
+    sqlite3_finalize(st);
+    if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "deaths");
+    /* Every docid above the new largest died; the log said so. */
+    ix->max_docid = (uint32_t)maxd;
+    rc = load_docs_after(ix, old, maxd);
+    if (!rc) rc = load_sources(ix, 1);
+    /* The ids table (an ids-only answer's) gains the new rows; dead docids keep theirs, which
+     * nothing reads (kb__index_doc_meta looks liveness up first). */
+    if (!rc && ix->meta_loaded && maxd > old) rc = load_meta(ix, old);
+    if (rc) return rc;
+    ix->n_updates++;
     ix->docs_loaded = 1;
     return 0;
 }
@@ -540,7 +666,8 @@ int kb__index_read_begin(kb_index *ix)
                    : kb__index_fail(ix, KB_ECORRUPT, "meta: commit counter missing");
     }
     if (!ix->docs_loaded || gen != ix->loaded_gen || ix->dirty) {
-        int rc = reload_docs(ix);
+        int rc = update_docs(ix, gen);
+        if (rc) rc = reload_docs(ix);
         if (rc) {
             kb__index_read_end(ix);
             return rc;
@@ -640,27 +767,44 @@ int kb__index_term_lookup(kb_index *ix, kb__term_kind kind, const char *term, si
 }
 
 /* Loads id, date and url of every document of the snapshot (one pass over the docs table) into
- * meta_text as "id\0date\0url\0". A row with a field too long for the table is left out
- * (meta_at[4d] = NO_META) and read through SQL when asked for. */
+ * meta_text as "id\0date\0url\0"; with `after`, only the rows above it, added to what is loaded
+ * (update_docs). A row with a field too long for the table is left out (meta_at[4d] = NO_META)
+ * and read through SQL when asked for. */
 #define NO_META UINT32_MAX
 #define META_FIELD_MAX 65535u
-static int load_meta(kb_index *ix)
+static int load_meta(kb_index *ix, uint32_t after)
 {
-    size_t n = (size_t)ix->max_docid + 1;
-    ix->meta_loaded = 0;
-    kb__free(ix->meta_at);
-    ix->meta_at = kb__malloc(n * 4 * sizeof *ix->meta_at);
-    if (!ix->meta_at) return kb__index_fail(ix, KB_ENOMEM, "out of memory loading document ids");
-    ix->meta_n = (uint32_t)n;
-    for (size_t i = 0; i < n; i++)
-        ix->meta_at[i * 4] = NO_META;
-    kb__buf_reset(&ix->meta_text);
+    size_t n = (size_t)ix->max_docid + 1, from = ix->meta_n;
+    if (!after || !ix->meta_loaded) {
+        after = 0;
+        from = 0;
+        ix->meta_loaded = 0;
+        kb__free(ix->meta_at);
+        ix->meta_at = NULL;
+        ix->meta_n = 0;
+        kb__buf_reset(&ix->meta_text);
+    }
+    if (n > from) {
+        uint32_t *at = kb__realloc(ix->meta_at, n * 4 * sizeof *at);
+        if (!at) {
+            ix->meta_loaded = 0;
+            return kb__index_fail(ix, KB_ENOMEM, "out of memory loading document ids");
+        }
+        ix->meta_at = at;
+        ix->meta_n = (uint32_t)n;
+        for (size_t i = from; i < n; i++)
+            ix->meta_at[i * 4] = NO_META;
+    }
+    n = ix->meta_n;
+    ix->meta_loaded = 0; /* until the pass is whole */
     sqlite3_stmt *st;
-    int s = sqlite3_prepare_v2(ix->db, "SELECT docid, id, date, url FROM docs", -1, &st, NULL);
+    int s = sqlite3_prepare_v2(ix->db, "SELECT docid, id, date, url FROM docs WHERE docid > ?1", -1,
+                               &st, NULL);
     if (s != SQLITE_OK) return kb__index_sqlerr(ix, s, "docs");
+    sqlite3_bind_int64(st, 1, after);
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t d = sqlite3_column_int64(st, 0);
-        if (d <= 0 || (size_t)d >= n) continue;
+        if (d <= (int64_t)after || (size_t)d >= n) continue;
         uint32_t *at = ix->meta_at + (size_t)d * 4, len[3];
         int fits = ix->meta_text.n < UINT32_MAX - 4 * META_FIELD_MAX;
         for (int c = 0; c < 3; c++) {
@@ -719,7 +863,7 @@ int kb__index_doc_meta(kb_index *ix, uint32_t docid, kb__doc *d)
 {
     if (!kb__index_doc_live(ix, docid)) return KB_ENOTFOUND;
     if (!ix->meta_loaded || docid >= ix->meta_n) {
-        int rc = load_meta(ix);
+        int rc = load_meta(ix, 0);
         if (rc) return rc;
     }
     const uint32_t *at = ix->meta_at + (size_t)docid * 4;

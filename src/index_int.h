@@ -30,6 +30,7 @@ enum {
     KB_ST_BEGIN,
     KB_ST_COMMIT,
     KB_ST_TERM_PUT_N, /* KB_TERM_PUT_ROWS terms rows in one INSERT (the commit) */
+    KB_ST_DEATH_ADD,  /* a deleted docid into the deaths log, with the commit that deletes it */
     KB_ST_N
 };
 #define KB_TERM_PUT_ROWS 32
@@ -129,6 +130,9 @@ struct kb_index {
     /* reader arrays of the current snapshot */
     int in_read, docs_loaded, dirty;
     int64_t loaded_gen;
+    /* how the arrays were brought to a new snapshot: whole reloads and updates from the deaths
+     * log (docs/format.md; the tests check the incremental path is taken) */
+    uint32_t n_reloads, n_updates;
     uint32_t max_docid, coll_docs;
     int all_live; /* every docid ever given out is live: the cursors need not look each up */
     size_t cap_docs;

@@ -293,6 +293,12 @@ static int delete_docid(kb_index *ix, uint32_t docid)
     sqlite3_bind_int64(st, 1, docid);
     s = sqlite3_step(st);
     if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "delete");
+    /* The deaths log: readers update their arrays from it (index.c, update_docs). */
+    st = kb__index_stmt(ix, KB_ST_DEATH_ADD);
+    if (!st) return ix->last_err;
+    sqlite3_bind_int64(st, 1, docid);
+    s = sqlite3_step(st);
+    if (s != SQLITE_DONE) return kb__index_sqlerr(ix, s, "deaths");
     kb__dedup_store *ds = NULL;
     int drc = dedup_store(ix, &ds);
     if (drc) return drc;
@@ -1306,6 +1312,12 @@ int kb__compact_postings(kb_index *ix)
     sqlite3_finalize(blk);
     kb__buf_free(&keys);
     if (!rc) rc = kb__index_meta_put(ix, "dead", 0);
+    /* The deaths log starts again: it covers the commits after this one. Readers whose arrays
+     * are older reload them whole once. */
+    int64_t commits = 0;
+    if (!rc) rc = kb__index_meta_read(ix, "commits", &commits);
+    if (!rc) rc = kb__index_exec(ix, "DELETE FROM deaths");
+    if (!rc) rc = kb__index_meta_put(ix, "deaths_since", commits + 1);
     if (rc) {
         rollback(ix);
         return rc;

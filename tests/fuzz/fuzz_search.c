@@ -15,7 +15,8 @@
  * collection. The index is built in one temporary directory (reused), with the CLI's options
  * (light stemmer) and without duplicate signatures (slow, and collapsing is then a no-op), in
  * /dev/shm when there is one. Header bytes: documents (2), flags (commits, ranking variant,
- * compaction, a read-only handle for the searches, the commit's encoder thread), queries.
+ * compaction, a read-only handle for the searches kept across the commits, the commit's encoder
+ * thread), queries.
  *
  * For each query it checks, and aborts when one breaks:
  *   - the pruned answer is the exhaustive ranking from offset on: same ids and scores (within
@@ -698,6 +699,23 @@ out:
     kb_results_free(e);
 }
 
+/* The read-only handle the searches use (flag "reader"): opened after the first commit and kept
+ * across the later ones, each of which it reads at once, as a server's handle does: its arrays
+ * then come from the deaths log (src/index.c, update_docs), counted in *updates. */
+static void follow(kb_index **rd, int reader, uint32_t *updates)
+{
+    if (!reader) return;
+    if (!*rd) {
+        kb_index_options ro = {0};
+        ro.read_only = 1;
+        check(kb_index_open(dir, &ro, rd) == 0, "a reader");
+    } else if (updates) {
+        (*updates)++;
+    }
+    check(kb__index_read_begin(*rd) == 0, "a reader's snapshot");
+    kb__index_read_end(*rd);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static kb_analyzer *an;
@@ -743,7 +761,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(kb_index_open(dir, &io, &ix) == 0, "a new index");
     memset(docs, 0, sizeof docs);
     n_created = 0;
-    uint32_t live = 0;
+    uint32_t live = 0, updates = 0;
+    kb_index *rd = NULL;
     for (uint32_t i = 0; i < n_ops; i++) {
         unsigned op = byte(&s) % 16;
         if (op < 12 || n_created == 0) { /* a new article */
@@ -768,16 +787,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 docs[id].live = 0;
             }
         }
-        if ((i + 1) * (uint32_t)commits / n_ops != i * (uint32_t)commits / n_ops)
+        if ((i + 1) * (uint32_t)commits / n_ops != i * (uint32_t)commits / n_ops) {
             check(kb_index_commit(ix) == 0, "a commit");
+            follow(&rd, reader, &updates);
+        }
     }
     if (compact) check(kb_index_compact(ix) == 0, "compaction");
-    kb_index *rd = NULL;
-    if (reader) {
-        kb_index_options ro = {0};
-        ro.read_only = 1;
-        check(kb_index_open(dir, &ro, &rd) == 0, "a reader");
-    }
+    follow(&rd, reader, NULL);
+    /* every commit after the reader's first came to it from the deaths log, not a reload */
+    check(!rd || rd->n_updates == updates, "the reader updated from the deaths log");
     kb_index_stats st;
     check(kb_index_stats_get(rd ? rd : ix, &st) == 0 && st.docs == live, "live documents");
 

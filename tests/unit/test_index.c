@@ -1,7 +1,8 @@
 /*
  * test_index.c — the index: add/commit/replace/delete, postings cursors (next, advance, shallow,
  * positions) against a brute-force model, snapshots, stored articles, check on damage, format
- * version refusal, compaction.
+ * version refusal, compaction; a reader kept across commits updating its arrays from the deaths
+ * log.
  */
 #include "harness.h"
 #include "index_int.h"
@@ -485,6 +486,185 @@ static void test_prepared_signature(void)
     }
 }
 
+/* ---- a reader kept across commits: its arrays updated from the deaths log ---- */
+
+/* The reader's arrays and statistics equal those of a handle opened afresh. */
+static void same_arrays(kb_index *r, kb_index *f)
+{
+    CHECK_INT(kb__index_read_begin(r), 0);
+    CHECK_INT(kb__index_read_begin(f), 0);
+    CHECK_INT(r->max_docid, f->max_docid);
+    CHECK_INT(r->coll_docs, f->coll_docs);
+    CHECK_INT(r->all_live, f->all_live);
+    for (int k = 0; k < KB_N_FIELDS; k++)
+        CHECK_INT(r->total_len[k], f->total_len[k]);
+    int same = 1;
+    for (uint32_t d = 0; d <= f->max_docid && d <= r->max_docid; d++) {
+        same &= r->src[d] == f->src[d] && r->ymd[d] == f->ymd[d];
+        for (int k = 0; k < KB_N_FIELDS; k++)
+            same &= r->lens[d * KB_N_FIELDS + k] == f->lens[d * KB_N_FIELDS + k];
+    }
+    CHECK(same);
+    CHECK_INT(r->n_sources, f->n_sources);
+    for (uint32_t s = 1; s <= f->n_sources && s <= r->n_sources; s++) {
+        kb_slice a = kb__index_source_name(r, s), b = kb__index_source_name(f, s);
+        CHECK(a.n == b.n && !memcmp(a.p, b.p, a.n));
+    }
+    kb__index_read_end(r);
+    kb__index_read_end(f);
+}
+
+/* The same answers from both handles: full hits and ids-only ones (the ids table). */
+static void same_answers(kb_index *r, kb_index *f, const char *q)
+{
+    for (int ids = 0; ids <= 1; ids++) {
+        kb_search_options o = {.limit = 50, .exact_total = 1, .ids_only = ids, .no_collapse = 1};
+        kb_results *a = NULL, *b = NULL;
+        CHECK_INT(kb_search_run(r, q, strlen(q), &o, &a), 0);
+        CHECK_INT(kb_search_run(f, q, strlen(q), &o, &b), 0);
+        if (!a || !b) {
+            kb_results_free(a);
+            kb_results_free(b);
+            continue;
+        }
+        CHECK_INT(a->total, b->total);
+        CHECK_INT(a->n_hits, b->n_hits);
+        int same = a->n_hits == b->n_hits;
+        for (size_t i = 0; same && i < a->n_hits; i++)
+            same = a->hits[i].id.n == b->hits[i].id.n &&
+                   !memcmp(a->hits[i].id.p, b->hits[i].id.p, a->hits[i].id.n) &&
+                   a->hits[i].score == b->hits[i].score && a->hits[i].source.n == b->hits[i].source.n &&
+                   a->hits[i].url.n == b->hits[i].url.n;
+        CHECK(same);
+        kb_results_free(a);
+        kb_results_free(b);
+    }
+}
+
+static void test_incremental(void)
+{
+    char sub[300];
+    snprintf(sub, sizeof sub, "%s/incr", dir);
+    kb_index *w = NULL, *r = NULL;
+    CHECK_INT(kb_index_open(sub, NULL, &w), 0);
+    kb_block b;
+    kb_article a = article("seed", "بداية", "كلمة اولى", &b);
+    CHECK_INT(kb_index_add(w, &a), 0);
+    CHECK_INT(kb_index_commit(w), 0);
+    kb_index_options ro = {.read_only = 1};
+    CHECK_INT(kb_index_open(sub, &ro, &r), 0);
+    static const char *words[] = {"العراق", "بغداد", "مجلس", "الامن", "النفط", "سوريا", "مصر"};
+    static const char *sources[] = {"src-a", "src-b", "src-c", "src-d"};
+    uint32_t seed = 12345, n_ids = 0;
+    char id[32], title[200], body[600];
+    uint32_t reloads0 = 0;
+    for (int round = 0; round < 40; round++) {
+        /* Some adds (new ids, or an old id again: a replacement), some deletes. */
+        int n_ops = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 6;
+        for (int op = 0; op < n_ops; op++) {
+            seed = seed * 1103515245u + 12345u;
+            uint32_t x = seed >> 8;
+            if (x % 5 == 0 && n_ids) { /* delete */
+                snprintf(id, sizeof id, "d%u", (x >> 4) % n_ids);
+                int rc = kb_index_delete(w, id, strlen(id));
+                CHECK(rc == 0 || rc == KB_ENOTFOUND);
+                continue;
+            }
+            uint32_t which = x % 3 == 0 && n_ids ? (x >> 4) % n_ids : n_ids++;
+            snprintf(id, sizeof id, "d%u", which);
+            size_t tn = 0, bn = 0;
+            for (int k = 0; k < 1 + (int)(x % 3); k++)
+                tn += (size_t)snprintf(title + tn, sizeof title - tn, "%s ", words[(x >> k) % 7]);
+            for (int k = 0; k < 3 + (int)(x % 11); k++)
+                bn += (size_t)snprintf(body + bn, sizeof body - bn, "%s ",
+                                       words[(x >> (k % 13)) % 7]);
+            a = article(id, title, body, &b);
+            /* Now and then a source no one had. */
+            char src[32];
+            if (x % 17 == 0)
+                snprintf(src, sizeof src, "new-%d-%d", round, op);
+            else
+                snprintf(src, sizeof src, "%s", sources[(x >> 3) % 4]);
+            a.source = (kb_slice){src, strlen(src)};
+            int rc = kb_index_add(w, &a);
+            CHECK(rc == 0 || rc == 1); /* 1: replaced */
+        }
+        /* A round that only deletes the newest document: max(docid) goes down. */
+        if (round == 7) {
+            snprintf(id, sizeof id, "d%u", n_ids - 1);
+            int rc = kb_index_delete(w, id, strlen(id));
+            CHECK(rc == 0 || rc == KB_ENOTFOUND);
+        }
+        if (round % 13 == 12) {
+            CHECK_INT(kb_index_commit(w), 0);
+            reloads0 = r->n_reloads;
+            CHECK_INT(kb_index_compact(w), 0);
+        } else {
+            CHECK_INT(kb_index_commit(w), 0);
+        }
+        uint32_t updates = r->n_updates, reloads = r->n_reloads;
+        kb_index *f = NULL;
+        CHECK_INT(kb_index_open(sub, &ro, &f), 0);
+        same_arrays(r, f);
+        same_answers(r, f, "العراق");
+        same_answers(r, f, "بغداد النفط");
+        if (round % 13 == 12) {
+            CHECK_INT(r->n_reloads, reloads0 + 1); /* the log started again: once whole */
+        } else if (round > 0 && round % 13 != 0) {
+            CHECK_INT(r->n_updates, updates + 1); /* the commit came from the log */
+            CHECK_INT(r->n_reloads, reloads);
+        }
+        kb_index_close(f);
+    }
+    CHECK(r->n_updates >= 30);
+    kb_index_close(r);
+    kb_index_close(w);
+
+    /* An index of format version 3 (no deaths log): read as it is, reloaded whole; opened for
+     * writing, upgraded, and from then on updated. */
+    char db[400];
+    snprintf(db, sizeof db, "%s/khabar.db", sub);
+    sqlite3 *h;
+    CHECK_INT(open_raw(db, &h), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(h,
+                           "DROP TABLE deaths; DELETE FROM meta WHERE key = 'deaths_since';"
+                           "UPDATE meta SET value = 3 WHERE key = 'format'",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    sqlite3_close(h);
+    CHECK_INT(kb_index_open(sub, &ro, &r), 0);
+    same_answers(r, r, "العراق");
+    CHECK_INT(kb_index_open(sub, NULL, &w), 0);
+    kb_index_delete(w, "d1", 2); /* 0, or KB_ENOTFOUND when gone already */
+    a = article("v4", "العراق", "بغداد", &b);
+    CHECK_INT(kb_index_add(w, &a), 0);
+    CHECK_INT(kb_index_commit(w), 0);
+    kb_index *f = NULL;
+    CHECK_INT(kb_index_open(sub, &ro, &f), 0);
+    same_arrays(r, f);
+    same_answers(r, f, "العراق");
+    uint32_t updates = r->n_updates;
+    kb_index_delete(w, "d2", 2);
+    a = article("v4b", "العراق", "بغداد", &b);
+    CHECK_INT(kb_index_add(w, &a), 0);
+    CHECK_INT(kb_index_commit(w), 0);
+    kb_index_close(f);
+    CHECK_INT(kb_index_open(sub, &ro, &f), 0);
+    same_arrays(r, f);
+    CHECK_INT(r->n_updates, updates + 1);
+    kb_index_close(f);
+    kb_index_close(r);
+    kb_index_close(w);
+    CHECK_INT(open_raw(db, &h), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    CHECK_INT(sqlite3_prepare_v2(h, "SELECT value FROM meta WHERE key = 'format'", -1, &st, NULL),
+              SQLITE_OK);
+    CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+    CHECK_INT(sqlite3_column_int(st, 0), KB_INDEX_FORMAT_VERSION);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/kb_test_index_XXXXXX");
@@ -504,6 +684,7 @@ int main(void)
     test_damage();
     test_version();
     test_prepared_signature();
+    test_incremental();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

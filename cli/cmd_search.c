@@ -99,6 +99,7 @@ static void json_hit(FILE *f, const kb_hit *h)
         }
         fputc(']', f);
     }
+    if (h->damaged) fputs(",\"damaged\":true", f); /* no title nor snippet: `khabar check` */
     fputc('}', f);
 }
 
@@ -172,6 +173,8 @@ static void text_results(FILE *f, const kb_results *r, const kb_search_options *
         const kb_hit *h = &r->hits[i];
         fprintf(f, "\n%u. ", (unsigned)(so->offset + i + 1));
         fputs(RLM, f);
+        if (h->damaged) /* its stored article could not be read: run khabar check */
+            fputs("[damaged article: no title or snippet]", f);
         text_marked(f, h->title.p, h->title.n, h->title_highlights, h->n_title_highlights, color);
         fputc('\n', f);
         fprintf(f, "   %.*s%s%.*s  id %.*s  score %.3f", (int)h->source.n, h->source.p,

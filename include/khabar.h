@@ -771,6 +771,9 @@ typedef struct kb_hit {
     uint32_t similar;             /* other members of this hit's duplicate cluster */
     const kb_slice *also_sources; /* their sources (distinct) */
     size_t n_also_sources;
+    int damaged; /* its stored article could not be read (damaged: `khabar check` says where):
+                  * id, score, source, date and url come from the docs table, title and snippet
+                  * are empty; the results' notice says so */
 } kb_hit;
 
 typedef struct kb_facet {

@@ -355,7 +355,8 @@ int srv_api_search(srv_api *api, const srv_request *rq, srv_buf *out)
             if (k) srv_buf_putc(out, ',');
             srv_buf_json_slice(out, h->also_sources[k]);
         }
-        srv_buf_puts(out, "]}");
+        /* its stored article could not be read: no title nor snippet (the notice says so) */
+        srv_buf_printf(out, "],\"damaged\":%s}", h->damaged ? "true" : "false");
     }
     srv_buf_puts(out, "],\"facets\":{\"source\":{");
     for (size_t i = 0; i < r->n_sources; i++) {

@@ -884,6 +884,16 @@ int kb__index_doc_meta(kb_index *ix, uint32_t docid, kb__doc *d)
     return 0;
 }
 
+int kb__index_doc_row(kb_index *ix, uint32_t docid, kb__doc *d)
+{
+    if (!kb__index_doc_live(ix, docid)) return KB_ENOTFOUND;
+    int rc = doc_meta_sql(ix, docid, d);
+    if (rc) return rc;
+    d->docid = docid;
+    d->source = kb__index_source_name(ix, kb__index_doc_source(ix, docid));
+    return 0;
+}
+
 /* A dictionary entry's value: varint tid; with a tid, varint df and three varint max tfs; without
  * (tid 0), the inline block, whose posting count is the df. */
 int kb__term_value_parse(const void *v, size_t n, kb__term_row *row)

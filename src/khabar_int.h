@@ -740,6 +740,9 @@ void kb__index_doc_keep(kb_index *ix, const kb__doc *d);
  * the stored article: what an ids-only answer needs. Fills d's id, date, url and source (slices
  * into d->meta, valid as for kb__index_doc_get). Returns 0, KB_ENOTFOUND, KB_ENOMEM, KB_EIO. */
 int kb__index_doc_meta(kb_index *ix, uint32_t docid, kb__doc *d);
+/* The same through one SQL lookup, without loading the handle's ids table: for a single hit (one
+ * whose stored article is damaged). */
+int kb__index_doc_row(kb_index *ix, uint32_t docid, kb__doc *d);
 /* docid of an external id, or 0 when absent. */
 uint32_t kb__index_docid(kb_index *ix, const char *id, size_t n);
 

@@ -1634,6 +1634,21 @@ static int cluster_fail(kb_index *ix, int rc)
     return kb__index_fail(ix, rc, "duplicate clusters: %s", kb_strerror(rc));
 }
 
+/* A hit from its docs row alone (an ids-only answer, or a damaged stored article): id, source,
+ * date and url; no title, snippet, highlights nor other sources. */
+static void row_hit(results_impl *R, hit_plan *p, kb_hit *hit, const kb__doc *doc)
+{
+    kb_buf *A = &R->arena;
+    hit->id = put(A, doc->id);
+    hit->source = put(A, doc->source);
+    hit->date = put(A, doc->date);
+    hit->url = put(A, doc->url);
+    hit->title = put(A, (kb_slice){"", 0});
+    hit->snippet = hit->title;
+    p->also_first = R->n_also;
+    p->hl_first = p->thl_first = R->n_hl;
+}
+
 /* Picks the hits from the sorted candidates (folding duplicate clusters unless asked not to),
  * fetches each article, cuts its snippet, and fills R. Once the budget is spent, hits past the
  * first KB_SEARCH_BUDGET_MIN_HITS asked for are no longer picked nor built. */
@@ -1683,6 +1698,7 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
     kb__doc doc;
     kb__doc_init(&doc);
     kb_buf *A = &R->arena;
+    uint32_t n_damaged = 0;
     kb_highlight *tmp = NULL;
     size_t cap = 0;
     for (uint32_t i = 0; i < n_hits && !rc; i++) {
@@ -1697,20 +1713,25 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
         if (o->ids_only) {
             rc = kb__index_doc_meta(ix, p->c.doc, &doc);
             if (rc) break;
-            hit->id = put(A, doc.id);
-            hit->source = put(A, doc.source);
-            hit->date = put(A, doc.date);
-            hit->url = put(A, doc.url);
-            hit->title = put(A, (kb_slice){"", 0});
-            hit->snippet = hit->title;
-            p->also_first = R->n_also;
-            p->hl_first = p->thl_first = R->n_hl;
+            row_hit(R, p, hit, &doc);
             continue;
         }
         kb__doc *d = &doc; /* the second stage's copy when it read this one */
         for (uint32_t k = 0; k < S->n_kept && d == &doc; k++)
             if (S->kept[k].docid == p->c.doc) d = &S->kept[k];
         if (d == &doc) rc = kb__index_doc_get(ix, p->c.doc, &doc);
+        if (rc == KB_ECORRUPT) {
+            /* Its stored copy is damaged (or the page holding it): the postings that found it
+             * are sound, so the hit stays, from its docs row, flagged, without title and
+             * snippet; the notice says so. When the docs row cannot be read either, the search
+             * fails as before. */
+            rc = kb__index_doc_row(ix, p->c.doc, &doc);
+            if (rc) break;
+            row_hit(R, p, hit, &doc);
+            hit->damaged = 1;
+            n_damaged++;
+            continue;
+        }
         if (rc) break;
         hit->id = put(A, d->id);
         hit->title = put(A, d->title);
@@ -1773,6 +1794,16 @@ static int build_hits(search *S, results_impl *R, const kb_search_options *o, ca
     kb__free(tmp);
     kb__snipper_free(sn);
     kb__doc_free(&doc);
+    if (n_damaged) {
+        kb_buf *nb = &S->q.notice;
+        char msg[160];
+        snprintf(msg, sizeof msg,
+                 "%u of these articles could not be read (damaged stored copy): run khabar check",
+                 n_damaged);
+        if (nb->n) kb__buf_puts(nb, "; ");
+        kb__buf_puts(nb, msg);
+        if (nb->rc) rc = nb->rc;
+    }
     /* facets: source names are copied, they live as long as the results */
     uint32_t nf = 0;
     if (!rc && S->facet) {

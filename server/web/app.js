@@ -170,6 +170,8 @@ function renderHit(h, i) {
     p.append(' …');
     art.append(p);
   }
+  // its stored article could not be read (damaged in the index): listed without its text
+  if (h.damaged) art.append(el('p', { class: 'damaged', text: 'تعذّرت قراءة نص هذا الخبر: نسخته المخزّنة في الفهرس تالفة.' }));
   if (h.similar > 0) {
     const box = el('ul', { class: 'similar', id: 'sim-' + i, hidden: '' });
     const btn = el('button', {
@@ -214,6 +216,7 @@ async function search(p) {
       ' (' + nf.format(Math.max(1, Math.round(r.took_us / 1000))) + ' ملّي ثانية)';
     if (r.fallback_any) msg += ' — لا خبر يحوي كل الكلمات، فهذه أخبار تحوي بعضها.';
     else if (r.notice) msg += ' — ' + r.notice;
+    if (r.hits.some((h) => h.damaged)) msg += ' — تعذّرت قراءة بعض الأخبار (فهرس تالف): شغّل khabar check.';
     // the search ran out of its time budget: the best hits found so far
     if (r.timed_out) msg += ' — نتائج جزئية: انتهت مهلة البحث قبل فحص كل الأخبار.';
     status(msg);

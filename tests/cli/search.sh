@@ -91,5 +91,29 @@ expect 1 "missing index" -- "$KHABAR" search --index "$T/nope" العراق
 expect 0 "--help" -- "$KHABAR" search --help
 has "$T/out" "query language" "--help describes the query language"
 
+# A damaged stored article: the first leaf page of the store table overwritten in the file (its
+# page checksum then fails). The search still answers; the hits whose articles were on that page
+# are listed, flagged, without title or snippet, and the notice points to khabar check.
+DX=$T/damaged
+mkdir -p "$DX" && cp "$IX/khabar.db" "$DX/"
+page=$(/usr/bin/python3 -c '
+import sqlite3, sys
+db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
+print(db.execute("SELECT min(pageno) FROM dbstat WHERE name = ? AND pagetype = ?", ("store", "leaf")).fetchone()[0])
+' "$DX/khabar.db" 2>/dev/null)
+if [ -n "$page" ] && [ "$page" -gt 1 ]; then
+    printf 'damaged damaged damaged' |
+        dd of="$DX/khabar.db" bs=1 seek=$(((page - 1) * 4096 + 2000)) conv=notrunc 2>/dev/null
+    expect 0 "search over a damaged article (jsonl)" -- "$KHABAR" search --index "$DX" --format jsonl --limit 50 العراق
+    json_ok "$T/out" "damaged article"
+    has "$T/out" '"damaged":true' "a damaged hit is flagged in JSON"
+    has "$T/out" 'khabar check' "the notice points to khabar check"
+    expect 0 "search over a damaged article (text)" -- "$KHABAR" search --index "$DX" --limit 50 العراق
+    has "$T/out" 'damaged article' "a damaged hit is flagged in text"
+    expect 1 "check finds the damaged page" -- "$KHABAR" check --index "$DX"
+else
+    bad "no store page found in the examples index (python3 sqlite3 dbstat)"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -112,6 +112,14 @@ static int digest(const char *dir)
             break;
         }
         uint64_t h = FNV0;
+        for (size_t i = 0; i < res->n_hits && !status; i++)
+            /* a hit whose stored article could not be read is listed, flagged, without title
+             * and snippet: the damage reported, as an error would */
+            if (res->hits[i].damaged) status = fail("search_damaged_hit", KB_ECORRUPT);
+        if (status) {
+            kb_results_free(res);
+            break;
+        }
         for (size_t i = 0; i < res->n_hits; i++) {
             const kb_hit *hit = &res->hits[i];
             h = fnv(hit->id.p, hit->id.n, h);

@@ -646,6 +646,22 @@ KB_API int kb_index_check(kb_index *ix, kb_check_fn fn, void *ctx)
     if (n_docs != ix->coll_docs)
         problem(&c, "docs: %llu rows but %u live documents loaded", (unsigned long long)n_docs,
                 ix->coll_docs);
+    /* The deaths log (docs/format.md): readers drop what it lists from their arrays, so a docid
+     * there must have no docs row, be one given out, and have died in a commit the log covers.
+     * (A version 3 index opened read-only has no log.) */
+    int64_t since = -1, commits = -1;
+    if (!kb__index_meta_read(ix, "deaths_since", &since) &&
+        !kb__index_meta_read(ix, "commits", &commits) &&
+        prep(&c, "SELECT count(*) FROM deaths WHERE gen <= ?1 OR gen > ?2 OR docid < 1"
+                 " OR docid >= ?3 OR docid IN (SELECT docid FROM docs)", &st)) {
+        sqlite3_bind_int64(st, 1, since);
+        sqlite3_bind_int64(st, 2, commits + (ix->in_txn ? 1 : 0)); /* a writer's own batch */
+        sqlite3_bind_int64(st, 3, next_docid);
+        if (step(&c, st) == SQLITE_ROW && sqlite3_column_int64(st, 0))
+            problem(&c, "deaths: %lld entries of live, unknown or out-of-range documents",
+                    (long long)sqlite3_column_int64(st, 0));
+        sqlite3_finalize(st);
+    }
     kb__doc_free(&d);
     kb__buf_free(&tmp);
     kb__free(pos);

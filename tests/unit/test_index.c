@@ -617,6 +617,7 @@ static void test_incremental(void)
         kb_index_close(f);
     }
     CHECK(r->n_updates >= 30);
+    CHECK_INT(kb_index_check(w, NULL, NULL), 0); /* the log agrees with the docs table */
     kb_index_close(r);
     kb_index_close(w);
 
@@ -662,7 +663,18 @@ static void test_incremental(void)
     CHECK_INT(sqlite3_step(st), SQLITE_ROW);
     CHECK_INT(sqlite3_column_int(st, 0), KB_INDEX_FORMAT_VERSION);
     sqlite3_finalize(st);
+    /* A live document in the deaths log (readers would drop it): check says so. */
+    CHECK_INT(sqlite3_exec(h,
+                           "INSERT INTO deaths(gen, docid) SELECT (SELECT value FROM meta WHERE"
+                           " key = 'commits'), max(docid) FROM docs",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
     sqlite3_close(h);
+    CHECK_INT(kb_index_open(sub, NULL, &w), 0);
+    n_problems = 0;
+    CHECK_INT(kb_index_check(w, count_problem, NULL), KB_ECORRUPT);
+    CHECK_INT(n_problems, 1);
+    kb_index_close(w);
 }
 
 int main(void)

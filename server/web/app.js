@@ -159,7 +159,10 @@ async function loadSimilar(hit, box, btn) {
 function renderHit(h, i) {
   const li = el('li', { class: 'hit' });
   const art = el('article', { 'aria-labelledby': 'h-' + i });
-  const a = el('a', { href: '#doc=' + encodeURIComponent(h.id), id: 'h-' + i, dir: dirOf(h.title || h.id) });
+  // a damaged article has no readable page to open: its id is shown, not linked
+  const a = h.damaged
+    ? el('span', { id: 'h-' + i, dir: dirOf(h.id) })
+    : el('a', { href: '#doc=' + encodeURIComponent(h.id), id: 'h-' + i, dir: dirOf(h.title || h.id) });
   highlighted(a, h.title || h.id, h.title_highlights);
   art.append(el('h3', { class: 'title' }, a));
   art.append(meta(h.source, h.date));

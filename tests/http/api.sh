@@ -7,19 +7,9 @@ set -u
 
 MAX_BODY=1048576 # a small body limit keeps the over-the-limit checks cheap
 build_index "$HTTP_TMP/ix" "$KB_ROOT/examples/news.jsonl" || { echo "0 passed, 1 failed"; exit 1; }
-# A copy with a damaged stored article (the store table's first leaf page overwritten: its page
-# checksum fails), served below: a search lists the hits on it flagged "damaged".
-mkdir -p "$HTTP_TMP/dmg" && cp "$HTTP_TMP/ix/khabar.db" "$HTTP_TMP/dmg/"
-/usr/bin/python3 -c '
-import sqlite3, sys
-path = sys.argv[1]
-db = sqlite3.connect("file:" + path + "?mode=ro", uri=True)
-page = db.execute("SELECT min(pageno) FROM dbstat WHERE name = ? AND pagetype = ?", ("store", "leaf")).fetchone()[0]
-db.close()
-with open(path, "r+b") as f:
-    f.seek((page - 1) * 4096 + 2000)
-    f.write(b"damaged damaged damaged")
-' "$HTTP_TMP/dmg/khabar.db" 2>"$HTTP_TMP/dmg.err" || cat "$HTTP_TMP/dmg.err"
+# A copy with a damaged stored article (serverlib's damaged_copy), served below: a search lists
+# the hits on it flagged "damaged".
+damaged_copy "$HTTP_TMP/ix" "$HTTP_TMP/dmg" 2>"$HTTP_TMP/dmg.err" || cat "$HTTP_TMP/dmg.err"
 printf 'test-token-%s\n' "0123456789abcdef" >"$HTTP_TMP/token"
 chmod 600 "$HTTP_TMP/token"
 start_server rw --index "$HTTP_TMP/ix" --write-token "$HTTP_TMP/token" --max-body $MAX_BODY --threads 4 ||

@@ -1,14 +1,16 @@
 // browser.mjs — the web page in headless Chromium (Debian's), driven by playwright-core.
 //
-// usage: node browser.mjs BASE_URL QUERY SCREENSHOT.png ARTICLE_SCREENSHOT.png [SIMILAR_QUERY]
+// usage: node browser.mjs BASE_URL QUERY SCREENSHOT.png ARTICLE_SCREENSHOT.png [SIMILAR_QUERY
+//        [DAMAGED_URL DAMAGED_QUERY]]
 //
 // Loads the page, types an Arabic query with the keyboard, checks that results come with
 // whole-word highlights, filters by source, opens an article by keyboard, checks the article view,
-// expands the copies of a story found by SIMILAR_QUERY, checks the page at phone width, and saves
-// screenshots. Prints "N passed, N failed".
+// expands the copies of a story found by SIMILAR_QUERY, checks the page at phone width, saves
+// screenshots, and searches DAMAGED_QUERY on a server whose index has a damaged stored article
+// (its hits are listed, flagged, not linked). Prints "N passed, N failed".
 import { chromium } from 'playwright-core';
 
-const [base, query, shot, shotDoc, similarQuery] = process.argv.slice(2);
+const [base, query, shot, shotDoc, similarQuery, damagedBase, damagedQuery] = process.argv.slice(2);
 let passed = 0, failed = 0;
 function check(ok, what, extra) {
   if (ok) passed++;
@@ -130,6 +132,23 @@ try {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 1, 'no horizontal scrolling at phone width', overflow);
   if (shot) await page.screenshot({ path: shot.replace(/\.png$/, '-phone.png') });
+
+  // an index with a damaged stored article: its hit is listed, flagged, its id not a link, and
+  // the status line points to khabar check
+  if (damagedBase) {
+    const dpage = await browser.newPage({ viewport: { width: 1100, height: 900 }, locale: 'ar' });
+    dpage.on('pageerror', (e) => problems.push(String(e)));
+    await dpage.goto(damagedBase + '#q=' + encodeURIComponent(damagedQuery), { waitUntil: 'networkidle' });
+    await dpage.waitForSelector('.hit', { timeout: 10000 }).catch(() => {});
+    const flagged = await dpage.locator('.hit .damaged').count();
+    check(flagged > 0, 'a hit whose stored article is damaged is listed and flagged', flagged);
+    const linked = await dpage.locator('.hit:has(.damaged) .title a').count();
+    check(flagged > 0 && linked === 0, 'a damaged hit is not linked to an article view', linked);
+    check(await dpage.locator('.hit:not(:has(.damaged)) .title a').count() > 0, 'the other hits keep their links');
+    const st = await dpage.textContent('#status');
+    check(/khabar check/.test(st), 'the status line points to khabar check', st);
+    await dpage.close();
+  }
 
   check(problems.length === 0, 'no console errors, no external requests', problems);
 } catch (e) {

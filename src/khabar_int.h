@@ -948,7 +948,10 @@ struct kb_prepared {
     kb_buf enc;
     struct { uint32_t term, pos; } *toks;
     uint32_t n_toks, cap_toks;
-    uint32_t *ht, ht_cap;
+    /* The document's term table (open addressing, indexes into terms): ht_cap slots in use, of
+     * ht_alloc allocated. Sized for each document from its text (term_table_begin), so its
+     * clearing and its probes stay within a few KB rather than the longest document's size. */
+    uint32_t *ht, ht_cap, ht_alloc;
     struct { uint32_t off, len; uint8_t type, head; } *blocks;
     uint32_t n_blocks, cap_blocks;
     /* The duplicates signature of title + body, made in the analysis threads (has_sig); skipped

@@ -23,6 +23,10 @@
 /* zstd level for stored articles: level 1 compresses news text to about a third at several
  * hundred MB/s; higher levels gain a few percent for a large share of indexing time. */
 #define STORE_ZSTD_LEVEL 1
+/* Matches shorter than this are not looked for: Arabic letters are 2 bytes, so a 5-byte match
+ * is 2.5 letters. Measured on the bench corpus's 41,134 stored records (112.7 MB), level 1
+ * alone against minMatch 6: 0.61 -> 0.58 CPU-s, 45.51 -> 45.58 MB (+0.16%). */
+#define STORE_ZSTD_MIN_MATCH 6
 /* Words longer than this (bytes of the normalized form) are not indexed: no Arabic or Latin word
  * is near it; such tokens are URLs, base64 or glued garbage that nobody searches for. */
 #define KB_TERM_MAX_BYTES 96
@@ -135,6 +139,7 @@ static ZSTD_CCtx *thread_cctx(void)
     zc = ZSTD_createCCtx();
     if (!zc) return NULL;
     ZSTD_CCtx_setParameter(zc, ZSTD_c_compressionLevel, STORE_ZSTD_LEVEL);
+    ZSTD_CCtx_setParameter(zc, ZSTD_c_minMatch, STORE_ZSTD_MIN_MATCH);
     ZSTD_CCtx_setParameter(zc, ZSTD_c_checksumFlag, 1);
     if (pthread_setspecific(zc_key, zc)) {
         ZSTD_freeCCtx(zc);

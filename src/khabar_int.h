@@ -780,6 +780,7 @@ typedef struct kb__postings {
     int state, cur_valid, have_next, pos_ready;
     int row_live;            /* stmt stands on a row (of last docid row_last) and may step on */
     uint32_t row_last;
+    uint32_t none_from;      /* no block ends at or after this docid (0: not known yet) */
     uint32_t i, n;           /* posting index in the decoded block, postings in it */
     uint32_t docs[KB_BLOCK_MAX + 8]; /* 8 KB_DOC_END after the block's (the in-block scan) */
     uint32_t tfs[KB_N_FIELDS][KB_BLOCK_MAX];

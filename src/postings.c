@@ -571,6 +571,10 @@ static int fetch_block(kb__postings *p, uint32_t target)
         return 1;
     }
     if (p->state != ST_ROWS) return 0;
+    /* the list was found to end before a target at or below this one: asking SQLite again
+     * (from the table's root, the statement having run out) would find nothing either; a
+     * cursor past its list's end is probed for every candidate of the other words */
+    if (p->none_from && target >= p->none_from) return 0;
     sqlite3_stmt *st = p->stmt;
     int s = SQLITE_DONE;
     uint32_t key_last = 0;
@@ -588,6 +592,7 @@ static int fetch_block(kb__postings *p, uint32_t target)
         }
         if (s == SQLITE_DONE) { /* rows are in docid order: none ends at or after target */
             p->row_live = 0;
+            p->none_from = target;
             return 0;
         }
         if (s != SQLITE_ROW) {
@@ -601,7 +606,10 @@ static int fetch_block(kb__postings *p, uint32_t target)
         sqlite3_bind_int64(st, 1, (sqlite3_int64)((p->tid << 32) | target));
         sqlite3_bind_int64(st, 2, (sqlite3_int64)((p->tid << 32) | 0xffffffffu));
         s = sqlite3_step(st);
-        if (s == SQLITE_DONE) return 0;
+        if (s == SQLITE_DONE) {
+            p->none_from = target;
+            return 0;
+        }
         if (s != SQLITE_ROW) return kb__index_sqlerr(p->ix, s, "blocks");
         key_last = (uint32_t)((uint64_t)sqlite3_column_int64(st, 0) & 0xffffffffu);
         p->row_live = 1;
@@ -644,6 +652,7 @@ int kb__postings_open(kb_index *ix, kb__term_kind kind, const char *term, size_t
     p->cur_valid = 0;
     p->have_next = 0;
     p->row_live = 0;
+    p->none_from = 0;
     p->blk_last = KB_DOC_END;
     memset(p->max_tf, 0, sizeof p->max_tf);
     kb__term_row row;

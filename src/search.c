@@ -232,6 +232,10 @@ typedef struct search {
      * one of them are left out (anti) */
     ev *seed[KB_QUERY_MAX_TERMS], *anti[KB_QUERY_MAX_TERMS];
     uint32_t n_seed, n_anti;
+    /* rarer word first (run_rare_first): in the first phase MaxScore keeps at least min_ne
+     * words non-essential; in the second the documents having skip_word are left out */
+    uint32_t min_ne;
+    ev *skip_word;
     /* counting */
     uint64_t counted;
     int pruned;
@@ -893,6 +897,7 @@ static int passes_filters(search *S, uint32_t d)
         if (!dt || (S->date_lo && dt < S->date_lo) || (S->date_hi && dt > S->date_hi)) return 0;
     }
     if (S->n_global_nots && excluded(S, S->global_nots, S->n_global_nots, d)) return 0;
+    if (S->skip_word && ev_advance(S, S->skip_word, d) == d) return 0;
     return 1;
 }
 
@@ -1116,7 +1121,7 @@ static void run_or_maxscore(search *S, ev *root, heap *h)
     double all_th = -1;
     while (!S->rc && !tick(S)) {
         double th = threshold(h);
-        while (n_ne < n && prefix[n_ne + 1] <= th) {
+        while (n_ne < n && (n_ne < S->min_ne || prefix[n_ne + 1] <= th)) {
             n_ne++;
             S->pruned = 1; /* documents having only non-essential words go uncounted */
         }
@@ -1294,6 +1299,46 @@ static void run_pruned(search *S, ev *root, heap *h)
         run_or_maxscore(S, root, h);
     else
         run_generic(S, root, h, 1);
+}
+
+/* Two words ORed, one much rarer than the other and of higher bound (r, c): MaxScore only
+ * leaves c's documents to be probed once the k-th score passes c's bound, and until then
+ * scores the union, mostly c's documents, which rarely enter. Two phases instead: first the
+ * documents having r (MaxScore with c kept non-essential: probed, and cut once it cannot
+ * lift a document into the top k), then, unless the k-th score has passed c's bound, those
+ * having c but not r (c alone, r's documents left out, with a lone word's pruning and the
+ * k-th score of the first phase). Scores are the same as in one pass: with two words the
+ * sums do not depend on the order, and a document of the second phase has no r. */
+#define RARE_FIRST_RATIO 4 /* c has at least this many times r's documents */
+static int rare_first_worth(const search *S, const ev *root, const heap *h)
+{
+    if (S->any_rank || S->n_global_nots || root->type != EV_OR || root->n_kids != 2 ||
+        root->w != 1.0)
+        return 0;
+    const ev *a = root->kids[0], *b = root->kids[1];
+    if (a->type != EV_TERM || b->type != EV_TERM || a->w != 1.0 || b->w != 1.0) return 0;
+    const ev *r = a->post.df <= b->post.df ? a : b, *c = r == a ? b : a;
+    return r->ub > c->ub && r->post.df >= h->k &&
+           (uint64_t)r->post.df * RARE_FIRST_RATIO <= c->post.df;
+}
+
+static ev *run_rare_first(search *S, ev *root, heap *h)
+{
+    ev *a = root->kids[0], *b = root->kids[1];
+    ev *r = a->post.df <= b->post.df ? a : b, *c = r == a ? b : a;
+    S->min_ne = 1; /* c, of the lower bound, sorts first */
+    run_or_maxscore(S, root, h);
+    S->min_ne = 0;
+    S->pruned = 1; /* c's other documents are left to the second phase, or skipped */
+    double th = threshold(h);
+    if (S->rc || (th >= 0 && c->ub <= th)) return root;
+    rewind_ev(root);
+    S->n_gate = 0;
+    S->gate_th = 0;
+    S->skip_word = r;
+    run_generic(S, c, h, 1);
+    S->skip_word = NULL;
+    return root; /* the total's estimate is the OR's */
 }
 
 /* The words of the root that have a written form (a lone word, or the words of a root AND or
@@ -1955,6 +2000,8 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
             run_generic(&S, root, &h, 0);
         else if (seed_worth(&S, root, &h))
             root = run_seeded(&S, root, &h);
+        else if (rare_first_worth(&S, root, &h))
+            root = run_rare_first(&S, root, &h);
         else
             run_pruned(&S, root, &h);
         rc = S.rc;

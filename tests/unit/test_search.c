@@ -152,6 +152,10 @@ static void test_pruning_agrees(void)
                                 * OR) and the two phases of run_seeded (lone words, OR) */
                                "بالعراق", "بالعراق OR الأسعار", "الأسعار OR بالعراق OR بغداد",
                                "والعراقيون OR الذهب", "بالعراق الحوار", "بالعيد OR بالعراق",
+                               /* a word far rarer than the other: its documents first
+                                * (run_rare_first) */
+                               "بغداد OR العراق", "الهلال OR العراق", "النفط OR العراق",
+                               "الحدود OR العراق", "الأمن OR العراق", "مجلس OR الهلال",
                                /* phrases: scored before their positions are read */
                                "\"مجلس الأمن\"", "\"أسعار النفط\"", "\"في العراق\"",
                                "\"مجلس الوزراء\" الميزانية"};

@@ -615,15 +615,15 @@ static int fetch_block(kb__postings *p, uint32_t target)
         p->row_live = 1;
         p->row_last = key_last;
     }
-    int rc =
-        load_raw(&p->next_blk, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+    const void *blob = sqlite3_column_blob(st, 1); /* before its size, as SQLite asks */
+    size_t len = (size_t)sqlite3_column_bytes(st, 1);
+    int rc = load_raw(&p->next_blk, blob, len);
     if (rc) return rc;
-    rc = read_head((const unsigned char *)p->next_blk.p, (size_t)sqlite3_column_bytes(st, 1),
-                   &p->next_head, &p->next_hdr);
+    rc = read_head((const unsigned char *)p->next_blk.p, len, &p->next_head, &p->next_hdr);
     if (rc) return rc;
     if (p->next_head.last != key_last || p->next_head.with_pos != (p->kind == KB_TERM_FORM))
         return KB_ECORRUPT;
-    p->next_len = (size_t)sqlite3_column_bytes(st, 1);
+    p->next_len = len;
     p->have_next = 1;
     return 1;
 }

@@ -1310,7 +1310,7 @@ static void run_pruned(search *S, ev *root, heap *h)
  * k-th score of the first phase). Scores are the same as in one pass: with two words the
  * sums do not depend on the order, and a document of the second phase has no r. */
 #define RARE_FIRST_RATIO 4 /* c has at least this many times r's documents */
-static int rare_first_worth(const search *S, const ev *root, const heap *h)
+static int rare_first_worth(const search *S, const ev *root, const heap *h, int few)
 {
     if (S->any_rank || S->n_global_nots || root->type != EV_OR || root->n_kids != 2 ||
         root->w != 1.0)
@@ -1318,9 +1318,12 @@ static int rare_first_worth(const search *S, const ev *root, const heap *h)
     const ev *a = root->kids[0], *b = root->kids[1];
     if (a->type != EV_TERM || b->type != EV_TERM || a->w != 1.0 || b->w != 1.0) return 0;
     const ev *r = a->post.df <= b->post.df ? a : b, *c = r == a ? b : a;
-    return r->ub > c->ub && r->post.df >= h->k &&
+    return r->ub > c->ub && (r->post.df < h->k) == few &&
            (uint64_t)r->post.df * RARE_FIRST_RATIO <= c->post.df;
 }
+
+static int seed_worth(search *S, ev *root, const heap *h);
+static ev *run_seeded(search *S, ev *root, heap *h);
 
 static ev *run_rare_first(search *S, ev *root, heap *h)
 {
@@ -1336,7 +1339,10 @@ static ev *run_rare_first(search *S, ev *root, heap *h)
     S->n_gate = 0;
     S->gate_th = 0;
     S->skip_word = r;
-    run_generic(S, c, h, 1);
+    if (seed_worth(S, c, h))
+        run_seeded(S, c, h);
+    else
+        run_generic(S, c, h, 1);
     S->skip_word = NULL;
     return root; /* the total's estimate is the OR's */
 }
@@ -1437,6 +1443,7 @@ static ev *run_seeded(search *S, ev *root, heap *h)
     rewind_ev(r2);
     for (uint32_t i = 0; i < S->n_global_nots; i++)
         rewind_ev(S->global_nots[i]);
+    if (S->skip_word) rewind_ev(S->skip_word); /* run_rare_first's second phase */
     S->n_seed = 0;
     for (uint32_t i = 0; i < (r2->type == EV_TERM ? 1 : r2->n_kids); i++) {
         ev *k = r2->type == EV_TERM ? r2 : r2->kids[i];
@@ -1998,9 +2005,11 @@ KB_API int kb_search_run(kb_index *ix, const char *text, size_t n, const kb_sear
         if (any_mode) root = relax(&S, root);
         if (o.exact_total)
             run_generic(&S, root, &h, 0);
+        else if (rare_first_worth(&S, root, &h, 1))
+            root = run_rare_first(&S, root, &h);
         else if (seed_worth(&S, root, &h))
             root = run_seeded(&S, root, &h);
-        else if (rare_first_worth(&S, root, &h))
+        else if (rare_first_worth(&S, root, &h, 0))
             root = run_rare_first(&S, root, &h);
         else
             run_pruned(&S, root, &h);

@@ -37,6 +37,11 @@
  * 2 × KB_QUERY_MAX_TERMS cursors, more than that are prepared on demand and finalized. */
 #define KB_STMT_POOL 160
 
+/* The deaths log (docs/format.md): in the schema, and added by upgrade_v3 to older indexes. */
+#define DEATHS_TABLE                                                                               \
+    "CREATE TABLE IF NOT EXISTS deaths(gen INTEGER NOT NULL, docid INTEGER NOT NULL,"            \
+    " PRIMARY KEY(gen, docid)) WITHOUT ROWID"
+
 static const char *SCHEMA =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
     "CREATE TABLE sources(sid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
@@ -46,9 +51,7 @@ static const char *SCHEMA =
     "CREATE INDEX docs_sid ON docs(sid);"
     "CREATE TABLE store(docid INTEGER PRIMARY KEY, data BLOB NOT NULL);"
     "CREATE TABLE terms(term BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE blocks(k INTEGER PRIMARY KEY, data BLOB NOT NULL);"
-    "CREATE TABLE deaths(gen INTEGER NOT NULL, docid INTEGER NOT NULL, PRIMARY KEY(gen, docid))"
-    " WITHOUT ROWID;";
+    "CREATE TABLE blocks(k INTEGER PRIMARY KEY, data BLOB NOT NULL);" DEATHS_TABLE ";";
 
 /* ---- errors ------------------------------------------------------------------------------------
  */
@@ -284,10 +287,7 @@ static int upgrade_v3(kb_index *ix)
     rc = kb__index_meta_read(ix, "format", &ver);
     if (!rc && ver == 3) {
         rc = kb__index_meta_read(ix, "commits", &commits);
-        if (!rc)
-            rc = kb__index_exec(ix, "CREATE TABLE IF NOT EXISTS deaths(gen INTEGER NOT NULL,"
-                                    " docid INTEGER NOT NULL, PRIMARY KEY(gen, docid))"
-                                    " WITHOUT ROWID");
+        if (!rc) rc = kb__index_exec(ix, DEATHS_TABLE);
         if (!rc) rc = kb__index_meta_put(ix, "deaths_since", commits);
         if (!rc) rc = kb__index_meta_put(ix, "format", KB_INDEX_FORMAT_VERSION);
     }

@@ -1526,12 +1526,12 @@ void kb__budget_start(kb__budget *b, uint64_t timeout_us)
         uint64_t t = kb__budget_clock();
         b->deadline = t + timeout_us >= t ? t + timeout_us : UINT64_MAX;
     }
-    b->left = b->deadline ? b->every : UINT32_MAX; /* no budget: a clock read per 4 G rounds */
+    b->left = b->deadline ? b->every : UINT32_MAX; /* no budget: a check per 4 G rounds */
 }
 
 int kb__budget_check(kb__budget *b)
 {
-    b->left = b->every;
+    b->left = b->deadline ? b->every : UINT32_MAX; /* without a deadline the clock is not read */
     if (!b->spent && b->deadline && kb__budget_clock() >= b->deadline) b->spent = 1;
     if (b->spent) b->left = 1; /* every later tick says so at once */
     return b->spent;

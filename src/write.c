@@ -200,16 +200,25 @@ static int txn_alive(kb_index *ix)
  * busy timeout). Measured on the benchmark (docs/performance.md): the final COMMIT's CPU
  * 0.45 -> 0.10 s, and the checkpoint's reading and writing of ~150 MB gone.
  */
+/* PRAGMA journal_mode=MODE; 1 when the database is in that mode afterwards. */
+static int journal_mode(kb_index *ix, const char *mode)
+{
+    char sql[48];
+    snprintf(sql, sizeof sql, "PRAGMA journal_mode=%s", mode);
+    sqlite3_stmt *st = NULL;
+    int ok = sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) == SQLITE_OK &&
+             sqlite3_step(st) == SQLITE_ROW &&
+             sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), mode) == 0;
+    sqlite3_finalize(st);
+    return ok;
+}
+
 static void leave_wal(kb_index *ix)
 {
     int64_t next = 0;
     if (ix->out_of_wal || kb__index_meta_read(ix, "next_docid", &next) || next != 1) return;
     sqlite3_busy_timeout(ix->db, 0);
-    sqlite3_stmt *st = NULL;
-    int ok = sqlite3_prepare_v2(ix->db, "PRAGMA journal_mode=DELETE", -1, &st, NULL) == SQLITE_OK &&
-             sqlite3_step(st) == SQLITE_ROW &&
-             sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "delete") == 0;
-    sqlite3_finalize(st);
+    int ok = journal_mode(ix, "delete");
     sqlite3_busy_timeout(ix->db, KB_BUSY_MS);
     if (!ok) return; /* another connection is open: the commit goes through the WAL */
     ix->out_of_wal = 1;
@@ -221,13 +230,7 @@ static void leave_wal(kb_index *ix)
  * tries again (until then commits are journaled: slower, as safe). */
 void kb__index_wal_again(kb_index *ix)
 {
-    if (!ix->out_of_wal || !sqlite3_get_autocommit(ix->db)) return;
-    sqlite3_stmt *st = NULL;
-    int ok = sqlite3_prepare_v2(ix->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) == SQLITE_OK &&
-             sqlite3_step(st) == SQLITE_ROW &&
-             sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
-    sqlite3_finalize(st);
-    if (!ok) return;
+    if (!ix->out_of_wal || !sqlite3_get_autocommit(ix->db) || !journal_mode(ix, "wal")) return;
     ix->out_of_wal = 0;
     sqlite3_exec(ix->db, ix->sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
                  NULL, NULL, NULL);

@@ -588,13 +588,20 @@ static int load_meta(kb_index *ix, uint32_t after);
  * docs rows above the old max_docid, and kills some older docids, which the deaths log (written
  * with each deletion, docs/format.md) lists with the commit that deleted them. The log covers the
  * commits after meta deaths_since (compaction empties it); when it does not cover the arrays' own
- * commit, or the index has no log (version 3 read as it is), or this handle wrote since (dirty),
- * returns KB_ENOTFOUND and the caller reloads whole. The statistics (coll_docs, total lengths,
- * all_live) come out the same as a reload's: the tests compare both.
+ * commit, or the index has no log (version 3 read as it is), returns KB_ENOTFOUND and the caller
+ * reloads whole. The statistics (coll_docs, total lengths, all_live) come out the same as a
+ * reload's: the tests compare both.
+ *
+ * A writer's handle takes the same path after its own commits: its arrays, loaded outside its
+ * write transactions, are the committed snapshot of loaded_gen whatever it wrote since, and its
+ * commits log their deaths like anyone's. Not when the arrays were loaded inside a write
+ * transaction (txn_view: they may hold its uncommitted rows), nor inside one after writing
+ * (dirty: its uncommitted rows are not in the log's committed part): reloaded whole then.
  */
 static int update_docs(kb_index *ix, int64_t gen)
 {
-    if (!ix->docs_loaded || ix->dirty || gen <= ix->loaded_gen) return KB_ENOTFOUND;
+    if (!ix->docs_loaded || ix->txn_view || (ix->in_txn && ix->dirty) || gen <= ix->loaded_gen)
+        return KB_ENOTFOUND;
     int64_t since = -1, maxd = 0;
     if (kb__index_meta_read(ix, "deaths_since", &since) || since > ix->loaded_gen)
         return KB_ENOTFOUND;
@@ -665,7 +672,7 @@ int kb__index_read_begin(kb_index *ix)
                    ? mrc
                    : kb__index_fail(ix, KB_ECORRUPT, "meta: commit counter missing");
     }
-    if (!ix->docs_loaded || gen != ix->loaded_gen || ix->dirty) {
+    if (!ix->docs_loaded || gen != ix->loaded_gen || ix->dirty || (ix->txn_view && !ix->in_txn)) {
         int rc = update_docs(ix, gen);
         if (rc) rc = reload_docs(ix);
         if (rc) {
@@ -674,16 +681,22 @@ int kb__index_read_begin(kb_index *ix)
         }
         ix->loaded_gen = gen;
         ix->dirty = 0;
+        ix->txn_view = ix->in_txn;
     }
     return 0;
+}
+
+void kb__index_stmts_reset(kb_index *ix)
+{
+    for (int i = 0; i < KB_ST_N; i++)
+        if (ix->st[i]) sqlite3_reset(ix->st[i]);
 }
 
 void kb__index_read_end(kb_index *ix)
 {
     if (!ix->in_read) return;
     ix->in_read = 0;
-    for (int i = 0; i < KB_ST_N; i++)
-        if (ix->st[i]) sqlite3_reset(ix->st[i]);
+    kb__index_stmts_reset(ix);
     /* Ending a read: COMMIT, and when even that fails (out of memory), ROLLBACK, which cannot
      * fail for a read-only transaction; the next read_begin double-checks. */
     if (ix->in_txn) return;

@@ -127,8 +127,11 @@ struct kb_index {
     kb__merge merge;
     kb__parena parena; /* the batch's postings buffers */
 
-    /* reader arrays of the current snapshot */
-    int in_read, docs_loaded, dirty;
+    /* reader arrays of the current snapshot. dirty: this handle wrote since they were loaded (a
+     * read inside its write transaction must see the writes: commits counts them only at COMMIT).
+     * txn_view: they were brought up to date inside this handle's write transaction, so they may
+     * hold its uncommitted rows and are no committed snapshot's: reloaded whole once it ends */
+    int in_read, docs_loaded, dirty, txn_view;
     int64_t loaded_gen;
     /* how the arrays were brought to a new snapshot: whole reloads and updates from the deaths
      * log (docs/format.md; the tests check the incremental path is taken) */
@@ -161,6 +164,10 @@ static inline int kb__index_live(const kb_index *ix, uint32_t docid)
 
 int kb__index_sqlerr(kb_index *ix, int src, const char *what);
 sqlite3_stmt *kb__index_stmt(kb_index *ix, int which);
+/* Resets every statement of ix->st: one left on a row (a dictionary lookup returns on it) keeps
+ * its read snapshot open past COMMIT or ROLLBACK, which then holds back checkpoints and, once
+ * another connection writes, makes the next BEGIN IMMEDIATE fail (SQLITE_BUSY_SNAPSHOT). */
+void kb__index_stmts_reset(kb_index *ix);
 int kb__index_exec(kb_index *ix, const char *sql);
 int64_t kb__index_meta_get(kb_index *ix, const char *key, int64_t dflt); /* dflt on any error */
 /* Reads a meta value: 0, KB_ENOTFOUND, or the SQLite failure's code (KB_ENOMEM, KB_EIO...). */

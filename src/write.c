@@ -1128,6 +1128,7 @@ static int commit_terms(kb_index *ix, const uint32_t *order)
 
 static void rollback(kb_index *ix)
 {
+    kb__index_stmts_reset(ix);
     if (ix->in_txn) sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
     ix->in_txn = 0;
     ix->dirty = 1;
@@ -1172,6 +1173,7 @@ KB_API int kb_index_commit(kb_index *ix)
         if (rc == KB_ENOTFOUND) rc = 0, dead = 0;
     }
     if (!rc && ix->pending_dead) rc = kb__index_meta_put(ix, "dead", dead + ix->pending_dead);
+    kb__index_stmts_reset(ix);
     if (!rc) rc = kb__index_exec(ix, "COMMIT");
     if (rc) {
         int keep = rc;

@@ -538,7 +538,11 @@ static int copy_answer(void *ctx, const void *value, size_t n)
  * per part. */
 #define SRV_CACHE_KEY_MAX (SRV_MAX_URL_BYTES + 2 * SRV_MAX_PARAMS + 64)
 
-static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, req *rq, const char *method)
+/* Answers a routed API request into b (initialised by the caller) and returns its status: from
+ * the answer cache when it holds the same request at the index's generation, else from the
+ * endpoint, kept in the cache when the answer may be (rq->cache_state says which). Apart from
+ * dispatch() so that tests/unit/test_serve.c can drive it without a connection. */
+static int answer(server *s, req *rq, const char *method, srv_buf *b)
 {
     srv_request r = {.method = method,
                      .path = rq->path,
@@ -547,55 +551,62 @@ static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, req *rq, co
                      .body = rq->body,
                      .body_len = rq->body_len,
                      .doc_id = rq->doc_id};
-    srv_buf b;
-    srv_buf_init(&b, SRV_MAX_ANSWER_BYTES);
     char key[SRV_CACHE_KEY_MAX];
     size_t key_n = s->cache ? cache_key(rq, method, key, sizeof key) : 0;
     uint64_t gen = 0;
     if (key_n && srv_api_generation(s->api, &gen)) key_n = 0; /* no generation: no cache */
     if (key_n) {
-        cached_answer ca = {&b, 0};
+        cached_answer ca = {b, 0};
         if (kb_cache_get(s->cache, key, key_n, gen, copy_answer, &ca) == 1 && ca.status) {
             rq->cache_state = 1;
-            return send_json(c, rq, ca.status, &b);
+            return ca.status;
         }
-        srv_buf_free(&b);
-        srv_buf_init(&b, SRV_MAX_ANSWER_BYTES);
+        srv_buf_free(b);
+        srv_buf_init(b, SRV_MAX_ANSWER_BYTES);
         rq->cache_state = 2;
     }
     int status;
     switch (rq->route) {
     case R_HEALTH:
-        status = srv_api_health(s->api, &r, &b);
+        status = srv_api_health(s->api, &r, b);
         break;
     case R_SEARCH:
-        status = srv_api_search(s->api, &r, &b);
+        status = srv_api_search(s->api, &r, b);
         break;
     case R_STATS:
-        status = srv_api_stats(s->api, &r, &b);
+        status = srv_api_stats(s->api, &r, b);
         break;
     case R_DOC:
-        status = !strcmp(method, "DELETE") ? srv_api_delete(s->api, &r, &b)
-                                           : srv_api_document(s->api, &r, &b);
+        status = !strcmp(method, "DELETE") ? srv_api_delete(s->api, &r, b)
+                                           : srv_api_document(s->api, &r, b);
         break;
     case R_DOC_SIMILAR:
-        status = srv_api_similar(s->api, &r, &b);
+        status = srv_api_similar(s->api, &r, b);
         break;
     case R_DOCS:
-        status = srv_api_add(s->api, &r, &b);
+        status = srv_api_add(s->api, &r, b);
         break;
     default:
-        status = srv_error_json(&b, 404, "not_found", "no such resource");
+        status = srv_error_json(b, 404, "not_found", "no such resource");
         break;
     }
     /* Answers that depend on the request and the index alone: found ones and the 4xx that would
-     * come out the same (a bad parameter, an unknown id); never a 5xx, which may be transient. */
-    if (key_n && !b.failed && !b.no_store && status < 500) {
+     * come out the same (a bad parameter, an unknown id); never a 5xx, which may be transient,
+     * nor one marked no_store (a search out of time: another try may have more). */
+    if (key_n && !b->failed && !b->no_store && status < 500) {
         /* an answer is kept as its status (an int) followed by its body */
-        const void *parts[2] = {&status, b.p ? (const void *)b.p : ""};
-        size_t part_n[2] = {sizeof status, b.n};
+        const void *parts[2] = {&status, b->p ? (const void *)b->p : ""};
+        size_t part_n[2] = {sizeof status, b->n};
         kb_cache_put(s->cache, key, key_n, gen, parts, part_n, 2);
     }
+    return status;
+}
+
+static enum MHD_Result dispatch(server *s, struct MHD_Connection *c, req *rq, const char *method)
+{
+    srv_buf b;
+    srv_buf_init(&b, SRV_MAX_ANSWER_BYTES);
+    int status = answer(s, rq, method, &b);
     return send_json(c, rq, status, &b);
 }
 

@@ -6,8 +6,9 @@
 // Loads the page, types an Arabic query with the keyboard, checks that results come with
 // whole-word highlights, filters by source, opens an article by keyboard, checks the article view,
 // expands the copies of a story found by SIMILAR_QUERY, checks the page at phone width, saves
-// screenshots, and searches DAMAGED_QUERY on a server whose index has a damaged stored article
-// (its hits are listed, flagged, not linked). Prints "N passed, N failed".
+// screenshots, searches DAMAGED_QUERY on a server whose index has a damaged stored article
+// (its hits are listed, flagged, not linked), and shows an answer marked timed out (the status
+// line says the results are partial). Prints "N passed, N failed".
 import { chromium } from 'playwright-core';
 
 const [base, query, shot, shotDoc, similarQuery, damagedBase, damagedQuery] = process.argv.slice(2);
@@ -67,6 +68,7 @@ try {
   check(JSON.stringify(guess) === '["rtl","rtl","ltr","auto"]', 'direction by letters, not the first one', guess);
   const status = await page.textContent('#status');
   check(/النتائج/.test(status), 'the status line counts the results', status);
+  check(!/نتائج جزئية/.test(status), 'a whole answer is not called partial', status);
 
   // the source filter: options come from the facets; choosing one narrows the results
   const sources = await page.$$eval('#source option', (os) => os.map((o) => o.value).filter(Boolean));
@@ -148,6 +150,30 @@ try {
     const st = await dpage.textContent('#status');
     check(/khabar check/.test(st), 'the status line points to khabar check', st);
     await dpage.close();
+  }
+
+  // an answer out of its time budget (timed_out): the status line says the results are partial
+  // and the hits are listed. The server's own answer, only marked timed out on its way to the
+  // page, so that the test does not depend on how fast a search runs (tests/unit/test_serve.c
+  // checks the server's side: such an answer is not kept in its cache).
+  {
+    const tpage = await browser.newPage({ viewport: { width: 1100, height: 900 }, locale: 'ar' });
+    tpage.on('pageerror', (e) => problems.push(String(e)));
+    let marked = 0;
+    await tpage.route((u) => u.pathname === '/api/search', async (route) => {
+      const resp = await route.fetch();
+      const body = await resp.json();
+      body.timed_out = true;
+      marked++;
+      await route.fulfill({ response: resp, json: body });
+    });
+    await tpage.goto(base + '#q=' + encodeURIComponent(query), { waitUntil: 'networkidle' });
+    await tpage.waitForSelector('.hit', { timeout: 10000 }).catch(() => {});
+    const st = await tpage.textContent('#status');
+    check(marked > 0 && /نتائج جزئية/.test(st), 'a timed-out answer is called partial', [marked, st]);
+    check(/النتائج/.test(st) && await tpage.locator('.hit').count() > 0,
+      'a timed-out answer still lists its hits', st);
+    await tpage.close();
   }
 
   check(problems.length === 0, 'no console errors, no external requests', problems);

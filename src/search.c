@@ -1339,10 +1339,16 @@ static ev *run_rare_first(search *S, ev *root, heap *h)
     S->n_gate = 0;
     S->gate_th = 0;
     S->skip_word = r;
+    /* r's documents are left out, so its written form adds nothing here: with its bonus in
+     * form_ub_total (a rare word's form has a high idf), every document of c passed the tf~
+     * cut and had its form read (السلاطنية OR جديدة: all 3,263 of the form's documents) */
+    double form_ub_total = S->form_ub_total;
+    if (r->has_form) S->form_ub_total -= S->P.form * r->form_ub * r->w;
     if (seed_worth(S, c, h))
         run_seeded(S, c, h);
     else
         run_generic(S, c, h, 1);
+    S->form_ub_total = form_ub_total;
     S->skip_word = NULL;
     return root; /* the total's estimate is the OR's */
 }

@@ -346,21 +346,75 @@ void kb__block_encode(kb_buf *out, const kb__posting_in *in, uint32_t n, int wit
 /* ---- decoder -----------------------------------------------------------------------------------
  */
 
+/* Sums n docid gaps of `bits` bits each, starting at bit pos of p, onto docid d (each gap is
+ * the step minus one) and stores every docid in out; returns the last. The gaps are unpacked
+ * and summed in one pass, eight at a time: eight gaps take exactly `bits` bytes, so each one
+ * of a group is a load at a fixed offset from the group's first byte and a shift by a fixed
+ * amount plus the run's bit offset. Instantiated with a constant width (sum_gaps), where the
+ * compiler unrolls the group into straight loads and shifts: decoding a block's docids was a
+ * quarter of a two-word AND whose stems are long (ليومي عملة: 266 blocks decoded for 373
+ * candidates), as two passes with a moving bit position. The padding after the data makes 8
+ * bytes readable at every gap, as for br_get. */
+static inline __attribute__((always_inline)) uint64_t sum_gaps_w(const unsigned char *p,
+                                                                 size_t pos, unsigned bits,
+                                                                 uint32_t n, uint64_t d,
+                                                                 uint32_t *out)
+{
+    const uint64_t mask = (1ull << bits) - 1;
+    const unsigned char *q = p + (pos >> 3);
+    const unsigned s = pos & 7; /* the same for every group: a group is whole bytes */
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8, q += bits) {
+        for (unsigned j = 0; j < 8; j++) {
+            uint64_t w; /* s + 7 + bits <= 46 bits of the load */
+            memcpy(&w, q + ((j * bits) >> 3), 8);
+            d += ((w >> (s + ((j * bits) & 7))) & mask) + 1;
+            out[i + j] = (uint32_t)d;
+        }
+    }
+    for (size_t b = (size_t)(q - p) * 8 + s; i < n; i++, b += bits) {
+        uint64_t w;
+        memcpy(&w, p + (b >> 3), 8);
+        d += ((w >> (b & 7)) & mask) + 1;
+        out[i] = (uint32_t)d;
+    }
+    return d;
+}
+
+#define SUM_GAPS_CASE(B)                                                                           \
+    case B:                                                                                        \
+        return sum_gaps_w(p, pos, B, n, d, out);
+/* sum_gaps_w with the width as a constant: gaps of a full block take 1 to 24 bits (a term in
+ * every document: 1; one in every millionth: 20); wider ones, and 0, take the general loop. */
+static uint64_t sum_gaps(const unsigned char *p, size_t pos, unsigned bits, uint32_t n,
+                         uint64_t d, uint32_t *out)
+{
+    switch (bits) {
+        SUM_GAPS_CASE(1) SUM_GAPS_CASE(2) SUM_GAPS_CASE(3) SUM_GAPS_CASE(4) SUM_GAPS_CASE(5)
+        SUM_GAPS_CASE(6) SUM_GAPS_CASE(7) SUM_GAPS_CASE(8) SUM_GAPS_CASE(9) SUM_GAPS_CASE(10)
+        SUM_GAPS_CASE(11) SUM_GAPS_CASE(12) SUM_GAPS_CASE(13) SUM_GAPS_CASE(14)
+        SUM_GAPS_CASE(15) SUM_GAPS_CASE(16) SUM_GAPS_CASE(17) SUM_GAPS_CASE(18)
+        SUM_GAPS_CASE(19) SUM_GAPS_CASE(20) SUM_GAPS_CASE(21) SUM_GAPS_CASE(22)
+        SUM_GAPS_CASE(23) SUM_GAPS_CASE(24)
+    default:
+        return sum_gaps_w(p, pos, bits, n, d, out);
+    }
+}
+#undef SUM_GAPS_CASE
+
 /* Reads the docid gaps of a block's bit stream (header already parsed), checking order and the
  * last docid. */
 static int read_docs(bitr *r, const kb__block_head *h, uint32_t *docs)
 {
     unsigned wd = h->n > 1 ? br_get(r, 6) : 0;
     if (wd > 32) return KB_ECORRUPT;
-    /* gaps first, then the running sum; docids strictly increase (gap + 1 >= 1), so ending
-     * exactly on the header's last docid also keeps every one of them <= last */
+    uint32_t ng = h->n - 1;
+    if (r->pos + (uint64_t)wd * ng > r->nbits) return KB_ECORRUPT;
+    /* docids strictly increase (gap + 1 >= 1) and the sum runs in 64 bits, so ending exactly
+     * on the header's last docid also keeps every one of them <= last */
     docs[0] = h->first;
-    br_unpack(r, wd, h->n - 1, docs + 1);
-    uint64_t d = h->first;
-    for (uint32_t i = 1; i < h->n; i++) {
-        d += (uint64_t)docs[i] + 1;
-        docs[i] = (uint32_t)d;
-    }
+    uint64_t d = sum_gaps(r->p, r->pos, wd, ng, h->first, docs + 1);
+    r->pos += (size_t)wd * ng;
     if (d != h->last) return KB_ECORRUPT;
     return br_overrun(r) ? KB_ECORRUPT : 0;
 }

@@ -15,8 +15,8 @@
  * collection. The index is built in one temporary directory (reused), with the CLI's options
  * (light stemmer) and without duplicate signatures (slow, and collapsing is then a no-op), in
  * /dev/shm when there is one. Header bytes: documents (2), flags (commits, ranking variant,
- * compaction, a read-only handle for the searches kept across the commits, the commit's encoder
- * thread), queries.
+ * compaction, a read-only handle for the searches kept across the commits, else the writer's
+ * own handle reading each commit, the commit's encoder thread), queries.
  *
  * For each query it checks, and aborts when one breaks:
  *   - the pruned answer is the exhaustive ranking from offset on: same ids and scores (within
@@ -716,6 +716,18 @@ static void follow(kb_index **rd, int reader, uint32_t *updates)
     kb__index_read_end(*rd);
 }
 
+/* Without the reader, the writer's own handle reads each commit at once instead: after its
+ * first read, its arrays too come from the deaths log (src/index.c, update_docs), counted in
+ * *updates, and the searches then run on those arrays. */
+static void follow_writer(kb_index *ix, int reader, int *read, uint32_t *updates)
+{
+    if (reader) return;
+    *updates += *read;
+    *read = 1;
+    check(kb__index_read_begin(ix) == 0, "the writer's snapshot");
+    kb__index_read_end(ix);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static kb_analyzer *an;
@@ -761,7 +773,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(kb_index_open(dir, &io, &ix) == 0, "a new index");
     memset(docs, 0, sizeof docs);
     n_created = 0;
-    uint32_t live = 0, updates = 0;
+    uint32_t live = 0, updates = 0, w_updates = 0;
+    int w_read = 0;
     kb_index *rd = NULL;
     for (uint32_t i = 0; i < n_ops; i++) {
         unsigned op = byte(&s) % 16;
@@ -790,8 +803,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if ((i + 1) * (uint32_t)commits / n_ops != i * (uint32_t)commits / n_ops) {
             check(kb_index_commit(ix) == 0, "a commit");
             follow(&rd, reader, &updates);
+            follow_writer(ix, reader, &w_read, &w_updates);
         }
     }
+    /* every commit after the writer's first read came to it from the deaths log, not a reload */
+    check(reader || ix->n_updates == w_updates, "the writer updated from the deaths log");
     if (compact) check(kb_index_compact(ix) == 0, "compaction");
     follow(&rd, reader, NULL);
     /* every commit after the reader's first came to it from the deaths log, not a reload */

@@ -1042,6 +1042,7 @@ static int cmp_form_df_desc(const void *x, const void *y)
  * leave it while the sum stays within th. Nothing is chosen when a word of an AND already leads
  * by its form (drive_by_forms): that is the stronger filter. The stem cursors are only ever
  * advanced to the gate's candidates, so unlike drive_by_forms this also serves a root OR. */
+#define GATE_MIN_KEPT_OUT (1.0 / 16) /* see choose_gate */
 static void choose_gate(search *S, ev *root, double th)
 {
     S->n_gate = 0;
@@ -1073,6 +1074,15 @@ static void choose_gate(search *S, ev *root, double th)
         sum += g[first]->ub - g[first]->stem_ub;
         first++;
     }
+    /* The share of the candidates the gate keeps out is about the product, over its words, of
+     * the share of each word's articles without its form. When the forms are nearly all of
+     * their stems' articles (names: سلمان OR محمد, forms in 97% and 96%) the gate keeps out
+     * almost nothing and costs a form lookup per candidate: then none (outside run_seeded's
+     * first phase, which must stay within its words' forms). */
+    double kept_out = 1;
+    for (uint32_t i = first; i < n; i++)
+        kept_out *= g[i]->post.df ? fmax(0, 1.0 - (double)g[i]->form.df / g[i]->post.df) : 0;
+    if (!S->n_seed && kept_out < GATE_MIN_KEPT_OUT) return;
     for (uint32_t i = first; i < n; i++)
         S->gate[S->n_gate++] = g[i];
     S->pruned = 1; /* the documents the gate keeps out go uncounted */

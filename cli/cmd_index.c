@@ -29,6 +29,14 @@
 #define DEFAULT_BATCH 10000
 /* Job slots per worker: keeps workers busy while the writer waits on the slowest in-order job. */
 #define SLOTS_PER_WORKER 16
+/* Job slots at least, whatever the number of workers. The ring must cover the wake-ups of the
+ * reader and of the workers on a busy machine (milliseconds), which depend on the one writer's
+ * pace, not on the number of workers: with 32 slots (2 workers) and the reader refilling at half,
+ * the writer stalled ~0.6 s of a 3.3 s pass on an idle machine and 2-3 s at load 5, waiting for
+ * records to be read or prepared; with 128 slots and the refill at a quarter, 0.7-1.4 s at load
+ * 5. Each slot keeps the buffers of the largest record it has held (~0.35 MB on the benchmark's
+ * corpus). */
+#define MIN_SLOTS 128
 /* At most this many worker threads (more gains nothing on the machines we target). */
 #define MAX_WORKERS 64
 /* Rejection reasons kept apart in the summary. */
@@ -81,14 +89,21 @@ typedef struct pipeline {
     uint64_t n_jobs, seq_read, seq_prep, seq_write;
     int stop;
     int input_done;    /* the reader is past the last record (or failed for good) */
-    /* Who sleeps, so that the others wake a thread only when it can go on: the reader once half
-     * the ring is free (then refills it in one go), the writer once its next slot is done. A
+    /* Who sleeps, so that the others wake a thread only when it can go on: the reader once a
+     * quarter of the ring is free (then refills it in one go: the other three quarters are work
+     * ahead of the writer while the reader wakes), the writer once its next slot is done. A
      * wake-up per record cost ~35,000 context switches over the benchmark's 41,000 records. */
     int reader_waits, writer_waits;
     uint64_t in_bytes; /* decoded input bytes read so far (the progress line) */
     kb_reader *rd;
     kb_stemmer_mode stemmer;
 } pipeline;
+
+/* Slots ahead of the writer below which the sleeping reader is woken to refill the ring. */
+static uint64_t refill_at(const pipeline *pl)
+{
+    return pl->n_jobs - pl->n_jobs / 4;
+}
 
 static void fix_slices(job *j)
 {
@@ -147,7 +162,7 @@ static void *reader(void *arg)
     while (!pl->stop && !pl->input_done) {
         if (pl->seq_read - pl->seq_write >= pl->n_jobs) {
             pl->reader_waits = 1;
-            while (!pl->stop && pl->seq_read - pl->seq_write > pl->n_jobs / 2)
+            while (!pl->stop && pl->seq_read - pl->seq_write > refill_at(pl))
                 pthread_cond_wait(&pl->cv_free, &pl->mu);
             pl->reader_waits = 0;
         }
@@ -467,6 +482,7 @@ int cmd_index(int argc, char **argv)
     pl.stemmer = stemmer;
     pl.rd = rd;
     pl.n_jobs = (uint64_t)(threads ? threads : 1) * SLOTS_PER_WORKER;
+    if (threads && pl.n_jobs < MIN_SLOTS) pl.n_jobs = MIN_SLOTS; /* --threads 0 reads one at a time */
     pl.jobs = calloc(pl.n_jobs, sizeof *pl.jobs);
     int ok = rd && pl.jobs;
     for (uint64_t i = 0; ok && i < pl.n_jobs; i++) {
@@ -562,7 +578,7 @@ int cmd_index(int argc, char **argv)
         pthread_mutex_lock(&pl.mu);
         j->state = SLOT_FREE;
         pl.seq_write++;
-        if (pl.reader_waits && pl.seq_read - pl.seq_write <= pl.n_jobs / 2)
+        if (pl.reader_waits && pl.seq_read - pl.seq_write <= refill_at(&pl))
             pthread_cond_signal(&pl.cv_free);
         pthread_mutex_unlock(&pl.mu);
 

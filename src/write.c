@@ -771,8 +771,9 @@ static int put_block_row(kb_index *ix, uint64_t tid, uint32_t last, const void *
  *           the chunk; new terms with blocks get their tid here, in key order
  *   write   (writer, SQL) delete the replaced last block, put the block rows and the term row
  * On a large commit an encoder thread encodes the chunks the writer has read, up to KB_RING ahead
- * of it, and the writer writes the duplicates key rows while the encoder works: the two CPUs
- * share what was the commit's serial part. A chunk the encoder has not taken yet when the writer
+ * of it, and the writer writes the duplicates key rows while the encoder works, then, rather
+ * than wait for the chunk it must write next, encodes the ring's last chunk not taken yet (the
+ * encoder takes them from the front): the two CPUs share what was the commit's serial part. A chunk the encoder has not taken yet when the writer
  * needs it, the writer encodes itself: on a busy machine the encoder thread may wait long for a
  * CPU, and the commit then never waits for it longer than one chunk. So chunks may be encoded
  * out of order; new terms get their tids when written, in key order. Small commits do the three
@@ -1093,7 +1094,8 @@ static int commit_terms(kb_index *ix, const uint32_t *order)
             if (threaded) pthread_mutex_lock(&cm->mu);
             c->state = CH_ENCODED;
         }
-        /* While the encoder works on it, write duplicates key rows; then wait. */
+        /* While the encoder works on it, write duplicates key rows; then encode the ring's
+         * last chunk the encoder has not taken (it takes them from the front); then wait. */
         while (c->state != CH_ENCODED && dedup_left) {
             pthread_mutex_unlock(&cm->mu);
             int d = kb__dedup_store_flush_step(ix->dedup, KB_DEDUP_STEP);
@@ -1101,8 +1103,21 @@ static int commit_terms(kb_index *ix, const uint32_t *order)
             if (d <= 0) dedup_left = 0;
             if (d < 0) rc = kb__index_fail(ix, d, "duplicates: writing the key rows failed");
         }
-        while (!rc && c->state != CH_ENCODED)
-            pthread_cond_wait(&cm->cv, &cm->mu);
+        while (!rc && c->state != CH_ENCODED) {
+            uint32_t k = cm->n_read;
+            while (k > cm->n_written + 1 && cm->ring[(k - 1) % KB_RING].state != CH_READ)
+                k--;
+            if (k == cm->n_written + 1) {
+                pthread_cond_wait(&cm->cv, &cm->mu);
+                continue;
+            }
+            chunk *o = &cm->ring[(k - 1) % KB_RING];
+            o->state = CH_TAKEN;
+            pthread_mutex_unlock(&cm->mu);
+            o->rc = encode_chunk(cm, o, &cm->own);
+            pthread_mutex_lock(&cm->mu);
+            o->state = CH_ENCODED;
+        }
         if (rc) break;
         if (threaded) pthread_mutex_unlock(&cm->mu);
         rc = write_chunk(ix, c);

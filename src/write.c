@@ -637,6 +637,74 @@ static int cmp_acc(const void *x, const void *y, void *ctx)
     return c ? c : (a->key_len > b->key_len) - (a->key_len < b->key_len);
 }
 
+_Static_assert(KB_ACC_HEAD >= 16, "the sort reads 16 bytes of the head");
+
+/* The radix sort's item: an entry's first 16 key bytes, big-endian, and its index. */
+typedef struct rkey {
+    uint64_t hi, lo;
+    uint32_t idx;
+} rkey;
+
+/* Sorts the batch's entries in key order into order[0..n): a radix sort on their first 16 key
+ * bytes (zero-padded), a byte at a time from the last, skipping bytes all entries share; then
+ * cmp_acc within each run of equal 16-byte prefixes (24,000 of the benchmark's 361,000 terms).
+ * The same order as a comparison sort by cmp_acc (keys are distinct), at a fraction of its cost:
+ * qsort_r by cmp_acc took 0.10 s of the benchmark's commit, before the encoder thread can start
+ * (8 bytes are not enough: Arabic letters take two, and 87 % of the terms share their first 8
+ * bytes with another). Fills pre[] (each entry's first 8 bytes) for cmp_acc. Returns 0 or
+ * KB_ENOMEM. */
+static int sort_keys(const kb_index *ix, uint32_t *order, uint64_t *pre, uint32_t n)
+{
+    size_t m = n ? n : 1;
+    rkey *ka = kb__malloc(m * sizeof *ka), *kb = kb__malloc(m * sizeof *kb);
+    uint32_t(*count)[256] = kb__calloc(16, sizeof *count);
+    int rc = ka && kb && count ? 0 : KB_ENOMEM;
+    for (uint32_t i = 0; !rc && i < n; i++) {
+        const unsigned char *h = (const unsigned char *)ix->acc[i].head;
+        uint64_t hi = 0, lo = 0;
+        for (uint32_t b = 0; b < 8; b++) { /* the head is zero-padded past the key */
+            hi = hi << 8 | h[b];
+            lo = lo << 8 | h[8 + b];
+        }
+        pre[i] = hi;
+        ka[i] = (rkey){hi, lo, i};
+        for (int d = 0; d < 8; d++) {
+            count[d][(lo >> (8 * d)) & 0xff]++;
+            count[8 + d][(hi >> (8 * d)) & 0xff]++;
+        }
+    }
+    rkey *kp = ka, *tp = kb;
+    for (int d = 0; !rc && n && d < 16; d++) {
+        uint32_t sum = 0, *c = count[d];
+        int shift = 8 * (d % 8);
+#define RKEY_DIGIT(k) ((unsigned)(((d < 8 ? (k).lo : (k).hi) >> shift) & 0xff))
+        if (c[RKEY_DIGIT(kp[0])] == n) continue; /* one value: nothing moves */
+        for (int v = 0; v < 256; v++) {
+            uint32_t k = c[v];
+            c[v] = sum;
+            sum += k;
+        }
+        for (uint32_t i = 0; i < n; i++)
+            tp[c[RKEY_DIGIT(kp[i])]++] = kp[i];
+#undef RKEY_DIGIT
+        rkey *t = kp;
+        kp = tp;
+        tp = t;
+    }
+    for (uint32_t i = 0; !rc && i < n; i++)
+        order[i] = kp[i].idx;
+    sort_ctx sc = {ix, pre};
+    for (uint32_t i = 0, j; !rc && i < n; i = j) {
+        for (j = i + 1; j < n && kp[j].hi == kp[i].hi && kp[j].lo == kp[i].lo; j++)
+            ;
+        if (j - i > 1) qsort_r(order + i, j - i, sizeof *order, cmp_acc, &sc);
+    }
+    kb__free(ka);
+    kb__free(kb);
+    kb__free(count);
+    return rc;
+}
+
 /* Makes room for one more posting and n_pos positions in the merge arrays (pin, its field
  * lengths plen and first-position index ppos_idx grow together). */
 static int pin_reserve(kb__merge *m, uint32_t n_pos)
@@ -1167,17 +1235,13 @@ KB_API int kb_index_commit(kb_index *ix)
         rollback(ix);
         return kb__index_fail(ix, KB_ENOMEM, "out of memory committing");
     }
-    for (uint32_t i = 0; i < ix->n_acc; i++) {
-        const unsigned char *k = (const unsigned char *)ix->acc[i].head;
-        uint64_t v = 0;
-        for (uint32_t b = 0; b < 8; b++)
-            v = v << 8 | (b < ix->acc[i].key_len ? k[b] : 0);
-        pre[i] = v;
-        order[i] = i;
-    }
-    sort_ctx sc = {ix, pre};
-    qsort_r(order, ix->n_acc, sizeof *order, cmp_acc, &sc);
+    rc = sort_keys(ix, order, pre, ix->n_acc);
     kb__free(pre);
+    if (rc) {
+        kb__free(order);
+        rollback(ix);
+        return kb__index_fail(ix, rc, "out of memory committing");
+    }
     rc = commit_terms(ix, order);
     kb__free(order);
     if (!rc) rc = kb__index_meta_put(ix, "next_docid", ix->next_docid);

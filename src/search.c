@@ -1382,11 +1382,12 @@ static ev *run_rare_first(search *S, ev *root, heap *h)
     S->n_gate = 0;
     S->gate_th = 0;
     S->skip_word = r;
-    /* r's documents are left out, so its written form adds nothing here: with its bonus in
-     * form_ub_total (a rare word's form has a high idf), every document of c passed the tf~
-     * cut and had its form read (السلاطنية OR جديدة: all 3,263 of the form's documents) */
+    /* r's documents are left out, so only c's written form can add a bonus here (the OR has
+     * no other word: no exclusion either): with r's bonus in form_ub_total (a rare word's form
+     * has a high idf), every document of c passed the tf~ cut and had its form read
+     * (السلاطنية OR جديدة: all 3,263 of the form's documents). Set as open_term adds it. */
     double form_ub_total = S->form_ub_total;
-    if (r->has_form) S->form_ub_total -= S->P.form * r->form_ub * r->w;
+    S->form_ub_total = c->has_form ? S->P.form * c->form_ub * c->w : 0;
     if (seed_worth(S, c, h))
         run_seeded(S, c, h);
     else

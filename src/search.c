@@ -1207,8 +1207,11 @@ static void run_or_maxscore(search *S, ev *root, heap *h)
         if (th >= 0) { /* block-max: bound every kid over the blocks holding d */
             uint32_t last = KB_DOC_END;
             double b = 0;
+            /* a non-essential kid by its whole bound: its block's header would be fetched
+             * for the bound alone, most candidates being cut before it is probed (السعودية
+             * OR فرنسي: 55 of 178 fetches) */
             for (uint32_t i = 0; i < n; i++)
-                b += ev_block_ub(S, k[i], d, &last);
+                b += i < n_ne ? k[i]->ub : ev_block_ub(S, k[i], d, &last);
             if (last < d) last = d;
             if (b <= th) {
                 S->pruned = 1;

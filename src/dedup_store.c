@@ -856,6 +856,48 @@ static int cmp_kent(const void *x, const void *y)
     return (a->docid > b->docid) - (a->docid < b->docid);
 }
 
+/* Sorts ents[0..n) as cmp_kent does: a radix sort (stable, a byte at a time from the docid's
+ * lowest to the key's highest, skipping bytes all rows share), falling back to qsort when its
+ * buffer cannot be had. The benchmark's 699,000 rows: qsort 1 % of `khabar index`'s samples,
+ * on the writer in the commit. */
+static void sort_kents(kent *ents, uint32_t n)
+{
+    kent *tmp = n > 1 ? kb__malloc((size_t)n * sizeof *tmp) : NULL;
+    uint32_t(*count)[256] = tmp ? kb__calloc(12, sizeof *count) : NULL;
+    if (!count) {
+        kb__free(tmp);
+        if (n > 1) qsort(ents, n, sizeof *ents, cmp_kent);
+        return;
+    }
+    /* digit d: bytes 0-3 of the docid, then bytes 0-7 of the key, its sign bit flipped (SQLite
+     * orders the column as signed) */
+#define KENT_DIGIT(e, d)                                                                           \
+    ((unsigned)((d) < 4 ? (e).docid >> (8 * (d))                                                 \
+                        : ((e).key ^ (uint64_t)1 << 63) >> (8 * ((d) - 4))) & 0xffu)
+    for (uint32_t i = 0; i < n; i++)
+        for (int d = 0; d < 12; d++)
+            count[d][KENT_DIGIT(ents[i], d)]++;
+    kent *from = ents, *to = tmp;
+    for (int d = 0; d < 12; d++) {
+        uint32_t *c = count[d], sum = 0;
+        if (c[KENT_DIGIT(from[0], d)] == n) continue;
+        for (int v = 0; v < 256; v++) {
+            uint32_t k = c[v];
+            c[v] = sum;
+            sum += k;
+        }
+        for (uint32_t i = 0; i < n; i++)
+            to[c[KENT_DIGIT(from[i], d)]++] = from[i];
+        kent *t = from;
+        from = to;
+        to = t;
+    }
+#undef KENT_DIGIT
+    if (from != ents) memcpy(ents, from, (size_t)n * sizeof *ents);
+    kb__free(tmp);
+    kb__free(count);
+}
+
 int kb__dedup_store_flush_step(kb__dedup_store *s, uint32_t max_rows)
 {
     if (!s) return KB_EINVAL;
@@ -864,7 +906,7 @@ int kb__dedup_store_flush_step(kb__dedup_store *s, uint32_t max_rows)
         /* In key order the inserts walk the table's pages once instead of landing at random.
          * The pending rows are sorted where they are (a key's rows stay in docid order) and the
          * chains rebuilt; deleted rows go. */
-        qsort(s->ents + s->n_done, s->n_ents - s->n_done, sizeof *s->ents, cmp_kent);
+        sort_kents(s->ents + s->n_done, s->n_ents - s->n_done);
         uint32_t done_live = 0;
         for (uint32_t i = 0; i < s->n_done; i++)
             done_live += s->ents[i].docid != 0;

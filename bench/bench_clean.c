@@ -9,81 +9,14 @@
  * are read once and cleaned N times over (pages per second). Each figure is the median of the
  * rounds. bench/bench_clean.sh runs this next to a peer extractor on the same pages.
  */
-#include "khabar.h"
+#include "bench_records.h"
 
 #include <dirent.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 /* Rounds of each measure: enough for a stable median on a shared machine. */
 #define DEFAULT_ROUNDS 5
 /* The nine fixture pages repeated this many times make one HTML round (~0.5 s). */
 #define DEFAULT_HTML_REPEAT 100
-
-typedef struct rec {
-    char *body, *title, *source, *id;
-    size_t n_body;
-    kb_format format;
-} rec;
-
-/* CPU time of this (single-threaded) process: on a shared, loaded machine wall time measures the
- * neighbours too; the run's wall time is printed at the end for reference. */
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static char *dup_slice(kb_slice s)
-{
-    char *p = malloc(s.n + 1);
-    if (!p) exit(1);
-    memcpy(p, s.p ? s.p : "", s.n);
-    p[s.n] = 0;
-    return p;
-}
-
-static rec *load(const char *const *paths, size_t n_paths, size_t *n_out, size_t *bytes)
-{
-    kb_reader *r = kb_reader_open(paths, n_paths, NULL);
-    size_t n = 0, cap = 1024;
-    rec *v = malloc(cap * sizeof *v);
-    kb_record kr;
-    int rc;
-    *bytes = 0;
-    while ((rc = kb_reader_next(r, &kr)) != 0) {
-        if (rc < 0) continue;
-        if (n == cap) v = realloc(v, (cap *= 2) * sizeof *v);
-        if (!v) exit(1);
-        v[n].body = dup_slice(kr.body);
-        v[n].n_body = kr.body.n;
-        v[n].title = dup_slice(kr.title);
-        v[n].source = dup_slice(kr.source);
-        v[n].id = dup_slice(kr.id);
-        v[n].format = kr.format;
-        *bytes += kr.body.n;
-        n++;
-    }
-    kb_reader_close(r);
-    *n_out = n;
-    return v;
-}
-
-static kb_record as_record(const rec *x)
-{
-    kb_record r;
-    memset(&r, 0, sizeof r);
-    r.body.p = x->body, r.body.n = x->n_body;
-    r.title.p = x->title, r.title.n = strlen(x->title);
-    r.source.p = x->source, r.source.n = strlen(x->source);
-    r.id.p = x->id, r.id.n = strlen(x->id);
-    r.format = x->format;
-    r.file = "bench";
-    return r;
-}
 
 /* One round: clean (and serialize when json) every record `repeat` times; returns seconds. */
 static double round_time(kb_cleaner *c, const rec *v, size_t n, int repeat, int json,
@@ -93,7 +26,7 @@ static double round_time(kb_cleaner *c, const rec *v, size_t n, int repeat, int 
     *blocks = 0;
     for (int k = 0; k < repeat; k++)
         for (size_t i = 0; i < n; i++) {
-            kb_record r = as_record(&v[i]);
+            kb_record r = as_record(&v[i], 0);
             kb_article a;
             if (kb_cleaner_clean(c, &r, &a)) exit(1);
             *blocks += a.n_blocks;
@@ -104,18 +37,6 @@ static double round_time(kb_cleaner *c, const rec *v, size_t n, int repeat, int 
             }
         }
     return now() - t0;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *t, int n)
-{
-    qsort(t, (size_t)n, sizeof *t, cmp_d);
-    return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
 }
 
 int main(int argc, char **argv)
@@ -143,7 +64,7 @@ int main(int argc, char **argv)
 
     size_t n, bytes;
     const char *jp[] = {jsonl};
-    rec *v = load(jp, 1, &n, &bytes);
+    rec *v = load(jp, 1, &n, &bytes, NULL);
     if (n) {
         round_time(c, v, n, 1, 0, &blocks); /* warm-up */
         for (int r = 0; r < rounds; r++)
@@ -181,7 +102,7 @@ int main(int argc, char **argv)
         closedir(d);
     }
     size_t npages = 0, hbytes = 0;
-    rec *hv = nh ? load(hp, nh, &npages, &hbytes) : NULL;
+    rec *hv = nh ? load(hp, nh, &npages, &hbytes, NULL) : NULL;
     if (npages) {
         round_time(c, hv, npages, 1, 0, &blocks);
         for (int r = 0; r < rounds; r++)

@@ -161,6 +161,19 @@ static inline int32_t fold_cp(int32_t cp)
 #define SEED_EXACT 0x65786163u
 #define SEED_BAND 0x62616e64u
 
+/* XXH3_64bits_withSeed(p, n, seed), the same value, with the short inputs' paths inlined: the
+ * library's entry (length dispatch, long-input path) was not inlined into the word and shingle
+ * loops and its call cost as much as the hash of a ~10-byte word or a 40-byte shingle. */
+static inline __attribute__((always_inline)) uint64_t hash_short(const void *p, size_t n,
+                                                                 uint64_t seed)
+{
+    if (n <= 16) return XXH3_len_0to16_64b((const xxh_u8 *)p, n, XXH3_kSecret, seed);
+    if (n <= 128)
+        return XXH3_len_17to128_64b((const xxh_u8 *)p, n, XXH3_kSecret, sizeof XXH3_kSecret,
+                                    seed);
+    return XXH3_64bits_withSeed(p, n, seed);
+}
+
 static int words_push(kb__dedup_work *w, uint64_t h)
 {
     if (w->n_words == w->cap_words) {
@@ -195,7 +208,7 @@ static inline int word_end(kb__dedup_work *w, const char *word, size_t *n)
 {
     if (!*n) return 0;
     if (w->n_words >= KB_DEDUP_MAX_WORDS) return 1;
-    if (words_push(w, XXH3_64bits_withSeed(word, *n, SEED_WORD))) return KB_ENOMEM;
+    if (words_push(w, hash_short(word, *n, SEED_WORD))) return KB_ENOMEM;
     *n = 0;
     return 0;
 }
@@ -413,10 +426,15 @@ int kb__dedup_finish(kb__dedup_work *w, int shingle_words, kb__dedup_sig *sig)
     uint32_t mh[KB_DEDUP_HASHES];
     for (int j = 0; j < KB_DEDUP_HASHES; j++)
         mh[j] = UINT32_MAX;
-    for (size_t i = 0; i < n; i++)
-        w->shingles[i] =
-            (uint32_t)(XXH3_64bits_withSeed(w->words + i, k * sizeof(uint64_t), SEED_SHINGLE) >>
-                       32);
+    if (k == KB_DEDUP_SHINGLE) /* the usual width: the hash's length is a constant */
+        for (size_t i = 0; i < n; i++)
+            w->shingles[i] = (uint32_t)(hash_short(w->words + i, KB_DEDUP_SHINGLE * sizeof(uint64_t),
+                                                   SEED_SHINGLE) >>
+                                        32);
+    else
+        for (size_t i = 0; i < n; i++)
+            w->shingles[i] =
+                (uint32_t)(hash_short(w->words + i, k * sizeof(uint64_t), SEED_SHINGLE) >> 32);
     minhash_update(mh, w->shingles, n);
     memcpy(sig->mh, mh, sizeof mh);
     w->n_shingles = sort_unique_u32(w->shingles, w->tmp, n);

@@ -925,9 +925,19 @@ typedef struct kb__pterm {
     uint64_t hash;              /* XXH3 of the key */
     uint32_t key_off, key_len;  /* key = kind byte ('F' form, 'S' stem) + UTF-8 term */
     uint32_t tf[KB_N_FIELDS];
-    uint32_t pos_off, n_pos;    /* FORM: positions in kb_prepared.pos */
+    union {
+        struct {
+            uint32_t pos_off, n_pos; /* FORM: positions in kb_prepared.pos */
+        };
+        struct { /* FORM, while the text is analyzed (before positions are laid out): the stem
+                  * term of its last token (index, or UINT32_MAX: no stem) and what that stem
+                  * depended on besides the form (stem_how, kb_index_prepare's analyze()) */
+            uint32_t stem_term, stem_mask;
+        };
+    };
     uint32_t enc_off, enc_len;  /* the posting without its docid, in kb_prepared.enc */
     uint8_t kind;
+    uint8_t stem_how;           /* FORM while analyzed: 0, or the kind flags of stem_term's token */
 } kb__pterm;
 enum { KB_PMETA_ID = 0, KB_PMETA_SOURCE, KB_PMETA_DATE, KB_PMETA_URL, KB_PMETA_TITLE, KB_PMETA_N };
 enum { KB_PBLOCK_CAPTION = 3 }; /* block types in a stored record: kb_block_type, then caption */

@@ -210,8 +210,10 @@ static int term_table_begin(kb_prepared *p, size_t text_bytes)
     return term_table_size(p, cap);
 }
 
-/* Finds or adds the term (kind, s[0..n)) in the document's table; returns its index or < 0. */
-static int64_t term_slot(kb_prepared *p, int kind, const char *s, size_t n)
+/* Looks the term (kind, s[0..n)) up in the document's table: its index, or -1 with *hash and
+ * *slot set for term_add; < -1 on error. The table has room for one more term. */
+static int64_t term_find(kb_prepared *p, int kind, const char *s, size_t n, uint64_t *hash_out,
+                         uint32_t *slot)
 {
     if (p->n_terms * 2 >= p->ht_cap) {
         int rc = term_table_size(p, p->ht_cap ? p->ht_cap * 2 : 1024);
@@ -228,6 +230,16 @@ static int64_t term_slot(kb_prepared *p, int kind, const char *s, size_t n)
         }
         h = (h + 1) & (p->ht_cap - 1);
     }
+    *hash_out = hash;
+    *slot = h;
+    return -1;
+}
+
+/* Adds the term term_find did not find, at the slot it gave; returns its index or < 0. */
+static int64_t term_add(kb_prepared *p, int kind, const char *s, size_t n, uint64_t hash,
+                        uint32_t h)
+{
+    char kc = kind == KB_TERM_FORM ? 'F' : 'S';
     if (kb__grow((void **)&p->terms, &p->cap_terms, p->n_terms + 1, sizeof *p->terms))
         return KB_ENOMEM;
     kb__pterm *t = &p->terms[p->n_terms];
@@ -243,8 +255,28 @@ static int64_t term_slot(kb_prepared *p, int kind, const char *s, size_t n)
     return p->n_terms++;
 }
 
+/* Finds or adds the term (kind, s[0..n)) in the document's table; returns its index or < 0. */
+static int64_t term_slot(kb_prepared *p, int kind, const char *s, size_t n)
+{
+    uint64_t hash;
+    uint32_t h;
+    int64_t i = term_find(p, kind, s, n, &hash, &h);
+    return i == -1 ? term_add(p, kind, s, n, hash, h) : i;
+}
+
+/* What a token's stem depends on besides its normalized form (khabar_int.h, _next_norm): its
+ * kind flags and its hamza mask. stem_how holds the flags that matter, and a bit for "set". */
+#define STEM_FLAGS (KB_TOK_ARABIC | KB_TOK_LATIN | KB_TOK_HASHTAG)
+#define STEM_HOW(flags) ((uint8_t)(0x80u | ((flags) & STEM_FLAGS)))
+
 /* Analyzes text[0..n) as field `field` (or, for the body, by block) starting at position base.
- * Returns the number of positions used (last position + 1) or < 0. */
+ * Returns the number of positions used (last position + 1) or < 0.
+ *
+ * A form met again in the document with the same kind flags and hamza mask has the same stem:
+ * its form term remembers its stem term, and the stemmer (lexicon look-up, cut) and the stem's
+ * hash and probe are skipped. The form's own look-up already paid for finding it, so this is not
+ * the word cache docs/performance.md measured slower. Terms are added in the same order as
+ * with kb_analyzer_next() then a look-up of the form and of the stem. */
 static int64_t analyze(kb_prepared *p, kb_analyzer *an, const char *text, size_t n, int is_body,
                        uint32_t base)
 {
@@ -252,7 +284,7 @@ static int64_t analyze(kb_prepared *p, kb_analyzer *an, const char *text, size_t
     int rc;
     uint32_t used = 0, blk = 0;
     kb_analyzer_reset(an, text, n);
-    while ((rc = kb_analyzer_next(an, &tok)) > 0) {
+    while ((rc = kb__analyzer_next_norm(an, &tok)) > 0) {
         int field = KB_FIELD_TITLE;
         if (is_body) {
             while (blk + 1 < p->n_blocks && tok.start >= p->blocks[blk + 1].off)
@@ -262,22 +294,36 @@ static int64_t analyze(kb_prepared *p, kb_analyzer *an, const char *text, size_t
         uint32_t pos = base + tok.position;
         used = tok.position + 1;
         p->lens[field]++;
-        if (tok.norm_len == 0 || tok.norm_len > KB_TERM_MAX_BYTES ||
-            tok.stem_len > KB_TERM_MAX_BYTES)
-            continue;
-        int64_t f = term_slot(p, KB_TERM_FORM, tok.norm, tok.norm_len);
-        if (f < 0) return f;
+        if (tok.norm_len > KB_TERM_MAX_BYTES) continue; /* (never 0 from _next_norm) */
+        uint64_t hash;
+        uint32_t slot;
+        int64_t f = term_find(p, KB_TERM_FORM, tok.norm, tok.norm_len, &hash, &slot);
+        if (f < -1) return f;
+        uint32_t mask = kb__analyzer_hamza_mask(an);
+        uint8_t how = STEM_HOW(tok.flags);
+        int64_t s;
+        if (f >= 0 && p->terms[f].stem_how == how && p->terms[f].stem_mask == mask) {
+            s = p->terms[f].stem_term == UINT32_MAX ? -1 : (int64_t)p->terms[f].stem_term;
+        } else {
+            if ((rc = kb__analyzer_stem(an, &tok)) != 0) return rc;
+            if (tok.stem_len > KB_TERM_MAX_BYTES) continue;
+            if (f < 0 && (f = term_add(p, KB_TERM_FORM, tok.norm, tok.norm_len, hash, slot)) < 0)
+                return f;
+            s = -1;
+            if (tok.stem_len && (s = term_slot(p, KB_TERM_STEM, tok.stem, tok.stem_len)) < 0)
+                return s;
+            kb__pterm *e = &p->terms[f];
+            e->stem_how = how;
+            e->stem_mask = mask;
+            e->stem_term = s < 0 ? UINT32_MAX : (uint32_t)s;
+        }
         p->terms[f].tf[field]++;
         if (kb__grow((void **)&p->toks, &p->cap_toks, p->n_toks + 1, sizeof *p->toks))
             return KB_ENOMEM;
         p->toks[p->n_toks].term = (uint32_t)f;
         p->toks[p->n_toks].pos = pos;
         p->n_toks++;
-        if (tok.stem_len) {
-            int64_t s = term_slot(p, KB_TERM_STEM, tok.stem, tok.stem_len);
-            if (s < 0) return s;
-            p->terms[s].tf[field]++;
-        }
+        if (s >= 0) p->terms[s].tf[field]++;
     }
     return rc < 0 ? rc : (int64_t)used;
 }

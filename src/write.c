@@ -496,6 +496,11 @@ static int add_one(kb_index *ix, kb_prepared *p)
     if (rc) return rc;
     if (ix->next_docid >= KB_INDEX_MAX_DOCS)
         return kb__index_fail(ix, KB_ETOOBIG, "the index holds the maximum number of documents");
+    /* The chains of the document's first terms (which the loop below starts for the terms
+     * ahead only) start here, a link at a time between the rows written before the terms. */
+    uint32_t lead = KB_MIN(p->n_terms, 3 * KB_AHEAD);
+    for (uint32_t i = 0; i < lead; i++)
+        prefetch_slot(ix, &p->terms[i]);
     kb_slice id = kb__prepared_meta(p, KB_PMETA_ID);
     int replaced = 0;
     uint32_t old = 0;
@@ -534,6 +539,8 @@ static int add_one(kb_index *ix, kb_prepared *p)
     ix->next_docid++;
     ix->pending_docs++;
     ix->dirty = 1;
+    for (uint32_t i = 0; i < KB_MIN(lead, 2 * KB_AHEAD); i++)
+        prefetch_entry(ix, &p->terms[i]);
 
     if (!ix->no_dedup) {
         /* The signature was made in the analysis thread (kb_index_prepare), unless skipped. */
@@ -546,6 +553,8 @@ static int add_one(kb_index *ix, kb_prepared *p)
         if ((rc = txn_alive(ix))) return rc;
     }
 
+    for (uint32_t i = 0; i < KB_MIN(lead, KB_AHEAD); i++)
+        prefetch_tail(ix, &p->terms[i]);
     /* Document lengths of the batch (block min_len), then the terms. */
     if (kb__grow((void **)&ix->blens, &ix->cap_blens, (uint64_t)(docid - ix->batch_first + 1) * 3,
                  sizeof *ix->blens))

@@ -318,7 +318,8 @@ static int64_t analyze(kb_prepared *p, kb_analyzer *an, const char *text, size_t
             e->stem_term = s < 0 ? UINT32_MAX : (uint32_t)s;
         }
         p->terms[f].tf[field]++;
-        if (kb__grow((void **)&p->toks, &p->cap_toks, p->n_toks + 1, sizeof *p->toks))
+        if (p->n_toks == p->cap_toks && /* the call only when full, not once per token */
+            kb__grow((void **)&p->toks, &p->cap_toks, p->n_toks + 1, sizeof *p->toks))
             return KB_ENOMEM;
         p->toks[p->n_toks].term = (uint32_t)f;
         p->toks[p->n_toks].pos = pos;
@@ -328,15 +329,16 @@ static int64_t analyze(kb_prepared *p, kb_analyzer *an, const char *text, size_t
     return rc < 0 ? rc : (int64_t)used;
 }
 
-/* Appends one piece of article text to the raw record's body: "\n\n" before every block but
- * the first, empty ones included (the decoder counts the separators by blocks: a leading empty
- * block without its separator made the stored copy unreadable). */
+/* Appends one piece of article text to the raw record's body (which starts at p->body_off):
+ * "\n\n" before every block but the first, empty ones included (the decoder counts the
+ * separators by blocks: a leading empty block without its separator made the stored copy
+ * unreadable). */
 static int add_block(kb_prepared *p, kb_buf *body, const kb_slice *s, int type, int head)
 {
     if (p->n_blocks) kb__buf_append(body, "\n\n", 2);
     if (kb__grow((void **)&p->blocks, &p->cap_blocks, p->n_blocks + 1, sizeof *p->blocks))
         return KB_ENOMEM;
-    p->blocks[p->n_blocks].off = (uint32_t)body->n;
+    p->blocks[p->n_blocks].off = (uint32_t)(body->n - p->body_off);
     p->blocks[p->n_blocks].len = (uint32_t)s->n;
     p->blocks[p->n_blocks].type = (uint8_t)type;
     p->blocks[p->n_blocks].head = (uint8_t)head;
@@ -371,26 +373,30 @@ KB_API int kb_index_prepare(kb_analyzer *an, const kb_article *a, kb_prepared *p
     meta_put(p, KB_PMETA_URL, a->url);
     meta_put(p, KB_PMETA_TITLE, a->title);
 
-    /* The body text, built in p->z (as scratch) before compressing. */
-    kb_buf *body = &p->z;
+    /* Raw stored record: title, body, block table (docs/format.md). The body (the blocks, then
+     * the captions, "\n\n" between them) is written in place: its length is known first. */
+    size_t body_n = 0, n_pieces = a->n_blocks + a->n_captions;
+    for (size_t i = 0; i < a->n_blocks; i++)
+        body_n += a->blocks[i].text.n;
+    for (size_t i = 0; i < a->n_captions; i++)
+        body_n += a->captions[i].n;
+    if (n_pieces) body_n += 2 * (n_pieces - 1);
+    if (kb__buf_reserve(&p->raw, 2 * 10 + a->title.n + body_n)) return p->raw.rc;
+    kb__varint_put(&p->raw, a->title.n);
+    kb__buf_append(&p->raw, a->title.p, a->title.n);
+    kb__varint_put(&p->raw, body_n);
+    p->body_off = (uint32_t)p->raw.n;
     for (size_t i = 0; i < a->n_blocks; i++) {
         int type = (int)a->blocks[i].type;
-        int rc = add_block(p, body, &a->blocks[i].text, type, type == KB_BLOCK_HEADING);
+        int rc = add_block(p, &p->raw, &a->blocks[i].text, type, type == KB_BLOCK_HEADING);
         if (rc) return rc;
     }
     for (size_t i = 0; i < a->n_captions; i++) {
-        int rc = add_block(p, body, &a->captions[i], KB_PBLOCK_CAPTION, 1);
+        int rc = add_block(p, &p->raw, &a->captions[i], KB_PBLOCK_CAPTION, 1);
         if (rc) return rc;
     }
-    if (p->meta.rc || body->rc) return p->meta.rc ? p->meta.rc : body->rc;
-    p->text_bytes = a->title.n + body->n;
-
-    /* Raw stored record: title, body, block table (docs/format.md). */
-    kb__varint_put(&p->raw, a->title.n);
-    kb__buf_append(&p->raw, a->title.p, a->title.n);
-    kb__varint_put(&p->raw, body->n);
-    p->body_off = (uint32_t)p->raw.n;
-    kb__buf_append(&p->raw, body->p, body->n);
+    if (p->meta.rc || p->raw.rc) return p->meta.rc ? p->meta.rc : p->raw.rc;
+    p->text_bytes = a->title.n + body_n;
     kb__varint_put(&p->raw, p->n_blocks);
     for (uint32_t i = 0; i < p->n_blocks; i++) {
         kb__buf_putc(&p->raw, (char)p->blocks[i].type);
@@ -412,7 +418,7 @@ KB_API int kb_index_prepare(kb_analyzer *an, const kb_article *a, kb_prepared *p
     if (rc) return rc;
     int64_t t = analyze(p, an, a->title.p, a->title.n, 0, 0);
     if (t < 0) return (int)t;
-    int64_t b = analyze(p, an, p->raw.p + p->body_off, body->n, 1, (uint32_t)t + KB_FIELD_GAP);
+    int64_t b = analyze(p, an, p->raw.p + p->body_off, body_n, 1, (uint32_t)t + KB_FIELD_GAP);
     if (b < 0) return (int)b;
 
     /* Positions of each form, grouped by term in token order (so ascending): a counting sort. */
@@ -448,7 +454,7 @@ KB_API int kb_index_prepare(kb_analyzer *an, const kb_article *a, kb_prepared *p
     }
     p->enc.n = (size_t)(w - p->enc.p);
 
-    /* Compress the raw record (body scratch no longer needed). */
+    /* Compress the raw record. */
     size_t bound = ZSTD_compressBound(p->raw.n);
     kb__buf_reset(&p->z);
     if (kb__buf_reserve(&p->z, bound)) return p->z.rc;

@@ -441,6 +441,27 @@ static inline void tidy_cp(kb_cleaner *c, int32_t cp, char **o, const char *o0, 
     }
 }
 
+/* Whether the 8 bytes of x (in memory order) are 4 Arabic letters of the run tidy_append copies
+ * at once, U+0621..U+064A but tatweel: D8 A1..D8 BF or D9 81..D9 8A. Per 16-bit lane, lead in
+ * the low byte, with no borrow between lanes. */
+static inline int word_arabic_letters(uint64_t x)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t low = 0x00FF00FF00FF00FFULL, one = 0x0001000100010001ULL,
+                   bit8 = 0x0100010001000100ULL;
+    uint64_t l = (x & low) ^ 0x00D800D800D800D8ULL; /* 0 for D8, 1 for D9 */
+    if (l & ~one) return 0;
+    uint64_t cont = (x >> 8) & low;
+    uint64_t lo = 0x00A100A100A100A1ULL - l * 0x20; /* A1, or 81 after D9 */
+    uint64_t hi = 0x00BF00BF00BF00BFULL - l * 0x35; /* BF, or 8A after D9 */
+    uint64_t ge = (cont | bit8) - lo, le = (hi | bit8) - cont;
+    return (ge & le & bit8) == bit8;
+#else
+    (void)x;
+    return 0;
+#endif
+}
+
 /* Appends s[0..n) to c->tidy repaired for display (kb__repair_cp: presentation forms, format
  * controls, tatweel, invalid bytes) and with its whitespace tidied: every run of spaces (NBSP
  * and the Unicode spaces included) becomes one ASCII space, and the ends are trimmed. Control
@@ -478,6 +499,16 @@ static void tidy_append(kb_cleaner *c, const char *s0, size_t n, mstate *m)
              * as ms_char() would one by one */
             size_t j = i;
             int32_t cp = 0, prev = 0;
+            while (j + 8 <= n) { /* 4 letters at a time */
+                uint64_t x;
+                memcpy(&x, u + j, 8);
+                if (!word_arabic_letters(x)) break;
+                j += 8;
+            }
+            if (j > i) { /* the last two letters, as the loop below would have left them */
+                prev = ((int32_t)(u[j - 4] & 0x1F) << 6) | (u[j - 3] & 0x3F);
+                cp = ((int32_t)(u[j - 2] & 0x1F) << 6) | (u[j - 1] & 0x3F);
+            }
             while (j + 1 < n && (u[j] == 0xD8 || u[j] == 0xD9) && (u[j + 1] & 0xC0) == 0x80) {
                 int32_t x = ((int32_t)(u[j] & 0x1F) << 6) | (u[j + 1] & 0x3F);
                 if (x < 0x0621 || x > 0x064A || x == 0x0640) break;

@@ -37,6 +37,16 @@
  * 5. Each slot keeps the buffers of the largest record it has held (~0.35 MB on the benchmark's
  * corpus). */
 #define MIN_SLOTS 128
+/* Input bytes the ring may hold ahead of the writer, whatever the number of slots: 128 records of
+ * a few MB each (HTML pages, long transcripts; KB_INPUT_MAX_RECORD is 16 MB) would otherwise all
+ * sit in memory with their cleaned and prepared copies. 150 records of 4 MB took 2.2 GB of peak
+ * memory with 128 slots and no byte bound, 0.8 GB with 32 slots. The benchmark's records (~3 KB)
+ * never reach it. */
+#define RING_BYTES_MAX ((uint64_t)64 << 20)
+/* A slot whose record buffer grew past this gives its buffers back once the record is written,
+ * so that one long record does not keep its memory for the rest of the run in every slot it
+ * passed through. */
+#define SLOT_KEEP_MAX ((size_t)1 << 20)
 /* At most this many worker threads (more gains nothing on the machines we target). */
 #define MAX_WORKERS 64
 /* Rejection reasons kept apart in the summary. */
@@ -94,15 +104,41 @@ typedef struct pipeline {
      * ahead of the writer while the reader wakes), the writer once its next slot is done. A
      * wake-up per record cost ~35,000 context switches over the benchmark's 41,000 records. */
     int reader_waits, writer_waits;
-    uint64_t in_bytes; /* decoded input bytes read so far (the progress line) */
+    uint64_t in_bytes;   /* decoded input bytes read so far (the progress line) */
+    uint64_t ring_bytes; /* record bytes of the slots read and not yet written */
     kb_reader *rd;
     kb_stemmer_mode stemmer;
 } pipeline;
 
-/* Slots ahead of the writer below which the sleeping reader is woken to refill the ring. */
-static uint64_t refill_at(const pipeline *pl)
+/* The reader stops when the ring holds n_jobs records, or RING_BYTES_MAX bytes of them (one
+ * record, however long, is always let in: the writer needs it to go on). */
+static int ring_full(const pipeline *pl)
 {
-    return pl->n_jobs - pl->n_jobs / 4;
+    uint64_t ahead = pl->seq_read - pl->seq_write;
+    return ahead >= pl->n_jobs || (ahead && pl->ring_bytes >= RING_BYTES_MAX);
+}
+
+/* The sleeping reader goes on once a quarter of the slots, and of the bytes, is free again. */
+static int ring_refill(const pipeline *pl)
+{
+    uint64_t ahead = pl->seq_read - pl->seq_write;
+    return ahead <= pl->n_jobs - pl->n_jobs / 4 &&
+           (!ahead || pl->ring_bytes <= RING_BYTES_MAX - RING_BYTES_MAX / 4);
+}
+
+/* Frees the buffers of a written slot that held a long record (SLOT_KEEP_MAX): the record's copy,
+ * and its prepared form for a new one (kept if that cannot be allocated now). buf.n stays: the
+ * ring's byte count takes it off when the slot is freed. */
+static void give_back(job *j, int no_dedup)
+{
+    free(j->buf.p);
+    j->buf.p = NULL;
+    j->buf.cap = 0;
+    kb_prepared *p = kb_prepared_new();
+    if (!p) return;
+    kb_prepared_skip_dups(p, no_dedup);
+    kb_prepared_free(j->prep);
+    j->prep = p;
 }
 
 static void fix_slices(job *j)
@@ -160,9 +196,9 @@ static void *reader(void *arg)
     pipeline *pl = arg;
     pthread_mutex_lock(&pl->mu);
     while (!pl->stop && !pl->input_done) {
-        if (pl->seq_read - pl->seq_write >= pl->n_jobs) {
+        if (ring_full(pl)) {
             pl->reader_waits = 1;
-            while (!pl->stop && pl->seq_read - pl->seq_write > refill_at(pl))
+            while (!pl->stop && !ring_refill(pl))
                 pthread_cond_wait(&pl->cv_free, &pl->mu);
             pl->reader_waits = 0;
         }
@@ -176,6 +212,7 @@ static void *reader(void *arg)
         pl->in_bytes = rs.bytes;
         if (got) {
             j->state = state;
+            pl->ring_bytes += j->buf.n;
             pl->seq_read++;
             pthread_cond_signal(&pl->cv_work);
         }
@@ -522,6 +559,7 @@ int cmd_index(int argc, char **argv)
             pthread_mutex_lock(&pl.mu);
             if (got) {
                 j->state = state;
+                pl.ring_bytes += j->buf.n;
                 pl.seq_read++;
                 pthread_cond_signal(&pl.cv_work);
             }
@@ -575,11 +613,12 @@ int cmd_index(int argc, char **argv)
                 snprintf(last_id, sizeof last_id, "%.*s", (int)j->rec.id.n, j->rec.id.p);
             }
         }
+        if (j->buf.cap > SLOT_KEEP_MAX) give_back(j, io.no_dedup);
         pthread_mutex_lock(&pl.mu);
         j->state = SLOT_FREE;
+        pl.ring_bytes -= j->buf.n;
         pl.seq_write++;
-        if (pl.reader_waits && pl.seq_read - pl.seq_write <= refill_at(&pl))
-            pthread_cond_signal(&pl.cv_free);
+        if (pl.reader_waits && ring_refill(&pl)) pthread_cond_signal(&pl.cv_free);
         pthread_mutex_unlock(&pl.mu);
 
         if (!failed && c.docs_since_commit >= (uint64_t)batch) {

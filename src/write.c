@@ -457,10 +457,10 @@ static kb__acc *acc_slot(kb_index *ix, const kb_prepared *pp, const kb__pterm *t
 
 #define KB_AHEAD 10
 
-/* A prefetch the compiler keeps. GCC 12's dead-code elimination drops a __builtin_prefetch whose
- * address comes from loads under a condition (as the entry's and the tail's below: the binary
- * had the slots' prefetches only, and the batch's time went to the entries' and the tails'
- * misses); an asm volatile is never dropped. */
+/* A prefetch the compiler keeps. With __builtin_prefetch, GCC 12 -O3 removed the entry's and the
+ * tail's prefetches below from add_one altogether (its tree DCE: -fno-tree-dce brought them
+ * back; only the slots' were left, and the batch's time went to the entries' and the tails'
+ * misses: docs/performance.md); an asm volatile is never removed. */
 static inline void prefetch_line(const void *p)
 {
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))

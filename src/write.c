@@ -392,6 +392,33 @@ static int post_reserve(kb__parena *pa, kb__acc *a, size_t extra)
     return 0;
 }
 
+/* a[0..n) == b[0..n), n <= KB_ACC_HEAD, inline: memcmp with a variable n is a call into libc for
+ * every posting of the batch. Loads of 8, 4 or 1 bytes that may overlap, none past n. */
+static inline int same_head(const char *a, const char *b, uint32_t n)
+{
+    uint64_t x, y;
+    uint32_t u, v;
+    if (n >= 8) {
+        for (uint32_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y) return 0;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+        if (u != v) return 0;
+        memcpy(&u, a + n - 4, 4);
+        memcpy(&v, b + n - 4, 4);
+        return u == v;
+    }
+    return !n || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+}
+
 /* Finds or adds a batch entry for the prepared term t. The table's slots hold the entry index
  * and 32 more bits of the hash, so a probe touches an entry only when those match (the table is
  * far larger than the caches: one miss per probe is what this path costs). */
@@ -425,7 +452,7 @@ static kb__acc *acc_slot(kb_index *ix, const kb_prepared *pp, const kb__pterm *t
         if (ix->aht[h].tag == tag) {
             kb__acc *a = &ix->acc[ix->aht[h].idx];
             if (a->hash == t->hash && a->key_len == t->key_len &&
-                !memcmp(a->head, key, nh) &&
+                same_head(a->head, key, nh) &&
                 (t->key_len <= KB_ACC_HEAD ||
                  !memcmp(ix->bkeys.p + a->key_off + nh, key + nh, t->key_len - nh)))
                 return a;

@@ -519,7 +519,8 @@ int cmd_index(int argc, char **argv)
     pl.stemmer = stemmer;
     pl.rd = rd;
     pl.n_jobs = (uint64_t)(threads ? threads : 1) * SLOTS_PER_WORKER;
-    if (threads && pl.n_jobs < MIN_SLOTS) pl.n_jobs = MIN_SLOTS; /* --threads 0 reads one at a time */
+    if (threads && pl.n_jobs < MIN_SLOTS)
+        pl.n_jobs = MIN_SLOTS; /* --threads 0 reads one at a time */
     pl.jobs = calloc(pl.n_jobs, sizeof *pl.jobs);
     int ok = rd && pl.jobs;
     for (uint64_t i = 0; ok && i < pl.n_jobs; i++) {

@@ -174,6 +174,13 @@ static inline __attribute__((always_inline)) uint64_t hash_short(const void *p, 
     return XXH3_64bits_withSeed(p, n, seed);
 }
 
+/* A shingle's 32-bit hash: the high half of its words' hashes hashed together. */
+static inline __attribute__((always_inline)) uint32_t shingle_hash(const uint64_t *words,
+                                                                   size_t len)
+{
+    return (uint32_t)(hash_short(words, len, SEED_SHINGLE) >> 32);
+}
+
 static int words_push(kb__dedup_work *w, uint64_t h)
 {
     if (w->n_words == w->cap_words) {
@@ -428,13 +435,10 @@ int kb__dedup_finish(kb__dedup_work *w, int shingle_words, kb__dedup_sig *sig)
         mh[j] = UINT32_MAX;
     if (k == KB_DEDUP_SHINGLE) /* the usual width: the hash's length is a constant */
         for (size_t i = 0; i < n; i++)
-            w->shingles[i] = (uint32_t)(hash_short(w->words + i, KB_DEDUP_SHINGLE * sizeof(uint64_t),
-                                                   SEED_SHINGLE) >>
-                                        32);
+            w->shingles[i] = shingle_hash(w->words + i, KB_DEDUP_SHINGLE * sizeof(uint64_t));
     else
         for (size_t i = 0; i < n; i++)
-            w->shingles[i] =
-                (uint32_t)(hash_short(w->words + i, k * sizeof(uint64_t), SEED_SHINGLE) >> 32);
+            w->shingles[i] = shingle_hash(w->words + i, k * sizeof(uint64_t));
     minhash_update(mh, w->shingles, n);
     memcpy(sig->mh, mh, sizeof mh);
     w->n_shingles = sort_unique_u32(w->shingles, w->tmp, n);

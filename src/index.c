@@ -320,12 +320,10 @@ static int check_format(kb_index *ix, const kb_index_options *o)
     int64_t ver = -1, stem = -1;
     rc = kb__index_meta_read(ix, "format", &ver);
     if (rc && rc != KB_ENOTFOUND) return rc;
-    if (ver == 3 && !ix->read_only) {
-        rc = upgrade_v3(ix);
-        if (rc) return rc;
+    if (ver == 3) { /* upgraded by a writer, read as it is otherwise */
+        if (!ix->read_only && (rc = upgrade_v3(ix))) return rc;
         ver = KB_INDEX_FORMAT_VERSION;
     }
-    if (ver == 3 && ix->read_only) ver = KB_INDEX_FORMAT_VERSION;
     rc = ver == KB_INDEX_FORMAT_VERSION ? kb__index_meta_read(ix, "stemmer", &stem) : 0;
     if (rc && rc != KB_ENOTFOUND) return rc;
     if (ver != KB_INDEX_FORMAT_VERSION)
@@ -501,8 +499,8 @@ static int max_docid_read(kb_index *ix, int64_t *maxd)
 static int load_docs_after(kb_index *ix, int64_t after, int64_t maxd)
 {
     sqlite3_stmt *st;
-    int s = sqlite3_prepare_v2(ix->db, "SELECT docid, sid, ymd, lt, lh, lb FROM docs WHERE docid > ?1",
-                               -1, &st, NULL);
+    int s = sqlite3_prepare_v2(
+        ix->db, "SELECT docid, sid, ymd, lt, lh, lb FROM docs WHERE docid > ?1", -1, &st, NULL);
     if (s != SQLITE_OK) return kb__index_sqlerr(ix, s, "docs");
     sqlite3_bind_int64(st, 1, after);
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {

@@ -200,8 +200,9 @@ static int term_table_size(kb_prepared *p, uint32_t cap)
 
 /* Empties the term table for a document of text_bytes bytes: sized for the terms it may have
  * (a word is ~6 bytes or more, with its stem at most 2 terms; half full at most), 1024 slots at
- * least, 65536 at most (past that it grows as terms come). Clearing the table sized for the longest document so far, for every document, was
- * ~1.2% of indexing's samples and left it cold. */
+ * least, 65536 at most (past that it grows as terms come). Clearing the table sized for the
+ * longest document so far, for every document, was ~1.2% of indexing's samples and left it
+ * cold. */
 static int term_table_begin(kb_prepared *p, size_t text_bytes)
 {
     uint32_t cap = 1024;

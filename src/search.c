@@ -1359,14 +1359,23 @@ static void run_pruned(search *S, ev *root, heap *h)
  * k-th score of the first phase). Scores are the same as in one pass: with two words the
  * sums do not depend on the order, and a document of the second phase has no r. */
 #define RARE_FIRST_RATIO 4 /* c has at least this many times r's documents */
-static int rare_first_worth(const search *S, const ev *root, const heap *h, int few)
+
+/* The two words of a two-word OR: the rarer r and the other c. */
+static void rare_and_common(ev *root, ev **r, ev **c)
+{
+    ev *a = root->kids[0], *b = root->kids[1];
+    *r = a->post.df <= b->post.df ? a : b;
+    *c = *r == a ? b : a;
+}
+
+static int rare_first_worth(const search *S, ev *root, const heap *h, int few)
 {
     if (S->any_rank || S->n_global_nots || root->type != EV_OR || root->n_kids != 2 ||
         root->w != 1.0)
         return 0;
-    const ev *a = root->kids[0], *b = root->kids[1];
-    if (a->type != EV_TERM || b->type != EV_TERM || a->w != 1.0 || b->w != 1.0) return 0;
-    const ev *r = a->post.df <= b->post.df ? a : b, *c = r == a ? b : a;
+    ev *r, *c;
+    rare_and_common(root, &r, &c);
+    if (r->type != EV_TERM || c->type != EV_TERM || r->w != 1.0 || c->w != 1.0) return 0;
     return r->ub > c->ub && (r->post.df < h->k) == few &&
            (uint64_t)r->post.df * RARE_FIRST_RATIO <= c->post.df;
 }
@@ -1376,8 +1385,8 @@ static ev *run_seeded(search *S, ev *root, heap *h);
 
 static ev *run_rare_first(search *S, ev *root, heap *h)
 {
-    ev *a = root->kids[0], *b = root->kids[1];
-    ev *r = a->post.df <= b->post.df ? a : b, *c = r == a ? b : a;
+    ev *r, *c;
+    rare_and_common(root, &r, &c);
     S->min_ne = 1; /* c, of the lower bound, sorts first */
     run_or_maxscore(S, root, h);
     S->min_ne = 0;

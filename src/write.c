@@ -890,8 +890,8 @@ static int put_block_row(kb_index *ix, uint64_t tid, uint32_t last, const void *
  * On a large commit an encoder thread encodes the chunks the writer has read, up to KB_RING ahead
  * of it, and the writer writes the duplicates key rows while the encoder works, then, rather
  * than wait for the chunk it must write next, encodes the ring's last chunk not taken yet (the
- * encoder takes them from the front): the two CPUs share what was the commit's serial part. A chunk the encoder has not taken yet when the writer
- * needs it, the writer encodes itself: on a busy machine the encoder thread may wait long for a
+ * encoder takes them from the front): the two CPUs share what was the commit's serial part. A
+ * chunk the encoder has not taken yet when the writer needs it, the writer encodes itself: on a busy machine the encoder thread may wait long for a
  * CPU, and the commit then never waits for it longer than one chunk. So chunks may be encoded
  * out of order; new terms get their tids when written, in key order. Small commits do the three
  * stages in turn.

@@ -75,8 +75,14 @@ typedef struct kb__aslot {
  * own thread on large commits) or by compaction. */
 typedef struct kb__merge {
     kb__posting_in *pin;
-    uint32_t *plen; /* field lengths per posting (min_len source) */
+    uint32_t *plen; /* field lengths per posting (min_len source), for postings [0, n_plen) */
     uint32_t n_pin, cap_pin;
+    /* Postings from n_plen on come from the commit's batch: their field lengths are those of
+     * the batch's documents, blens[(doc - blens_first) * KB_N_FIELDS...], read when encoding
+     * (a random access each, many in flight in that short loop). */
+    uint32_t n_plen;
+    const uint32_t *blens;
+    uint32_t blens_first;
     uint32_t *ppos, n_ppos, cap_ppos;
     uint32_t *ppos_idx; /* per posting: index of its first position in ppos */
     kb_buf enc;

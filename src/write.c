@@ -754,12 +754,15 @@ static int sort_keys(const kb_index *ix, uint32_t *order, uint64_t *pre, uint32_
     return rc;
 }
 
-/* Makes room for one more posting and n_pos positions in the merge arrays (pin, its field
+/* Makes room for n more postings and n_pos positions in the merge arrays (pin, its field
  * lengths plen and first-position index ppos_idx grow together). */
-static int pin_reserve(kb__merge *m, uint32_t n_pos)
+static int pin_reserve(kb__merge *m, uint32_t n, uint32_t n_pos)
 {
-    if (m->n_pin + 1 > m->cap_pin) {
-        uint32_t c = m->cap_pin ? m->cap_pin * 2 : 1024;
+    if ((uint64_t)m->n_pin + n > m->cap_pin) {
+        if ((uint64_t)m->n_pin + n > UINT32_MAX / 2) return KB_ETOOBIG;
+        uint32_t c = m->cap_pin ? m->cap_pin : 1024;
+        while (c < m->n_pin + n)
+            c *= 2;
         kb__posting_in *a = kb__realloc(m->pin, (size_t)c * sizeof *a);
         if (a) m->pin = a;
         uint32_t *l = kb__realloc(m->plen, (size_t)c * KB_N_FIELDS * sizeof *l);
@@ -776,7 +779,7 @@ static int pin_reserve(kb__merge *m, uint32_t n_pos)
 static int pin_add(kb__merge *m, uint32_t doc, const uint32_t tf[KB_N_FIELDS], const uint32_t *pos,
                    uint32_t n_pos, const uint32_t lens[KB_N_FIELDS])
 {
-    int rc = pin_reserve(m, n_pos);
+    int rc = pin_reserve(m, 1, n_pos);
     if (rc) return rc;
     kb__posting_in *p = &m->pin[m->n_pin];
     p->doc = doc;
@@ -784,10 +787,10 @@ static int pin_add(kb__merge *m, uint32_t doc, const uint32_t tf[KB_N_FIELDS], c
     p->pos = NULL; /* set when encoding: ppos may move while it grows */
     m->ppos_idx[m->n_pin] = m->n_ppos;
     memcpy(m->plen + (size_t)m->n_pin * KB_N_FIELDS, lens, KB_N_FIELDS * sizeof *lens);
-    if (n_pos && pos != m->ppos + m->n_ppos)
-        memcpy(m->ppos + m->n_ppos, pos, n_pos * sizeof *pos);
+    if (n_pos) memcpy(m->ppos + m->n_ppos, pos, n_pos * sizeof *pos);
     m->n_ppos += n_pos;
     m->n_pin++;
+    m->n_plen = m->n_pin;
     return 0;
 }
 
@@ -823,35 +826,55 @@ static inline int acc_kind(const kb__acc *a)
 }
 
 /* Decodes the batch postings of entry a into the merge arrays (reads the batch only); adds their
- * count to *df and raises max_tf to their largest tfs. */
+ * count to *df and raises max_tf to their largest tfs. Their field lengths stay in the batch
+ * (kb__merge.blens): only their lines are prefetched here, for encode_range. */
 static int pin_add_batch(kb__merge *m, const kb_index *ix, const kb__acc *a, uint32_t *df,
                          uint32_t max_tf[KB_N_FIELDS])
 {
     const unsigned char *p = (const unsigned char *)a->post;
     size_t n = a->post_n, i = 0;
-    uint32_t doc = 0;
+    /* A posting takes 4 bytes or more (the docid gap and three tfs), a position 1 or more: room
+     * for them all at once, instead of a check per posting. */
+    int rc = pin_reserve(m, (uint32_t)(n / 4 + 1), (uint32_t)n);
+    if (rc) return rc;
+    int with_pos = acc_kind(a) == KB_TERM_FORM;
+    kb__posting_in *in = m->pin + m->n_pin;
+    uint32_t *idx = m->ppos_idx + m->n_pin, *out = m->ppos + m->n_ppos;
+    uint32_t doc = 0, mt0 = max_tf[0], mt1 = max_tf[1], mt2 = max_tf[2];
     while (i < n) {
         doc += get_varint(p, n, &i);
-        uint32_t tf[KB_N_FIELDS];
-        for (int f = 0; f < KB_N_FIELDS; f++)
-            tf[f] = get_varint(p, n, &i);
-        uint32_t np = acc_kind(a) == KB_TERM_FORM ? tf[0] + tf[1] + tf[2] : 0;
-        (*df)++;
-        for (int f = 0; f < KB_N_FIELDS; f++)
-            max_tf[f] = KB_MAX(max_tf[f], tf[f]);
-        int rc = pin_reserve(m, np);
-        if (rc) return rc;
-        uint32_t *out = m->ppos + m->n_ppos, prev = 0;
+        prefetch_line(ix->blens + (size_t)(doc - ix->batch_first) * KB_N_FIELDS);
+        uint32_t t0 = get_varint(p, n, &i), t1 = get_varint(p, n, &i), t2 = get_varint(p, n, &i);
+        in->doc = doc;
+        in->tf[0] = t0;
+        in->tf[1] = t1;
+        in->tf[2] = t2;
+        in->pos = NULL; /* set when encoding */
+        in++;
+        *idx++ = (uint32_t)(out - m->ppos);
+        mt0 = KB_MAX(mt0, t0);
+        mt1 = KB_MAX(mt1, t1);
+        mt2 = KB_MAX(mt2, t2);
+        /* well-formed postings have as many positions as bytes at most; a varint that says
+         * otherwise is the batch's own bug, but must not write past the room made */
+        uint32_t np = with_pos ? t0 + t1 + t2 : 0, prev = 0;
+        if (np > n - i) np = (uint32_t)(n - i);
         for (uint32_t j = 0; j < np; j++) {
             uint32_t g = get_varint(p, n, &i);
             out[j] = j ? prev + g + 1 : g;
             prev = out[j];
         }
-        const uint32_t *l = ix->blens + (size_t)(doc - ix->batch_first) * KB_N_FIELDS;
-        /* positions are already in place: pin_add copies onto themselves harmlessly */
-        rc = pin_add(m, doc, tf, out, np, l);
-        if (rc) return rc;
+        out += np;
     }
+    uint32_t added = (uint32_t)(in - (m->pin + m->n_pin));
+    *df += added;
+    max_tf[0] = mt0;
+    max_tf[1] = mt1;
+    max_tf[2] = mt2;
+    m->n_pin += added;
+    m->n_ppos = (uint32_t)(out - m->ppos);
+    m->blens = ix->blens;
+    m->blens_first = ix->batch_first;
     return 0;
 }
 
@@ -861,8 +884,11 @@ static int encode_range(kb__merge *m, uint32_t from, uint32_t to, int with_pos)
     uint32_t min_len[KB_N_FIELDS] = {UINT32_MAX, UINT32_MAX, UINT32_MAX};
     for (uint32_t i = from; i < to; i++) {
         m->pin[i].pos = with_pos ? m->ppos + m->ppos_idx[i] : NULL;
+        const uint32_t *l = i < m->n_plen
+                                ? m->plen + (size_t)i * KB_N_FIELDS
+                                : m->blens + (size_t)(m->pin[i].doc - m->blens_first) * KB_N_FIELDS;
         for (int f = 0; f < KB_N_FIELDS; f++)
-            min_len[f] = KB_MIN(min_len[f], m->plen[(size_t)i * KB_N_FIELDS + f]);
+            min_len[f] = KB_MIN(min_len[f], l[f]);
     }
     kb__buf_reset(&m->enc);
     kb__block_encode(&m->enc, m->pin + from, to - from, with_pos, min_len);
@@ -920,6 +946,7 @@ enum { CH_READ = 0, CH_TAKEN, CH_ENCODED }; /* a chunk's state once read */
 
 typedef struct chunk {
     cterm t[KB_CHUNK_TERMS];
+    uint32_t first; /* its first term's place in the commit's order */
     uint32_t n;
     kb_buf in, out;
     int state;
@@ -945,6 +972,7 @@ static int read_chunk(committer *cm, uint32_t k)
     kb_index *ix = cm->ix;
     chunk *c = &cm->ring[k % KB_RING];
     uint32_t first = k * KB_CHUNK_TERMS;
+    c->first = first;
     c->n = KB_MIN(KB_CHUNK_TERMS, ix->n_acc - first);
     c->rc = 0;
     c->state = CH_READ;
@@ -1023,7 +1051,7 @@ static int encode_term(kb_index *ix, kb__merge *m, chunk *c, cterm *t)
 {
     const kb__acc *a = &ix->acc[t->acc];
     int with_pos = acc_kind(a) == KB_TERM_FORM, rc = 0;
-    m->n_pin = m->n_ppos = 0;
+    m->n_pin = m->n_ppos = m->n_plen = 0;
     if (t->old_n) rc = pin_add_block(m, c->in.p + t->old_off, t->old_n, with_pos);
     if (!rc) rc = pin_add_batch(m, ix, a, &t->df, t->mtf);
     if (rc) return rc;
@@ -1058,12 +1086,12 @@ static int encode_chunk(committer *cm, chunk *c, kb__merge *m)
     int rc = 0;
     for (uint32_t i = 0; i < c->n && !rc; i++) {
         /* Key order is random order in memory: start the next entries' misses early (entry
-         * 2 x KB_AHEAD ahead, its key and postings KB_AHEAD ahead). */
-        if (i + 2 * KB_AHEAD < c->n) {
-            prefetch_line(&ix->acc[c->t[i + 2 * KB_AHEAD].acc]);
-        }
-        if (i + KB_AHEAD < c->n) {
-            const kb__acc *f = &ix->acc[c->t[i + KB_AHEAD].acc];
+         * 2 x KB_AHEAD ahead, its postings KB_AHEAD ahead), from the batch's order rather than
+         * the chunk's terms, so that a chunk's first terms were prefetched too. */
+        uint32_t g = c->first + i;
+        if (g + 2 * KB_AHEAD < ix->n_acc) prefetch_line(&ix->acc[cm->order[g + 2 * KB_AHEAD]]);
+        if (g + KB_AHEAD < ix->n_acc) {
+            const kb__acc *f = &ix->acc[cm->order[g + KB_AHEAD]];
             prefetch_line(f->post);
         }
         rc = encode_term(ix, m, c, &c->t[i]);
@@ -1333,7 +1361,7 @@ static int compact_term(kb_index *ix, const unsigned char *key, size_t kn, sqlit
                                    (const char *)key + 1, kn - 1, &row);
     if (rc) return rc == KB_ENOTFOUND ? 0 : rc;
     kb__merge *m = &ix->merge;
-    m->n_pin = m->n_ppos = 0;
+    m->n_pin = m->n_ppos = m->n_plen = 0;
     uint64_t tid = row.tid;
     if (row.inl) {
         rc = pin_add_block(m, row.inl, row.inl_n, with_pos);

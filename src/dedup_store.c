@@ -144,6 +144,8 @@ enum {
     ST_REP_OF,   /* readers: a document's representative and its cluster's size */
     ST_MEMBERS,  /* readers: a cluster's docids */
     ST_DESCRIBE, /* readers: a member's id, source, date, url */
+    ST_DOC_NEW,
+    ST_PAIR_NEW,
     ST_N
 };
 
@@ -173,8 +175,13 @@ typedef struct kent {
     uint32_t next;  /* the key's next row, or NIL */
 } kent;
 
+/* A slot holds the key's low 32 bits beside its first row, so a probe reads the slot's cache line
+ * only: most of a document's 17 keys are new (no row yet), and checking ents[first].key for each
+ * slot passed cost a second cache miss per probe. The low bits also place the key when the table
+ * grows, without reading its rows. */
 typedef struct kslot {
-    uint32_t first, last; /* rows of one key (ents[first].key); first == NIL: an empty slot */
+    uint32_t lo;    /* (uint32_t)key of ents[first].key */
+    uint32_t first; /* the key's first row; NIL: an empty slot */
 } kslot;
 
 struct kb__dedup_store {
@@ -193,23 +200,27 @@ struct kb__dedup_store {
 
 static kslot *slot_of(const kent *ents, kslot *slots, uint32_t cap, uint64_t key)
 {
-    uint32_t h = (uint32_t)key & (cap - 1);
-    while (slots[h].first != NIL && ents[slots[h].first].key != key)
+    uint32_t lo = (uint32_t)key, h = lo & (cap - 1);
+    while (slots[h].first != NIL && (slots[h].lo != lo || ents[slots[h].first].key != key))
         h = (h + 1) & (cap - 1);
     return &slots[h];
 }
 
-/* Chains entry e (its next already NIL) at the end of its key's slot list. */
+/* Chains entry e (its next already NIL) at the end of its key's rows. A key's rows are few (42 at
+ * most in the benchmark's 41,000 documents) and were just read to find the candidates. */
 static void slot_append(kb__dedup_store *s, uint32_t e)
 {
     kslot *sl = slot_of(s->ents, s->slots, s->cap_slots, s->ents[e].key);
     if (sl->first == NIL) {
+        sl->lo = (uint32_t)s->ents[e].key;
         sl->first = e;
         s->n_keys++;
-    } else {
-        s->ents[sl->last].next = e;
+        return;
     }
-    sl->last = e;
+    uint32_t t = sl->first;
+    while (s->ents[t].next != NIL)
+        t = s->ents[t].next;
+    s->ents[t].next = e;
 }
 
 /* Empties the table and re-inserts the live rows ents[from, to), which move to the front. */
@@ -228,27 +239,46 @@ static void map_rebuild(kb__dedup_store *s, uint32_t from, uint32_t to)
     s->n_ents = n;
 }
 
-/* Adds the row (key, docid) as pending. */
-static int map_add(kb__dedup_store *s, uint64_t key, uint32_t docid)
+/* Makes room for n more rows of as many new keys, so that adding them cannot fail. */
+static int map_reserve(kb__dedup_store *s, uint32_t n)
 {
-    if ((uint64_t)(s->n_keys + 1) * 2 > s->cap_slots) {
-        uint32_t cap = s->cap_slots ? s->cap_slots * 2 : 4096;
+    if ((uint64_t)(s->n_keys + n) * 2 > s->cap_slots) {
+        uint32_t cap = s->cap_slots ? s->cap_slots : 4096;
+        while ((uint64_t)(s->n_keys + n) * 2 > cap)
+            cap *= 2;
         kslot *sl = kb__malloc((size_t)cap * sizeof *sl);
         if (!sl) return KB_ENOMEM;
         memset(sl, 0xff, (size_t)cap * sizeof *sl);
-        for (uint32_t i = 0; i < s->cap_slots; i++)
-            if (s->slots[i].first != NIL)
-                *slot_of(s->ents, sl, cap, s->ents[s->slots[i].first].key) = s->slots[i];
+        for (uint32_t i = 0; i < s->cap_slots; i++) {
+            if (s->slots[i].first == NIL) continue;
+            uint32_t h = s->slots[i].lo & (cap - 1);
+            while (sl[h].first != NIL)
+                h = (h + 1) & (cap - 1);
+            sl[h] = s->slots[i];
+        }
         kb__free(s->slots);
         s->slots = sl;
         s->cap_slots = cap;
     }
-    if (kb__grow((void **)&s->ents, &s->cap_ents, (uint64_t)s->n_ents + 1, sizeof *s->ents))
-        return KB_ENOMEM;
+    return kb__grow((void **)&s->ents, &s->cap_ents, (uint64_t)s->n_ents + n, sizeof *s->ents)
+               ? KB_ENOMEM
+               : 0;
+}
+
+/* Adds the row (key, docid) as pending; map_reserve made room for it. */
+static void map_add(kb__dedup_store *s, uint64_t key, uint32_t docid)
+{
     uint32_t e = s->n_ents++;
     s->ents[e] = (kent){key, docid, NIL};
     slot_append(s, e);
-    return 0;
+}
+
+/* Starts loading the slots where the keys' probes begin: a document's keys are looked up one
+ * after the other, each probe a likely cache miss of its own. */
+static void map_prefetch(const kb__dedup_store *s, const uint64_t *keys, int n)
+{
+    for (int k = 0; s->cap_slots && k < n; k++)
+        __builtin_prefetch(&s->slots[(uint32_t)keys[k] & (s->cap_slots - 1)]);
 }
 
 /* The first row of key in the table, or NIL. */
@@ -582,42 +612,99 @@ static int add_cand(int64_t **cand, uint32_t *n, uint32_t *cap, int64_t cd, int6
     return 0;
 }
 
-/* Adds a signed document: its dedup_docs row, its key rows (pending in a store), its verified
- * pairs, and the union of its partners' clusters. */
+/*
+ * Inserts a row whose key is new but for a docid added again without a delete: the plain INSERT
+ * first, and when the key is there already (SQLITE_CONSTRAINT, nothing written), the same
+ * values through INSERT OR REPLACE. A plain INSERT of one row runs without a statement journal;
+ * INSERT OR REPLACE into a table with an index opens one for every row (a replace may delete a
+ * row and then fail). bind(st, arg) binds the values to either statement.
+ */
+static int insert_new(conn *c, int id_new, const char *sql_new, int id_any, const char *sql_any,
+                      void (*bind)(sqlite3_stmt *, const void *), const void *arg)
+{
+    sqlite3_stmt *st;
+    int rc = get(c, id_new, sql_new, &st);
+    if (rc) return rc;
+    bind(st, arg);
+    int s = sqlite3_step(st);
+    done(c, st);
+    if ((s & 0xff) != SQLITE_CONSTRAINT) return sql_rc(s);
+    if ((rc = get(c, id_any, sql_any, &st))) return rc;
+    bind(st, arg);
+    rc = sql_rc(sqlite3_step(st));
+    done(c, st);
+    return rc;
+}
+
+typedef struct doc_row {
+    int64_t docid, rep;
+    kb_slice date;
+    const kb__dedup_sig *sig;
+    unsigned char blob[SIG_BYTES];
+} doc_row;
+
+static void bind_doc(sqlite3_stmt *st, const void *arg)
+{
+    const doc_row *d = arg;
+    sqlite3_bind_int64(st, 1, d->docid);
+    sqlite3_bind_int64(st, 2, d->rep);
+    sqlite3_bind_int64(st, 3, d->sig->n_words);
+    if (d->date.n) sqlite3_bind_text(st, 4, d->date.p, (int)d->date.n, SQLITE_STATIC);
+    if (d->sig->n_words) sqlite3_bind_blob(st, 5, d->blob, SIG_BYTES, SQLITE_STATIC);
+}
+
+/* Writes a document's dedup_docs row, rep the representative of its cluster. */
+static int insert_doc(conn *c, int64_t docid, int64_t rep, kb_slice date, const kb__dedup_sig *sig)
+{
+    doc_row d = {docid, rep, date, sig, {0}};
+    sig_encode(sig, d.blob);
+#define DOC_COLS "dedup_docs(docid, rep, n_words, date, sig) VALUES (?, ?, ?, ?, ?)"
+    return insert_new(c, ST_DOC_NEW, "INSERT INTO " DOC_COLS, ST_DOC_INS,
+                      "INSERT OR REPLACE INTO " DOC_COLS, bind_doc, &d);
+#undef DOC_COLS
+}
+
+typedef struct pair_row {
+    int64_t a, b;
+    double sim;
+    int kind;
+} pair_row;
+
+static void bind_pair(sqlite3_stmt *st, const void *arg)
+{
+    const pair_row *r = arg;
+    sqlite3_bind_int64(st, 1, r->a);
+    sqlite3_bind_int64(st, 2, r->b);
+    sqlite3_bind_double(st, 3, r->sim);
+    sqlite3_bind_int(st, 4, r->kind);
+}
+
+/*
+ * Adds a signed document: its key rows (pending in a store), its verified pairs, the union of its
+ * partners' clusters, and its dedup_docs row. The row is written last, with its representative
+ * already known: written first (alone) and then updated, each document with a partner cost a
+ * second write of its 464-byte signature. A cluster whose representative stays is not updated
+ * either (its rows would be rewritten with the same values). Neither changes a row of the tables.
+ */
 static int add_signed(conn *c, int64_t docid, kb_slice date, const kb__dedup_sig *sig)
 {
     kb__dedup_params p;
     kb__dedup_params_default(&p);
     kb__dedup_store *ds = c->s;
     if (ds && (docid < 1 || docid >= NIL)) return KB_EINVAL; /* the table keeps 32-bit docids */
-
-    /* The new document, alone for now. */
-    sqlite3_stmt *st;
-    int rc = get(c, ST_DOC_INS,
-                 "INSERT OR REPLACE INTO dedup_docs(docid, rep, n_words, date, sig) "
-                 "VALUES (?, ?, ?, ?, ?)",
-                 &st);
-    if (rc) return rc;
-    unsigned char blob[SIG_BYTES];
-    sig_encode(sig, blob);
-    sqlite3_bind_int64(st, 1, docid);
-    sqlite3_bind_int64(st, 2, docid);
-    sqlite3_bind_int64(st, 3, sig->n_words);
-    if (date.n) sqlite3_bind_text(st, 4, date.p, (int)date.n, SQLITE_STATIC);
-    if (sig->n_words) sqlite3_bind_blob(st, 5, blob, SIG_BYTES, SQLITE_STATIC);
-    rc = sql_rc(sqlite3_step(st));
-    done(c, st);
-    if (rc || !sig->n_words) return rc;
+    if (!sig->n_words) return insert_doc(c, docid, docid, date, sig); /* alone, no keys */
 
     /* Candidates: every document sharing a key (committed rows from SQL unless mirrored, then
      * the store's rows: both in docid order, the committed ones first). */
     uint64_t keys[KB_DEDUP_BANDS + 1];
-    int n_keys = p.bands + 1;
+    int n_keys = p.bands + 1, rc = 0;
     for (int k = 0; k < n_keys; k++)
         keys[k] = k < p.bands ? kb__dedup_band_key(sig, k, p.rows) : kb__dedup_exact_key(sig);
+    if (ds && (rc = map_reserve(ds, (uint32_t)n_keys))) return rc;
+    if (ds) map_prefetch(ds, keys, n_keys);
     int64_t *cand = NULL;
     uint32_t n_cand = 0, cap_cand = 0;
-    st = NULL;
+    sqlite3_stmt *st = NULL;
     if (!ds || !ds->mirror) rc = get(c, ST_KEY_SEL, "SELECT docid FROM dedup_keys WHERE key = ?", &st);
     for (int k = 0; !rc && k < n_keys && n_cand < KB_DEDUP_MAX_CANDIDATES; k++) {
         if (st) {
@@ -636,8 +723,8 @@ static int add_signed(conn *c, int64_t docid, kb_slice date, const kb__dedup_sig
     done(c, st);
     if (!rc && ds) {
         if (ds->mirror && ds->n_ents + (uint32_t)n_keys > KB_DEDUP_MIRROR_MAX) mirror_end(ds);
-        for (int k = 0; !rc && k < n_keys; k++)
-            rc = map_add(ds, keys[k], (uint32_t)docid);
+        for (int k = 0; k < n_keys; k++)
+            map_add(ds, keys[k], (uint32_t)docid);
     } else if (!rc) {
         rc = key_rows(c, ST_KEY_INS, "INSERT OR IGNORE INTO dedup_keys(key, docid) VALUES (?, ?)",
                       sig, &p, docid);
@@ -645,19 +732,17 @@ static int add_signed(conn *c, int64_t docid, kb_slice date, const kb__dedup_sig
 
     /* Verify each candidate; the new document's cluster is the union of its partners'. */
     member self = {docid, docid, sig->n_words, 0, ""};
-    snprintf(self.date, sizeof self.date, "%.*s", (int)KB_MIN(date.n, 39), date.p ? date.p : "");
+    size_t dn = date.p ? strnlen(date.p, KB_MIN(date.n, sizeof self.date - 1)) : 0;
+    memcpy(self.date, date.p ? date.p : "", dn);
+    self.date[dn] = 0;
     member best = self;
     int64_t *reps = NULL;
     uint32_t n_reps = 0;
-    sqlite3_stmt *ss = NULL, *ins = NULL;
+    sqlite3_stmt *ss = NULL;
     if (!rc && n_cand) {
         reps = kb__malloc(n_cand * sizeof *reps);
         if (!reps) rc = KB_ENOMEM;
         if (!rc) rc = get(c, ST_SIG, SQL_SIG, &ss);
-        if (!rc)
-            rc = get(c, ST_PAIR_INS,
-                     "INSERT OR REPLACE INTO dedup_pairs(a, b, sim, kind) VALUES (?, ?, ?, ?)",
-                     &ins);
     }
     for (uint32_t i = 0; !rc && i < n_cand; i++) {
         kb__dedup_sig cs;
@@ -671,30 +756,32 @@ static int add_signed(conn *c, int64_t docid, kb_slice date, const kb__dedup_sig
         double sim;
         int kind = kb__dedup_verify(&p, sig, NULL, &cs, NULL, &sim);
         if (!kind) continue;
-        sqlite3_bind_int64(ins, 1, KB_MIN(docid, cand[i]));
-        sqlite3_bind_int64(ins, 2, KB_MAX(docid, cand[i]));
-        sqlite3_bind_double(ins, 3, sim);
-        sqlite3_bind_int(ins, 4, kind);
-        rc = sql_rc(sqlite3_step(ins));
-        sqlite3_reset(ins);
+        pair_row pr = {KB_MIN(docid, cand[i]), KB_MAX(docid, cand[i]), sim, kind};
+#define PAIR_COLS "dedup_pairs(a, b, sim, kind) VALUES (?, ?, ?, ?)"
+        rc = insert_new(c, ST_PAIR_NEW, "INSERT INTO " PAIR_COLS, ST_PAIR_INS,
+                        "INSERT OR REPLACE INTO " PAIR_COLS, bind_pair, &pr);
+#undef PAIR_COLS
         uint32_t r = 0;
         while (r < n_reps && reps[r] != cm.rep)
             r++;
         if (r == n_reps) {
             reps[n_reps++] = cm.rep;
             member rm;
-            if (!rc) rc = cm.rep == cm.docid ? (rm = cm, 0) : load_member(c, cm.rep, &rm);
+            /* A cluster led by docid itself (a docid added again without a delete: its old row
+             * is still there) is led by the new document's row, as when that was written first. */
+            if (!rc)
+                rc = cm.rep == cm.docid ? (rm = cm, 0)
+                     : cm.rep == docid  ? (rm = self, 0)
+                                        : load_member(c, cm.rep, &rm);
             if (!rc && better(&rm, &best)) best = rm;
         }
     }
     done(c, ss);
-    done(c, ins);
     for (uint32_t r = 0; !rc && r < n_reps; r++)
-        rc = exec3(c, ST_REP_BY_REP, "UPDATE dedup_docs SET rep = ? WHERE rep = ?", best.docid,
-                   reps[r], 0);
-    if (!rc && n_reps)
-        rc = exec3(c, ST_REP_BY_DOC, "UPDATE dedup_docs SET rep = ? WHERE docid = ?", best.docid,
-                   docid, 0);
+        if (reps[r] != best.docid)
+            rc = exec3(c, ST_REP_BY_REP, "UPDATE dedup_docs SET rep = ? WHERE rep = ?", best.docid,
+                       reps[r], 0);
+    if (!rc) rc = insert_doc(c, docid, best.docid, date, sig);
     kb__free(reps);
     kb__free(cand);
     return rc;
@@ -846,6 +933,24 @@ int kb__dedup_store_begin(kb__dedup_store *s)
     if (rc) return rc;
     if (v != s->data_version) mirror_end(s); /* another connection wrote: rows we do not have */
     return 0;
+}
+
+int kb__dedup_store_rebase(kb__dedup_store *s)
+{
+    if (!s) return KB_EINVAL;
+    if (!s->mirror) return 0;
+    int rc;
+    int64_t v = data_version(s, &rc);
+    if (rc)
+        mirror_end(s); /* unknown from now on: committed rows are read with SQL */
+    else
+        s->data_version = v;
+    return 0;
+}
+
+int kb__dedup_store_mirrored(const kb__dedup_store *s)
+{
+    return s && s->mirror;
 }
 
 static int cmp_kent(const void *x, const void *y)

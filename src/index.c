@@ -441,6 +441,7 @@ KB_API void kb_index_close(kb_index *ix)
     for (uint32_t i = 0; i < ix->n_pool; i++)
         sqlite3_finalize(ix->pool[i]);
     kb__dedup_store_close(ix->dedup);
+    ix->dedup = NULL; /* the switch back to WAL below has no store to tell */
     kb__dedup_store_close(ix->dedup_rd);
     kb__store_close(ix);
     if (ix->db) kb__index_wal_again(ix);

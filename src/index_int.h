@@ -105,6 +105,7 @@ struct kb_index {
     int last_err;    /* KB_E* code of the last SQLite failure (kb__index_sqlerr) */
     int sync_full;   /* kb_index_options.sync_full: synchronous=FULL in WAL mode too */
     int out_of_wal;  /* the first commit runs with a rollback journal (write.c, leave_wal) */
+    int64_t commits_mine; /* meta "commits" as this handle's last commit wrote it; 0: none yet */
     int terms_fresh; /* the dictionary was empty when this write transaction began */
     kb_stemmer_mode stemmer;
     kb_analyzer *an;

@@ -1109,6 +1109,13 @@ int kb__dedup_store_flush(kb__dedup_store *s);
 int kb__dedup_store_flush_step(kb__dedup_store *s, uint32_t max_rows);
 void kb__dedup_store_committed(kb__dedup_store *s);
 void kb__dedup_store_abort(kb__dedup_store *s);
+/* The connection changed its journal mode, which changes PRAGMA data_version as another
+ * connection's commit would: the caller vouches that no other connection wrote since this one's
+ * last commit, and the store keeps mirroring dedup_keys (without this call the next _begin
+ * would stop the mirror and look every key up with SQL). A no-op when not mirroring. */
+int kb__dedup_store_rebase(kb__dedup_store *s);
+/* 1 while the store mirrors dedup_keys in memory (for tests). */
+int kb__dedup_store_mirrored(const kb__dedup_store *s);
 /* A store for a reading connection (search, /similar): the readers' statements stay prepared
  * in it; it never creates the tables. */
 int kb__dedup_store_open_read(struct sqlite3 *db, kb__dedup_store **out);

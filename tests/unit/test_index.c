@@ -486,6 +486,49 @@ static void test_prepared_signature(void)
     }
 }
 
+/*
+ * The duplicates store mirrors dedup_keys in memory while no other connection writes. A fresh
+ * index's first commit switches the journal mode twice, which PRAGMA data_version reports as if
+ * another connection had written: the mirror must survive that, and end (copies still found)
+ * when another handle really commits.
+ */
+static void test_dedup_mirror(void)
+{
+    const char *body = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi "
+                       "omicron pi rho sigma tau upsilon phi chi psi omega";
+    char sub[300];
+    snprintf(sub, sizeof sub, "%s/mirror", dir);
+    kb_index *ix = NULL, *other = NULL;
+    CHECK_INT(kb_index_open(sub, NULL, &ix), 0);
+    kb_block b;
+    kb_article a = article("m1", "copy", body, &b);
+    CHECK_INT(kb_index_add(ix, &a), 0);
+    CHECK_INT(kb_index_commit(ix), 0);
+    CHECK(ix->dedup != NULL);
+    CHECK_INT(kb__dedup_store_mirrored(ix->dedup), 1);
+    a = article("m2", "copy", body, &b);
+    CHECK_INT(kb_index_add(ix, &a), 0);
+    CHECK_INT(kb__dedup_store_mirrored(ix->dedup), 1); /* still, in the second transaction */
+    CHECK_INT(kb_index_commit(ix), 0);
+    size_t members = 0;
+    CHECK_INT(kb_index_dups(ix, 0.7, count_cluster, &members), 0);
+    CHECK_INT(members, 2);
+    /* Another handle commits a copy: the first one's next add must find it with SQL. */
+    CHECK_INT(kb_index_open(sub, NULL, &other), 0);
+    a = article("m3", "copy", body, &b);
+    CHECK_INT(kb_index_add(other, &a), 0);
+    CHECK_INT(kb_index_commit(other), 0);
+    kb_index_close(other);
+    a = article("m4", "copy", body, &b);
+    CHECK_INT(kb_index_add(ix, &a), 0);
+    CHECK_INT(kb__dedup_store_mirrored(ix->dedup), 0);
+    CHECK_INT(kb_index_commit(ix), 0);
+    members = 0;
+    CHECK_INT(kb_index_dups(ix, 0.7, count_cluster, &members), 0);
+    CHECK_INT(members, 4);
+    kb_index_close(ix);
+}
+
 /* ---- a reader kept across commits: its arrays updated from the deaths log ---- */
 
 /* The reader's arrays and statistics equal those of a handle opened afresh. */
@@ -744,6 +787,7 @@ int main(void)
     test_damage();
     test_version();
     test_prepared_signature();
+    test_dedup_mirror();
     test_incremental();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

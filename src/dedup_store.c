@@ -192,8 +192,10 @@ struct kb__dedup_store {
     int64_t data_version; /* PRAGMA data_version while the mirror is valid */
     kent *ents;           /* [0, n_done): committed (mirror only); [n_done, n_ents): pending */
     uint32_t n_ents, cap_ents, n_done;
-    int flushing;      /* kb__dedup_store_flush_step has begun: rows [n_done, flush_at) written */
-    uint32_t flush_at;
+    uint32_t n_dead;      /* rows of ents whose document was deleted (docid 0) */
+    int flushing;         /* kb__dedup_store_flush_step has begun: frows[0, flush_at) written */
+    kent *frows;          /* the live pending rows in key order, while flushing */
+    uint32_t n_frows, flush_at;
     kslot *slots; /* open addressing on the key's low bits (keys are hashes already) */
     uint32_t cap_slots, n_keys;
 };
@@ -231,6 +233,7 @@ static void map_rebuild(kb__dedup_store *s, uint32_t from, uint32_t to)
         if (s->ents[i].docid) s->ents[n++] = s->ents[i];
     s->n_ents = 0;
     s->n_keys = 0;
+    s->n_dead = 0;
     if (s->slots) memset(s->slots, 0xff, (size_t)s->cap_slots * sizeof *s->slots);
     for (uint32_t i = 0; i < n; i++) {
         s->ents[i].next = NIL;
@@ -828,7 +831,10 @@ static int on_delete(conn *c, int64_t docid)
         uint64_t key =
             k < p.bands ? kb__dedup_band_key(&sig, k, p.rows) : kb__dedup_exact_key(&sig);
         for (uint32_t e = map_first(c->s, key); e != NIL; e = c->s->ents[e].next)
-            if (c->s->ents[e].docid == docid) c->s->ents[e].docid = 0;
+            if (c->s->ents[e].docid == docid) {
+                c->s->ents[e].docid = 0;
+                c->s->n_dead++;
+            }
     }
     if (!rc)
         rc = exec3(c, ST_PAIR_DEL, "DELETE FROM dedup_pairs WHERE a = ? OR b = ?", docid, docid, 0);
@@ -920,6 +926,7 @@ void kb__dedup_store_close(kb__dedup_store *s)
     kb__dedup_work_free(&s->work);
     kb__free(s->ents);
     kb__free(s->slots);
+    kb__free(s->frows);
     kb__free(s);
 }
 
@@ -1007,22 +1014,31 @@ int kb__dedup_store_flush_step(kb__dedup_store *s, uint32_t max_rows)
 {
     if (!s) return KB_EINVAL;
     if (!s->flushing) {
-        if (s->n_ents == s->n_done) return 0;
         /* In key order the inserts walk the table's pages once instead of landing at random.
-         * The pending rows are sorted where they are (a key's rows stay in docid order) and the
-         * chains rebuilt; deleted rows go. */
-        sort_kents(s->ents + s->n_done, s->n_ents - s->n_done);
-        uint32_t done_live = 0;
-        for (uint32_t i = 0; i < s->n_done; i++)
-            done_live += s->ents[i].docid != 0;
-        map_rebuild(s, 0, s->n_ents);
-        s->n_done = s->flush_at = done_live;
+         * The live pending rows are copied and sorted; the table keeps its rows where they are
+         * (rebuilding its chains around rows sorted in place cost a pass over every mirrored
+         * row per commit: quadratic over a long load in batches). */
+        uint32_t n = 0;
+        for (uint32_t i = s->n_done; i < s->n_ents; i++)
+            n += s->ents[i].docid != 0;
+        if (!n) return 0;
+        kent *f = kb__malloc((size_t)n * sizeof *f);
+        if (!f) return KB_ENOMEM;
+        n = 0;
+        for (uint32_t i = s->n_done; i < s->n_ents; i++)
+            if (s->ents[i].docid) f[n++] = s->ents[i];
+        sort_kents(f, n);
+        s->frows = f;
+        s->n_frows = n;
+        s->flush_at = 0;
         s->flushing = 1;
     }
+    const kent *f = s->frows;
+    uint32_t n_f = s->n_frows;
     conn c = {s->db, s};
     sqlite3_stmt *st = NULL, *many = NULL;
     int rc = get(&c, ST_KEY_INS, "INSERT OR IGNORE INTO dedup_keys(key, docid) VALUES (?, ?)", &st);
-    if (!rc && s->n_ents - s->flush_at >= FLUSH_ROWS) {
+    if (!rc && n_f - s->flush_at >= FLUSH_ROWS) {
         char sql[64 + 8 * FLUSH_ROWS];
         int n = snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO dedup_keys(key, docid) VALUES ");
         for (int r = 0; r < FLUSH_ROWS; r++)
@@ -1032,20 +1048,20 @@ int kb__dedup_store_flush_step(kb__dedup_store *s, uint32_t max_rows)
     /* A step writes whole groups of FLUSH_ROWS, at least one, and the last step the rest. */
     uint32_t i = s->flush_at;
     if (max_rows < FLUSH_ROWS) max_rows = FLUSH_ROWS;
-    uint32_t left = s->n_ents - i;
-    uint32_t end = left > FLUSH_ROWS && left - FLUSH_ROWS > max_rows ? i + max_rows : s->n_ents;
+    uint32_t left = n_f - i;
+    uint32_t end = left > FLUSH_ROWS && left - FLUSH_ROWS > max_rows ? i + max_rows : n_f;
     for (; !rc && many && i + FLUSH_ROWS <= end; i += FLUSH_ROWS) {
         for (int r = 0; r < FLUSH_ROWS; r++) {
-            sqlite3_bind_int64(many, 2 * r + 1, (int64_t)s->ents[i + r].key);
-            sqlite3_bind_int64(many, 2 * r + 2, s->ents[i + r].docid);
+            sqlite3_bind_int64(many, 2 * r + 1, (int64_t)f[i + r].key);
+            sqlite3_bind_int64(many, 2 * r + 2, f[i + r].docid);
         }
         rc = sql_rc(sqlite3_step(many));
         sqlite3_reset(many);
     }
     /* The last rows one by one (a step's rows past its last full group wait for the next). */
-    for (; !rc && end == s->n_ents && i < s->n_ents; i++) {
-        sqlite3_bind_int64(st, 1, (int64_t)s->ents[i].key);
-        sqlite3_bind_int64(st, 2, s->ents[i].docid);
+    for (; !rc && end == n_f && i < n_f; i++) {
+        sqlite3_bind_int64(st, 1, (int64_t)f[i].key);
+        sqlite3_bind_int64(st, 2, f[i].docid);
         rc = sql_rc(sqlite3_step(st));
         sqlite3_reset(st);
     }
@@ -1053,7 +1069,7 @@ int kb__dedup_store_flush_step(kb__dedup_store *s, uint32_t max_rows)
     done(&c, st);
     s->flush_at = i;
     if (rc) return rc;
-    return i < s->n_ents;
+    return i < n_f;
 }
 
 int kb__dedup_store_flush(kb__dedup_store *s)
@@ -1064,20 +1080,35 @@ int kb__dedup_store_flush(kb__dedup_store *s)
     return rc;
 }
 
+static void flush_end(kb__dedup_store *s)
+{
+    s->flushing = 0;
+    kb__free(s->frows);
+    s->frows = NULL;
+    s->n_frows = s->flush_at = 0;
+}
+
 void kb__dedup_store_committed(kb__dedup_store *s)
 {
     if (!s) return;
-    s->flushing = 0;
-    if (s->mirror)
-        s->n_done = s->n_ents;
-    else
+    flush_end(s);
+    if (!s->mirror) {
         map_rebuild(s, 0, 0); /* the rows are in SQL now */
+        return;
+    }
+    s->n_done = s->n_ents;
+    /* Deleted documents' rows are skipped by lookups; once they are a quarter of the table, a
+     * rebuild drops them (amortized: a quarter of the rows deleted again before the next). */
+    if (s->n_dead > s->n_ents / 4) {
+        map_rebuild(s, 0, s->n_ents);
+        s->n_done = s->n_ents;
+    }
 }
 
 void kb__dedup_store_abort(kb__dedup_store *s)
 {
     if (!s) return;
-    s->flushing = 0;
+    flush_end(s);
     if (s->n_ents == s->n_done) return;
     map_rebuild(s, 0, s->n_done);
     s->n_done = s->n_ents;

@@ -829,6 +829,56 @@ static void test_store_pending_keys(void)
     db_and_texts_free(path, &a, &b, &c);
 }
 
+/*
+ * The mirror across commits with deletions: a deleted document's rows stay in the store's table
+ * (skipped) until they are a quarter of it, then a rebuild drops them; copies added afterwards
+ * meet exactly the documents still there.
+ */
+static void test_store_mirror_deletes(void)
+{
+    char path[] = "/tmp/kb_dedup_mdel_XXXXXX";
+    kb_buf a, b, c;
+    db_and_texts(path, &a, &b, &c, 70);
+    kb_block blk;
+    kb_article xa = article_of("a", "2015-08-02", &a, &blk);
+    const int64_t keys_per_doc = KB_DEDUP_BANDS + 1;
+    sqlite3 *db;
+    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+    kb__dedup_store *s = NULL;
+    CHECK_INT(kb__dedup_store_open(db, &s), 0);
+    char id[16];
+    for (int round = 0; round < 3; round++) {
+        sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        CHECK_INT(kb__dedup_store_begin(s), 0);
+        if (round == 0) /* eight copies */
+            for (int d = 1; d <= 8; d++) {
+                snprintf(id, sizeof id, "a%d", d);
+                xa.id = (kb_slice){id, strlen(id)};
+                CHECK_INT(kb__dedup_store_add(s, d, &xa), 0);
+            }
+        if (round == 1) /* five of them deleted, the representative among them */
+            for (int d = 1; d <= 5; d++)
+                CHECK_INT(kb__dedup_store_delete(s, d), 0);
+        if (round == 2) {
+            xa.id = S("a9");
+            CHECK_INT(kb__dedup_store_add(s, 9, &xa), 0);
+            CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_pairs WHERE b = 9"), 3);
+            CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_pairs WHERE b = 9 AND a < 6"), 0);
+            CHECK_INT(rep_of(db, 9), 6);
+        }
+        CHECK_INT(kb__dedup_store_flush(s), 0);
+        CHECK_INT(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+        kb__dedup_store_committed(s);
+        CHECK_INT(kb__dedup_store_mirrored(s), 1);
+    }
+    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_keys"), 4 * keys_per_doc);
+    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_docs WHERE rep = 6"), 4);
+    kb__dedup_store_close(s);
+    CHECK_INT(sqlite3_close(db), SQLITE_OK);
+    db_and_texts_free(path, &a, &b, &c);
+}
+
 /* Every row of the dedup_* tables as text, in key order. */
 static void tables_text(sqlite3 *db, kb_buf *out)
 {
@@ -967,5 +1017,6 @@ int main(void)
     test_store_pending_keys();
     test_store_flush_steps();
     test_store_add_again();
+    test_store_mirror_deletes();
     return kbt_summary();
 }

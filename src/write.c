@@ -31,8 +31,9 @@ static int dedup_store(kb_index *ix, kb__dedup_store **out)
 /* Inline postings blocks larger than this go to rows of the blocks table. */
 #define KB_INLINE_MAX_BYTES 512
 
-static uint32_t get_varint(const unsigned char *p, size_t n, size_t *i)
+static inline uint32_t get_varint(const unsigned char *p, size_t n, size_t *i)
 {
+    if (*i < n && p[*i] < 0x80) return p[(*i)++]; /* most: tfs, small gaps */
     uint32_t v = 0;
     for (unsigned shift = 0; *i < n && shift < 35; shift += 7) {
         unsigned char c = p[(*i)++];

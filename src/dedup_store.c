@@ -172,16 +172,17 @@ enum {
 typedef struct kent {
     uint64_t key;
     uint32_t docid; /* 0: the document was deleted (skipped, never flushed) */
-    uint32_t next;  /* the key's next row, or NIL */
+    uint32_t next;  /* the key's next row; the last row's next is the first (a ring) */
 } kent;
 
-/* A slot holds the key's low 32 bits beside its first row, so a probe reads the slot's cache line
- * only: most of a document's 17 keys are new (no row yet), and checking ents[first].key for each
+/* A slot holds the key's low 32 bits beside its last row, so a probe reads the slot's cache line
+ * only: most of a document's 17 keys are new (no row yet), and checking the row's key for each
  * slot passed cost a second cache miss per probe. The low bits also place the key when the table
- * grows, without reading its rows. */
+ * grows, without reading its rows. The last row (its next is the first) appends in O(1) however
+ * many documents share the key. */
 typedef struct kslot {
-    uint32_t lo;    /* (uint32_t)key of ents[first].key */
-    uint32_t first; /* the key's first row; NIL: an empty slot */
+    uint32_t lo;   /* (uint32_t)key of ents[last].key */
+    uint32_t last; /* the key's last row; NIL: an empty slot */
 } kslot;
 
 struct kb__dedup_store {
@@ -203,26 +204,24 @@ struct kb__dedup_store {
 static kslot *slot_of(const kent *ents, kslot *slots, uint32_t cap, uint64_t key)
 {
     uint32_t lo = (uint32_t)key, h = lo & (cap - 1);
-    while (slots[h].first != NIL && (slots[h].lo != lo || ents[slots[h].first].key != key))
+    while (slots[h].last != NIL && (slots[h].lo != lo || ents[slots[h].last].key != key))
         h = (h + 1) & (cap - 1);
     return &slots[h];
 }
 
-/* Chains entry e (its next already NIL) at the end of its key's rows. A key's rows are few (42 at
- * most in the benchmark's 41,000 documents) and were just read to find the candidates. */
+/* Chains entry e at the end of its key's rows. */
 static void slot_append(kb__dedup_store *s, uint32_t e)
 {
     kslot *sl = slot_of(s->ents, s->slots, s->cap_slots, s->ents[e].key);
-    if (sl->first == NIL) {
+    if (sl->last == NIL) {
         sl->lo = (uint32_t)s->ents[e].key;
-        sl->first = e;
+        s->ents[e].next = e;
         s->n_keys++;
-        return;
+    } else {
+        s->ents[e].next = s->ents[sl->last].next;
+        s->ents[sl->last].next = e;
     }
-    uint32_t t = sl->first;
-    while (s->ents[t].next != NIL)
-        t = s->ents[t].next;
-    s->ents[t].next = e;
+    sl->last = e;
 }
 
 /* Empties the table and re-inserts the live rows ents[from, to), which move to the front. */
@@ -236,7 +235,6 @@ static void map_rebuild(kb__dedup_store *s, uint32_t from, uint32_t to)
     s->n_dead = 0;
     if (s->slots) memset(s->slots, 0xff, (size_t)s->cap_slots * sizeof *s->slots);
     for (uint32_t i = 0; i < n; i++) {
-        s->ents[i].next = NIL;
         slot_append(s, i);
     }
     s->n_ents = n;
@@ -253,9 +251,9 @@ static int map_reserve(kb__dedup_store *s, uint32_t n)
         if (!sl) return KB_ENOMEM;
         memset(sl, 0xff, (size_t)cap * sizeof *sl);
         for (uint32_t i = 0; i < s->cap_slots; i++) {
-            if (s->slots[i].first == NIL) continue;
+            if (s->slots[i].last == NIL) continue;
             uint32_t h = s->slots[i].lo & (cap - 1);
-            while (sl[h].first != NIL)
+            while (sl[h].last != NIL)
                 h = (h + 1) & (cap - 1);
             sl[h] = s->slots[i];
         }
@@ -284,11 +282,17 @@ static void map_prefetch(const kb__dedup_store *s, const uint64_t *keys, int n)
         __builtin_prefetch(&s->slots[(uint32_t)keys[k] & (s->cap_slots - 1)]);
 }
 
-/* The first row of key in the table, or NIL. */
-static uint32_t map_first(const kb__dedup_store *s, uint64_t key)
+/* The first row of key in the table, or NIL; *last is its last row, for map_next. */
+static uint32_t map_first(const kb__dedup_store *s, uint64_t key, uint32_t *last)
 {
-    if (!s->cap_slots) return NIL;
-    return slot_of(s->ents, s->slots, s->cap_slots, key)->first;
+    *last = s->cap_slots ? slot_of(s->ents, s->slots, s->cap_slots, key)->last : NIL;
+    return *last == NIL ? NIL : s->ents[*last].next;
+}
+
+/* The row after e of its key, or NIL after the last. */
+static uint32_t map_next(const kb__dedup_store *s, uint32_t e, uint32_t last)
+{
+    return e == last ? NIL : s->ents[e].next;
 }
 
 /* Keeps only the pending rows, for SQL lookups of the committed ones from now on. */
@@ -718,8 +722,9 @@ static int add_signed(conn *c, int64_t docid, kb_slice date, const kb__dedup_sig
             if (!rc && s != SQLITE_DONE && s != SQLITE_ROW) rc = sql_rc(s);
             sqlite3_reset(st);
         }
-        for (uint32_t e = ds ? map_first(ds, keys[k]) : NIL;
-             !rc && e != NIL && n_cand < KB_DEDUP_MAX_CANDIDATES; e = ds->ents[e].next)
+        uint32_t last = NIL;
+        for (uint32_t e = ds ? map_first(ds, keys[k], &last) : NIL;
+             !rc && e != NIL && n_cand < KB_DEDUP_MAX_CANDIDATES; e = map_next(ds, e, last))
             if (ds->ents[e].docid)
                 rc = add_cand(&cand, &n_cand, &cap_cand, ds->ents[e].docid, docid);
     }
@@ -830,7 +835,8 @@ static int on_delete(conn *c, int64_t docid)
     for (int k = 0; !rc && c->s && sig.n_words && k <= p.bands; k++) {
         uint64_t key =
             k < p.bands ? kb__dedup_band_key(&sig, k, p.rows) : kb__dedup_exact_key(&sig);
-        for (uint32_t e = map_first(c->s, key); e != NIL; e = c->s->ents[e].next)
+        uint32_t last;
+        for (uint32_t e = map_first(c->s, key, &last); e != NIL; e = map_next(c->s, e, last))
             if (c->s->ents[e].docid == docid) {
                 c->s->ents[e].docid = 0;
                 c->s->n_dead++;

@@ -829,6 +829,41 @@ static void test_store_pending_keys(void)
     db_and_texts_free(path, &a, &b, &c);
 }
 
+/* A WAL database at path with a store on it (empty: mirrored). */
+static sqlite3 *wal_db_with_store(const char *path, kb__dedup_store **s)
+{
+    sqlite3 *db;
+    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+    *s = NULL;
+    CHECK_INT(kb__dedup_store_open(db, s), 0);
+    return db;
+}
+
+static void store_txn_begin(sqlite3 *db, kb__dedup_store *s)
+{
+    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    CHECK_INT(kb__dedup_store_begin(s), 0);
+}
+
+static void store_txn_commit(sqlite3 *db, kb__dedup_store *s)
+{
+    CHECK_INT(kb__dedup_store_flush(s), 0);
+    CHECK_INT(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    kb__dedup_store_committed(s);
+}
+
+/* Adds x as documents from..to, ids "a<docid>". */
+static void add_copies(kb__dedup_store *s, kb_article *x, int from, int to)
+{
+    char id[16];
+    for (int d = from; d <= to; d++) {
+        snprintf(id, sizeof id, "a%d", d);
+        x->id = (kb_slice){id, strlen(id)};
+        CHECK_INT(kb__dedup_store_add(s, d, x), 0);
+    }
+}
+
 /*
  * The mirror across commits with deletions: a deleted document's rows stay in the store's table
  * (skipped) until they are a quarter of it, then a rebuild drops them; copies added afterwards
@@ -841,39 +876,50 @@ static void test_store_mirror_deletes(void)
     db_and_texts(path, &a, &b, &c, 70);
     kb_block blk;
     kb_article xa = article_of("a", "2015-08-02", &a, &blk);
-    const int64_t keys_per_doc = KB_DEDUP_BANDS + 1;
-    sqlite3 *db;
-    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
-    kb__dedup_store *s = NULL;
-    CHECK_INT(kb__dedup_store_open(db, &s), 0);
-    char id[16];
-    for (int round = 0; round < 3; round++) {
-        sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-        CHECK_INT(kb__dedup_store_begin(s), 0);
-        if (round == 0) /* eight copies */
-            for (int d = 1; d <= 8; d++) {
-                snprintf(id, sizeof id, "a%d", d);
-                xa.id = (kb_slice){id, strlen(id)};
-                CHECK_INT(kb__dedup_store_add(s, d, &xa), 0);
-            }
-        if (round == 1) /* five of them deleted, the representative among them */
-            for (int d = 1; d <= 5; d++)
-                CHECK_INT(kb__dedup_store_delete(s, d), 0);
-        if (round == 2) {
-            xa.id = S("a9");
-            CHECK_INT(kb__dedup_store_add(s, 9, &xa), 0);
-            CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_pairs WHERE b = 9"), 3);
-            CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_pairs WHERE b = 9 AND a < 6"), 0);
-            CHECK_INT(rep_of(db, 9), 6);
-        }
-        CHECK_INT(kb__dedup_store_flush(s), 0);
-        CHECK_INT(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-        kb__dedup_store_committed(s);
-        CHECK_INT(kb__dedup_store_mirrored(s), 1);
-    }
-    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_keys"), 4 * keys_per_doc);
+    kb__dedup_store *s;
+    sqlite3 *db = wal_db_with_store(path, &s);
+    store_txn_begin(db, s);
+    add_copies(s, &xa, 1, 8); /* eight copies */
+    store_txn_commit(db, s);
+    store_txn_begin(db, s);
+    for (int d = 1; d <= 5; d++) /* five of them deleted, the representative among them */
+        CHECK_INT(kb__dedup_store_delete(s, d), 0);
+    store_txn_commit(db, s);
+    CHECK_INT(kb__dedup_store_mirrored(s), 1);
+    store_txn_begin(db, s);
+    add_copies(s, &xa, 9, 9);
+    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_pairs WHERE b = 9"), 3);
+    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_pairs WHERE b = 9 AND a < 6"), 0);
+    CHECK_INT(rep_of(db, 9), 6);
+    store_txn_commit(db, s);
+    CHECK_INT(kb__dedup_store_mirrored(s), 1);
+    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_keys"), 4 * (KB_DEDUP_BANDS + 1));
     CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_docs WHERE rep = 6"), 4);
+    kb__dedup_store_close(s);
+    CHECK_INT(sqlite3_close(db), SQLITE_OK);
+    db_and_texts_free(path, &a, &b, &c);
+}
+
+/* Many documents on one key (a story copied N times): each copy meets every earlier one, across
+ * a commit, and the rows of each key stay in docid order (the representative is the first). */
+static void test_store_many_copies(void)
+{
+    enum { N = 300 };
+    char path[] = "/tmp/kb_dedup_many_XXXXXX";
+    kb_buf a, b, c;
+    db_and_texts(path, &a, &b, &c, 60);
+    kb_block blk;
+    kb_article xa = article_of("a", "2015-08-02", &a, &blk);
+    kb__dedup_store *s;
+    sqlite3 *db = wal_db_with_store(path, &s);
+    for (int half = 0; half < 2; half++) {
+        store_txn_begin(db, s);
+        add_copies(s, &xa, 1 + half * N / 2, (half + 1) * N / 2);
+        store_txn_commit(db, s);
+    }
+    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_pairs"), (int64_t)N * (N - 1) / 2);
+    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_docs WHERE rep = 1"), N);
+    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_keys"), (int64_t)N * (KB_DEDUP_BANDS + 1));
     kb__dedup_store_close(s);
     CHECK_INT(sqlite3_close(db), SQLITE_OK);
     db_and_texts_free(path, &a, &b, &c);
@@ -1018,5 +1064,6 @@ int main(void)
     test_store_flush_steps();
     test_store_add_again();
     test_store_mirror_deletes();
+    test_store_many_copies();
     return kbt_summary();
 }

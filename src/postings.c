@@ -40,26 +40,27 @@
 
 /* ---- bit writer ------------------------------------------------------------------------------ */
 
-/* Bits go into a 64-bit accumulator, least significant first, and out 32 at a time as one
- * little-endian store straight into the buffer: the same bytes as one at a time, without a
- * call per byte. A section first makes room for what it may write (bw_room); the puts then
- * check nothing. */
+/* Bits go into a 64-bit accumulator, least significant first; each put stores the accumulator's
+ * 8 bytes at p (little-endian, unaligned) and moves p past the whole bytes, keeping fewer than
+ * 8 bits pending: the same bytes as one at a time, without a call or a branch per byte. A
+ * section first makes room for what it may write (bw_room); the puts then check nothing. */
 typedef struct bitw {
     kb_buf *out;
     unsigned char *p, *end; /* the next byte to store; the end of the room made */
     uint64_t acc;
-    unsigned nacc; /* bits pending in acc: < 32 between puts */
+    unsigned nacc; /* bits pending in acc: < 8 between puts */
 } bitw;
 
-static inline void put32le(unsigned char *p, uint32_t v)
+/* Bytes a put may store past the bits it adds. */
+#define BW_SLACK 8
+
+static inline void put64le(unsigned char *p, uint64_t v)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(p, &v, 4);
+    memcpy(p, &v, 8);
 #else
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16);
-    p[3] = (unsigned char)(v >> 24);
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
 #endif
 }
 
@@ -75,9 +76,10 @@ static int bw_room(bitw *w, size_t bytes)
     return 0;
 }
 
-/* Starts writing at the end of out with room for `bytes`. */
-static int bw_begin(bitw *w, kb_buf *out, size_t bytes)
+/* Starts writing at the end of w->out with room for `bytes`. */
+static int bw_begin(bitw *w, size_t bytes)
 {
+    kb_buf *out = w->out;
     if (kb__buf_reserve(out, bytes)) return out->rc;
     w->p = (unsigned char *)out->p + out->n;
     w->end = (unsigned char *)out->p + out->cap - 1;
@@ -86,30 +88,34 @@ static int bw_begin(bitw *w, kb_buf *out, size_t bytes)
     return 0;
 }
 
-/* Appends the low `bits` bits of v (bits <= 32; v < 2^bits): room must have been made. */
-static inline void bw_put(bitw *w, uint32_t v, unsigned bits)
+/* Appends the low `bits` bits of v (bits <= 56; v < 2^bits): room must have been made. */
+static inline void bw_put(bitw *w, uint64_t v, unsigned bits)
 {
-    w->acc |= (uint64_t)v << w->nacc;
-    w->nacc += bits;
-    if (w->nacc >= 32) {
-        put32le(w->p, (uint32_t)w->acc);
-        w->p += 4;
-        w->acc >>= 32;
-        w->nacc -= 32;
-    }
+    w->acc |= v << w->nacc;
+    w->nacc += bits; /* < 64 */
+    put64le(w->p, w->acc);
+    unsigned whole = w->nacc >> 3;
+    w->p += whole;
+    w->acc >>= whole * 8; /* <= 56 */
+    w->nacc &= 7;
 }
 
-/* Appends n values of `bits` bits each (values < 2^bits), as many to a put as fit in 32 bits:
+/* Appends n values of `bits` bits each (values < 2^bits), as many to a put as fit in 56 bits:
  * the same bits as a put each, with a fraction of the puts' shifts and stores. */
 static void bw_run(bitw *w, const uint32_t *v, uint32_t n, unsigned bits)
 {
     if (!bits) return;
-    unsigned per = 32 / bits;
+    if (bits > 28) { /* one to a put */
+        for (uint32_t i = 0; i < n; i++)
+            bw_put(w, v[i], bits);
+        return;
+    }
+    unsigned per = 56 / bits;
     uint32_t i = 0;
     for (; i + per <= n; i += per) {
-        uint32_t x = 0;
+        uint64_t x = 0;
         for (unsigned j = 0; j < per; j++)
-            x |= v[i + j] << (j * bits);
+            x |= (uint64_t)v[i + j] << (j * bits);
         bw_put(w, x, per * bits);
     }
     for (; i < n; i++)
@@ -119,7 +125,7 @@ static void bw_run(bitw *w, const uint32_t *v, uint32_t n, unsigned bits)
 /* Stores the last partial byte and ends the buffer there. */
 static void bw_end(bitw *w)
 {
-    put32le(w->p, (uint32_t)w->acc); /* the room has 4 bytes past the bits */
+    put64le(w->p, w->acc); /* the room has BW_SLACK bytes past the bits */
     w->p += (w->nacc + 7) / 8;
     w->out->n = (size_t)((char *)w->p - w->out->p);
     w->out->p[w->out->n] = 0;
@@ -128,7 +134,8 @@ static void bw_end(bitw *w)
 }
 
 /* A Rice code: the quotient v >> k in unary (ones, then a zero), then the k low bits; a
- * quotient of RICE_ESCAPE or more is RICE_ESCAPE ones and v in 32 bits. At most 56 bits. */
+ * quotient of RICE_ESCAPE or more is RICE_ESCAPE ones and v in 32 bits. At most 56 bits, one
+ * put (two for the escape). */
 static inline void bw_rice(bitw *w, uint32_t v, unsigned k)
 {
     uint32_t q = v >> k;
@@ -137,25 +144,20 @@ static inline void bw_rice(bitw *w, uint32_t v, unsigned k)
         bw_put(w, v, 32);
         return;
     }
-    uint32_t low = v & (uint32_t)((1ull << k) - 1), ones = (1u << q) - 1;
-    if (q + 1 + k <= 32) {
-        bw_put(w, ones | low << (q + 1), q + 1 + k);
-    } else {
-        bw_put(w, ones, q + 1);
-        bw_put(w, low, k);
-    }
+    uint64_t low = v & (uint32_t)((1ull << k) - 1), ones = (1u << q) - 1;
+    bw_put(w, ones | low << (q + 1), q + 1 + k); /* q + 1 + k <= 23 + 1 + 31 */
 }
 
 /* Elias gamma of v >= 1 (v < 2^31): floor(log2 v) zero bits, a one, then the low bits of v.
- * At most 63 bits. */
+ * At most 61 bits: one put up to 2 * 27 + 1, else two. */
 static inline void bw_gamma(bitw *w, uint32_t v)
 {
     unsigned l = 31u - (unsigned)__builtin_clz(v);
-    uint32_t low = v ^ (1u << l);
-    if (l <= 15) {
-        bw_put(w, 1u << l | low << (l + 1), 2 * l + 1);
+    uint64_t low = v ^ (1u << l);
+    if (l <= 27) {
+        bw_put(w, (uint64_t)1 << l | low << (l + 1), 2 * l + 1);
     } else {
-        bw_put(w, 1u << l, l + 1);
+        bw_put(w, (uint64_t)1 << l, l + 1);
         bw_put(w, low, l);
     }
 }
@@ -355,11 +357,11 @@ void kb__block_encode(kb_buf *out, const kb__posting_in *in, uint32_t n, int wit
     }
 
     /* Room for the header (the checksum and at most 9 varints of 5 bytes), the docid gaps (up
-     * to 32 bits each) and the tfs (32 bits each, or three gamma codes of up to 63 bits): 28
-     * bytes a posting at most, with the 6-bit widths, the Rice parameter and the last store's
-     * 4 bytes in 64. */
+     * to 32 bits each) and the tfs (32 bits each, or three gamma codes of up to 61 bits): 28
+     * bytes a posting at most, with the 6-bit widths and the Rice parameter in 64, and the
+     * last store's slack. */
     bitw w = {out, NULL, NULL, 0, 0};
-    if (bw_begin(&w, out, 64 + (size_t)n * 32)) return;
+    if (bw_begin(&w, 64 + BW_SLACK + (size_t)n * 32)) return;
     char *h = (char *)w.p;
     memset(h, 0, 4); /* the checksum, once the rest is written */
     h += 4;
@@ -405,10 +407,10 @@ void kb__block_encode(kb_buf *out, const kb__posting_in *in, uint32_t n, int wit
         unsigned k = mean ? bits_for((uint32_t)KB_MIN(mean, UINT32_MAX)) - 1 : 0;
         if (k > 31) k = 31;
         bw_put(&w, k, 5);
+        /* a code takes at most 56 bits: 7 bytes */
+        if (bw_room(&w, cnt * 7 + 1 + BW_SLACK)) return;
         for (uint32_t i = 0; i < n; i++) {
             uint32_t np = in[i].tf[0] + in[i].tf[1] + in[i].tf[2], prev = 0;
-            /* a code takes at most 56 bits: 7 bytes, and the last store's 4 */
-            if (bw_room(&w, (size_t)np * 7 + 8)) return;
             for (uint32_t j = 0; j < np; j++) {
                 bw_rice(&w, j ? in[i].pos[j] - prev - 1 : in[i].pos[j], k);
                 prev = in[i].pos[j];

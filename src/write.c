@@ -858,9 +858,22 @@ static int pin_add_batch(kb__merge *m, const kb_index *ix, const kb__acc *a, uin
     uint32_t *idx = m->ppos_idx + m->n_pin, *out = m->ppos + m->n_ppos;
     uint32_t doc = 0, mt0 = max_tf[0], mt1 = max_tf[1], mt2 = max_tf[2];
     while (i < n) {
-        doc += get_varint(p, n, &i);
+        uint32_t t0, t1, t2;
+        uint32_t head4;
+        if (n - i >= 4 && (memcpy(&head4, p + i, 4), (head4 & 0x80808080u) == 0)) {
+            /* the common posting: docid gap and tfs a byte each */
+            doc += p[i];
+            t0 = p[i + 1];
+            t1 = p[i + 2];
+            t2 = p[i + 3];
+            i += 4;
+        } else {
+            doc += get_varint(p, n, &i);
+            t0 = get_varint(p, n, &i);
+            t1 = get_varint(p, n, &i);
+            t2 = get_varint(p, n, &i);
+        }
         prefetch_line(ix->blens + (size_t)(doc - ix->batch_first) * KB_N_FIELDS);
-        uint32_t t0 = get_varint(p, n, &i), t1 = get_varint(p, n, &i), t2 = get_varint(p, n, &i);
         in->doc = doc;
         in->tf[0] = t0;
         in->tf[1] = t1;

@@ -18,15 +18,26 @@
 #include "cli.h"
 
 #include <pthread.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-/* Documents per commit by default: large enough that commit overhead (merging each term's tail
- * block) stays small, small enough that a crash loses little and memory stays bounded. */
-#define DEFAULT_BATCH 10000
+/* Documents per commit by default. A commit costs about the same whatever its size (each term of
+ * the batch rewrites its tail block and its row): saudinewsnet + jawharafm (41,134 articles, 112
+ * MB of text) index in ~5.2 s with 10,000 (5 commits), ~3.9 s with 25,000 and ~3.2 s in one
+ * commit, for 237, 282 and 350 MB of peak memory (docs/performance.md, "Batch size"). */
+#define DEFAULT_BATCH 50000
+/* Article text per commit at most, by default, whatever --batch says. The batch's memory grows
+ * with its text (its positions, ~1 byte a word, and an entry per document and term), so 50,000
+ * long records (transcripts, HTML pages; up to 16 MB each) would need tens of GB before their
+ * commit. Set high: a commit into an index of long records costs more memory than the batch it
+ * saves (215 MB of text in records of 3 MB: 344 MB peak in one commit, 520 MB in two). */
+#define DEFAULT_BATCH_MB 1024
 /* Job slots per worker: keeps workers busy while the writer waits on the slowest in-order job. */
 #define SLOTS_PER_WORKER 16
 /* Job slots at least, whatever the number of workers. The ring must cover the wake-ups of the
@@ -291,7 +302,7 @@ static void *worker(void *arg)
 
 typedef struct counts {
     uint64_t added, replaced, rejected, commits, docs_since_commit;
-    uint64_t text_bytes;
+    uint64_t text_bytes, text_since_commit;
     double commit_s; /* wall seconds in kb_index_commit */
     const char *reasons[MAX_REASONS];
     uint64_t reason_n[MAX_REASONS];
@@ -336,7 +347,11 @@ static int commit(kb_index *ix, counts *c, int log_commits, const char *last_id)
         return 1;
     }
     c->commits++;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
     c->docs_since_commit = 0;
+    c->text_since_commit = 0;
     if (log_commits) {
         fprintf(stderr, "committed: batch=%llu docs=%llu last=%s\n", (unsigned long long)c->commits,
                 (unsigned long long)(c->added + c->replaced), last_id);
@@ -389,7 +404,9 @@ static void usage(FILE *f)
           "\n"
           "options:\n"
           "  --index DIR            the index directory (created when missing)\n"
-          "  --batch N              documents per commit (default 10000)\n"
+          "  --batch N              documents per commit (default 50000)\n"
+          "  --batch-mb N           commit also once a batch holds N MB of article text\n"
+          "                         (default 1024: bounds the batch's memory)\n"
           "  --threads N            analysis threads (default: the number of CPUs)\n"
           "  --stemmer NAME         light, snowball or none (new indexes only; default light)\n"
           "  --format F             auto, text, jsonl, doc or html (default auto)\n"
@@ -418,7 +435,8 @@ static int parse_format(const char *s, kb_format *f)
 int cmd_index(int argc, char **argv)
 {
     const char *dir = NULL;
-    long batch = DEFAULT_BATCH, threads = sysconf(_SC_NPROCESSORS_ONLN);
+    long batch = DEFAULT_BATCH, batch_mb = DEFAULT_BATCH_MB;
+    long threads = sysconf(_SC_NPROCESSORS_ONLN);
     int quiet = 0, log_commits = 0, show_progress = isatty(2);
     kb_index_options io = {0};
     kb_reader_options ro = {0};
@@ -427,7 +445,8 @@ int cmd_index(int argc, char **argv)
     if (!paths) return CLI_FAILED;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = !strcmp(a, "--index") || !strcmp(a, "--batch") || !strcmp(a, "--threads") ||
+        int takes = !strcmp(a, "--index") || !strcmp(a, "--batch") ||
+                    !strcmp(a, "--batch-mb") || !strcmp(a, "--threads") ||
                     !strcmp(a, "--stemmer") || !strcmp(a, "--format") || !strcmp(a, "--encoding") ||
                     !strcmp(a, "--id-field") || !strcmp(a, "--title-field") ||
                     !strcmp(a, "--body-field") || !strcmp(a, "--url-field") ||
@@ -445,6 +464,8 @@ int cmd_index(int argc, char **argv)
             dir = v;
         } else if (!strcmp(a, "--batch")) {
             batch = atol(v);
+        } else if (!strcmp(a, "--batch-mb")) {
+            batch_mb = atol(v);
         } else if (!strcmp(a, "--threads")) {
             threads = atol(v);
         } else if (!strcmp(a, "--stemmer")) {
@@ -496,8 +517,9 @@ int cmd_index(int argc, char **argv)
         }
         if (takes) i++;
     }
-    if (!dir || batch < 1 || threads < 0) {
-        cli_error("index: %s", !dir ? "--index DIR is required" : "bad --batch or --threads");
+    if (!dir || batch < 1 || batch_mb < 1 || batch_mb > 1 << 20 || threads < 0) {
+        cli_error("index: %s",
+                  !dir ? "--index DIR is required" : "bad --batch, --batch-mb or --threads");
         usage(stderr);
         free(paths);
         return CLI_USAGE;
@@ -609,7 +631,9 @@ int cmd_index(int argc, char **argv)
                     c.replaced++;
                 else
                     c.added++;
-                c.text_bytes += kb_prepared_text_bytes(j->prep);
+                size_t tb = kb_prepared_text_bytes(j->prep);
+                c.text_bytes += tb;
+                c.text_since_commit += tb;
                 c.docs_since_commit++;
                 snprintf(last_id, sizeof last_id, "%.*s", (int)j->rec.id.n, j->rec.id.p);
             }
@@ -622,7 +646,8 @@ int cmd_index(int argc, char **argv)
         if (pl.reader_waits && ring_refill(&pl)) pthread_cond_signal(&pl.cv_free);
         pthread_mutex_unlock(&pl.mu);
 
-        if (!failed && c.docs_since_commit >= (uint64_t)batch) {
+        if (!failed && (c.docs_since_commit >= (uint64_t)batch ||
+                        c.text_since_commit >= (uint64_t)batch_mb << 20)) {
             failed = commit(ix, &c, log_commits, last_id);
         }
         if (show_progress && now_s() - last_draw > 0.25) {

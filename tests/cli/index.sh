@@ -105,7 +105,25 @@ for threads in 2 0; do
     "$KHABAR" check --index "$work/long" >/dev/null
     expect "long records, --threads $threads: check" 0 "$?"
 done
-rm -f "$work/long.jsonl"
+# The byte bound: with --batch-mb 8, records of R bytes of text each commit every
+# ceil(8 MB / R) records whatever --batch says (here one commit for all of them otherwise).
+# R is the record's line less its JSON (~60 bytes); none of the sizes used is near a boundary.
+rm -rf "$work/long"
+rec=$(( $(head -n 1 "$work/long.jsonl" | wc -c) - 60 ))
+per=$(( (8 * 1048576 + rec - 1) / rec ))
+first=$(( per < n_long ? per : n_long ))
+"$KHABAR" index --index "$work/long" --batch 100000 --batch-mb 8 --log-commits --no-progress \
+    "$work/long.jsonl" 2>"$work/long.log" >/dev/null
+expect "long records, --batch-mb 8: commits" "$(( (n_long + per - 1) / per ))" \
+    "$(grep -c '^committed:' "$work/long.log")"
+expect "long records, --batch-mb 8: the first commit's documents" "docs=$first" \
+    "$(grep -m 1 '^committed:' "$work/long.log" | sed 's/.* \(docs=[0-9]*\) .*/\1/')"
+expect "long records, --batch-mb 8: docs" "$n_long" "$(stat_of "$work/long" docs)"
+out=$("$KHABAR" index --index "$work/long" --batch-mb 0 "$work/long.jsonl" 2>&1)
+expect "--batch-mb 0: exit status" 2 "$?"
+expect "--batch-mb 0: message" "khabar: index: bad --batch, --batch-mb or --threads" \
+    "$(echo "$out" | head -n 1)"
+rm -f "$work/long.jsonl" "$work/long.log"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -48,11 +48,13 @@
  * 5. Each slot keeps the buffers of the largest record it has held (~0.35 MB on the benchmark's
  * corpus). */
 #define MIN_SLOTS 128
-/* Input bytes the ring may hold ahead of the writer, whatever the number of slots: 128 records of
- * a few MB each (HTML pages, long transcripts; KB_INPUT_MAX_RECORD is 16 MB) would otherwise all
- * sit in memory with their cleaned and prepared copies. 150 records of 4 MB took 2.2 GB of peak
- * memory with 128 slots and no byte bound, 0.8 GB with 32 slots. The benchmark's records (~3 KB)
- * never reach it. */
+/* Bytes the ring may hold ahead of the writer, whatever the number of slots: the records and,
+ * once prepared, their prepared forms (kb_prepared_memory: ~3.5 times a long record, its
+ * positions and tokens at 4 and 8 bytes a word). 128 records of a few MB each (HTML pages, long
+ * transcripts; KB_INPUT_MAX_RECORD is 16 MB) would otherwise all sit in memory: 150 records of 4
+ * MB took 2.2 GB of peak memory with 128 slots and no byte bound, 0.8 GB with 32 slots. Counting
+ * the records alone still let the ring grow to ~300 MB while the writer committed (docs/
+ * performance.md, "Batch size"). The benchmark's records (~3 KB) never reach it. */
 #define RING_BYTES_MAX ((uint64_t)64 << 20)
 /* A slot whose record buffer grew past this gives its buffers back once the record is written,
  * so that one long record does not keep its memory for the rest of the run in every slot it
@@ -99,6 +101,7 @@ typedef struct job {
     char *file;
     kb_prepared *prep;
     int rc;             /* 0 ok, else rejected */
+    uint64_t held;      /* bytes of the slot counted in the ring's bytes: record, prepared form */
     const char *reason; /* static, for rejections */
     char detail[160];
 } job;
@@ -116,7 +119,7 @@ typedef struct pipeline {
      * wake-up per record cost ~35,000 context switches over the benchmark's 41,000 records. */
     int reader_waits, writer_waits;
     uint64_t in_bytes;   /* decoded input bytes read so far (the progress line) */
-    uint64_t ring_bytes; /* record bytes of the slots read and not yet written */
+    uint64_t ring_bytes; /* bytes of the slots read and not yet written: records, prepared forms */
     kb_reader *rd;
     kb_stemmer_mode stemmer;
 } pipeline;
@@ -223,7 +226,8 @@ static void *reader(void *arg)
         pl->in_bytes = rs.bytes;
         if (got) {
             j->state = state;
-            pl->ring_bytes += j->buf.n;
+            j->held = j->buf.n;
+            pl->ring_bytes += j->held;
             pl->seq_read++;
             pthread_cond_signal(&pl->cv_work);
         }
@@ -289,8 +293,11 @@ static void *worker(void *arg)
             j->rc = KB_ENOMEM;
             j->reason = "out of memory";
         }
+        size_t held = kb_prepared_memory(j->prep);
         pthread_mutex_lock(&pl->mu);
         j->state = SLOT_DONE;
+        j->held += held;
+        pl->ring_bytes += held;
         if (pl->writer_waits && j == &pl->jobs[pl->seq_write % pl->n_jobs])
             pthread_cond_signal(&pl->cv_done);
     }
@@ -582,7 +589,8 @@ int cmd_index(int argc, char **argv)
             pthread_mutex_lock(&pl.mu);
             if (got) {
                 j->state = state;
-                pl.ring_bytes += j->buf.n;
+                j->held = j->buf.n;
+                pl.ring_bytes += j->held;
                 pl.seq_read++;
                 pthread_cond_signal(&pl.cv_work);
             }
@@ -641,7 +649,7 @@ int cmd_index(int argc, char **argv)
         if (j->buf.cap > SLOT_KEEP_MAX) give_back(j, io.no_dedup);
         pthread_mutex_lock(&pl.mu);
         j->state = SLOT_FREE;
-        pl.ring_bytes -= j->buf.n;
+        pl.ring_bytes -= j->held;
         pl.seq_write++;
         if (pl.reader_waits && ring_refill(&pl)) pthread_cond_signal(&pl.cv_free);
         pthread_mutex_unlock(&pl.mu);

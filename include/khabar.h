@@ -561,6 +561,10 @@ KB_API void kb_prepared_skip_dups(kb_prepared *p, int skip);
 /** Size in bytes of the article text held by p (title and blocks), for throughput figures. */
 KB_API size_t kb_prepared_text_bytes(const kb_prepared *p);
 
+/** Bytes of memory p's buffers hold (allocated, used or not): what a queue of prepared documents
+ * costs, e.g. to bound it. */
+KB_API size_t kb_prepared_memory(const kb_prepared *p);
+
 /** Adds a prepared document; same results as kb_index_add(). p may be reused afterwards. */
 KB_API int kb_index_add_prepared(kb_index *ix, kb_prepared *p);
 

@@ -153,6 +153,15 @@ KB_API size_t kb_prepared_text_bytes(const kb_prepared *p)
     return p->text_bytes;
 }
 
+KB_API size_t kb_prepared_memory(const kb_prepared *p)
+{
+    if (!p) return 0;
+    return sizeof *p + p->meta.cap + p->raw.cap + p->z.cap + p->keys.cap + p->enc.cap +
+           (size_t)p->cap_terms * sizeof *p->terms + (size_t)p->cap_pos * sizeof *p->pos +
+           (size_t)p->cap_toks * sizeof *p->toks + (size_t)p->ht_alloc * sizeof *p->ht +
+           (size_t)p->cap_blocks * sizeof *p->blocks;
+}
+
 /* Seeds of a term's hash by kind. The hash is XXH3 of the term's bytes with its kind's seed:
  * hashing the key as stored (the kind byte, then the term) first meant copying it into a buffer
  * and reading it back at once, a store-forwarding stall that was half of term_slot's time. The

@@ -486,6 +486,39 @@ static void test_prepared_signature(void)
     }
 }
 
+/* kb_prepared_memory counts what a prepared document holds, its per-word arrays too (the job ring
+ * of `khabar index` bounds itself by it). */
+static void test_prepared_memory(void)
+{
+    CHECK_INT(kb_prepared_memory(NULL), 0);
+    kb_analyzer *an = kb_analyzer_new(NULL);
+    kb_prepared *p = kb_prepared_new();
+    CHECK(an != NULL && p != NULL);
+    size_t n = 200000;
+    char *body = malloc(n + 1);
+    CHECK(body != NULL);
+    for (size_t i = 0; i < n; i++)
+        body[i] = "word "[i % 5];
+    body[n] = 0;
+    kb_block b;
+    kb_article a = article("m1", "short", "one two three", &b);
+    CHECK_INT(kb_index_prepare(an, &a, p), 0);
+    size_t small = kb_prepared_memory(p);
+    CHECK(small >= kb_prepared_text_bytes(p));
+    kb_prepared_free(p);
+    p = kb_prepared_new();
+    CHECK(p != NULL);
+    a = article("m2", "long", body, &b);
+    CHECK_INT(kb_index_prepare(an, &a, p), 0);
+    CHECK(kb_prepared_text_bytes(p) >= n);
+    /* the text's copy, and a position (4 bytes) and a token (8) for each of its n / 5 words */
+    CHECK(kb_prepared_memory(p) >= kb_prepared_text_bytes(p) + 12 * (n / 5));
+    CHECK(kb_prepared_memory(p) > small);
+    free(body);
+    kb_prepared_free(p);
+    kb_analyzer_free(an);
+}
+
 /*
  * The duplicates store mirrors dedup_keys in memory while no other connection writes. A fresh
  * index's first commit switches the journal mode twice, which PRAGMA data_version reports as if
@@ -787,6 +820,7 @@ int main(void)
     test_damage();
     test_version();
     test_prepared_signature();
+    test_prepared_memory();
     test_dedup_mirror();
     test_incremental();
     char cmd[300];

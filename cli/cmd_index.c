@@ -141,8 +141,8 @@ static int ring_refill(const pipeline *pl)
 }
 
 /* Frees the buffers of a written slot that held a long record (SLOT_KEEP_MAX): the record's copy,
- * and its prepared form for a new one (kept if that cannot be allocated now). buf.n stays: the
- * ring's byte count takes it off when the slot is freed. */
+ * and its prepared form for a new one (kept if that cannot be allocated now). The ring's byte
+ * count takes the slot's bytes (j->held) off when the slot is freed. */
 static void give_back(job *j, int no_dedup)
 {
     free(j->buf.p);
@@ -204,6 +204,16 @@ static int read_one(pipeline *pl, job *j, int *state)
     return 1;
 }
 
+/* Puts the slot read_one filled into the ring (pl->mu held): counted, and a worker told. */
+static void ring_put(pipeline *pl, job *j, int state)
+{
+    j->state = state;
+    j->held = j->buf.n;
+    pl->ring_bytes += j->held;
+    pl->seq_read++;
+    pthread_cond_signal(&pl->cv_work);
+}
+
 /* The reader thread: fills free slots in input order. */
 static void *reader(void *arg)
 {
@@ -224,13 +234,7 @@ static void *reader(void *arg)
         kb_reader_stats_get(pl->rd, &rs);
         pthread_mutex_lock(&pl->mu);
         pl->in_bytes = rs.bytes;
-        if (got) {
-            j->state = state;
-            j->held = j->buf.n;
-            pl->ring_bytes += j->held;
-            pl->seq_read++;
-            pthread_cond_signal(&pl->cv_work);
-        }
+        if (got) ring_put(pl, j, state);
         if (!got || j->fatal) pl->input_done = 1;
         /* the writer may wait for this very slot, or for the end */
         if (pl->writer_waits && (!got || state == SLOT_DONE || pl->seq_read == pl->seq_write + 1))
@@ -587,13 +591,7 @@ int cmd_index(int argc, char **argv)
             pthread_mutex_unlock(&pl.mu);
             int state = SLOT_FREE, got = read_one(&pl, j, &state);
             pthread_mutex_lock(&pl.mu);
-            if (got) {
-                j->state = state;
-                j->held = j->buf.n;
-                pl.ring_bytes += j->held;
-                pl.seq_read++;
-                pthread_cond_signal(&pl.cv_work);
-            }
+            if (got) ring_put(&pl, j, state);
             if (!got || j->fatal) pl.input_done = 1;
         }
         pl.writer_waits = 1;

@@ -737,98 +737,6 @@ static int64_t count_rows(sqlite3 *db, const char *sql)
     return n;
 }
 
-/*
- * A store keeps its key rows in memory until kb__dedup_store_flush: copies must still meet
- * within a transaction, across a commit (mirror), in a later session that reads the committed
- * rows with SQL, after a rollback (the pending rows are gone, the committed ones stay), and after
- * another connection wrote rows the store never saw (PRAGMA data_version ends the mirror).
- */
-static void test_store_pending_keys(void)
-{
-    char path[] = "/tmp/kb_dedup_keys_XXXXXX";
-    kb_buf a, b, c;
-    db_and_texts(path, &a, &b, &c, 80);
-    kb_block blk;
-    kb_article xa = article_of("a", "2015-08-02", &a, &blk);
-    kb_block blk2;
-    kb_article xb = article_of("b", "2015-08-03", &b, &blk2);
-    kb_block blk3;
-    kb_article xc = article_of("c", "2015-08-04", &c, &blk3);
-    const int64_t keys_per_doc = KB_DEDUP_BANDS + 1;
-
-    sqlite3 *db, *other;
-    CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
-    kb__dedup_store *s = NULL;
-    CHECK_INT(kb__dedup_store_open(db, &s), 0); /* empty: mirrored */
-    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    CHECK_INT(kb__dedup_store_begin(s), 0);
-    CHECK_INT(kb__dedup_store_add(s, 1, &xa), 0);
-    CHECK_INT(kb__dedup_store_add(s, 2, &xb), 0);
-    CHECK_INT(rep_of(db, 2), 1); /* met in memory */
-    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_keys"), 0);
-    CHECK_INT(kb__dedup_store_add(s, 3, &xc), 0);
-    CHECK_INT(kb__dedup_store_delete(s, 3), 0); /* its pending rows must not be written */
-    CHECK_INT(kb__dedup_store_flush(s), 0);
-    CHECK_INT(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-    kb__dedup_store_committed(s);
-    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_keys"), 2 * keys_per_doc);
-
-    /* A rolled-back batch leaves neither rows nor memory of them. */
-    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    CHECK_INT(kb__dedup_store_begin(s), 0);
-    CHECK_INT(kb__dedup_store_add(s, 4, &xc), 0);
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    kb__dedup_store_abort(s);
-    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    CHECK_INT(kb__dedup_store_begin(s), 0);
-    xc.id = S("c2");
-    CHECK_INT(kb__dedup_store_add(s, 4, &xc), 0); /* docid 4 again, as the index reuses it */
-    CHECK_INT(rep_of(db, 4), 4);                   /* alone: the rolled-back row is forgotten */
-    xa.id = S("a2");
-    CHECK_INT(kb__dedup_store_add(s, 5, &xa), 0); /* meets 1 and 2 through the mirror */
-    CHECK_INT(rep_of(db, 5), 1);
-    CHECK_INT(kb__dedup_store_flush(s), 0);
-    CHECK_INT(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-    kb__dedup_store_committed(s);
-    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_keys"), 4 * keys_per_doc);
-
-    /* Another connection adds a copy of c; the store must see it although it never had its rows. */
-    CHECK_INT(sqlite3_open(path, &other), SQLITE_OK);
-    xc.id = S("c3");
-    CHECK_INT(kb__dedup_on_add(other, 6, &xc), 0);
-    CHECK_INT(rep_of(other, 6), 4);
-    sqlite3_close(other);
-    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    CHECK_INT(kb__dedup_store_begin(s), 0);
-    xc.id = S("c4");
-    CHECK_INT(kb__dedup_store_add(s, 7, &xc), 0);
-    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_pairs WHERE b = 7"), 2); /* 4 and 6 */
-    CHECK_INT(kb__dedup_store_flush(s), 0);
-    CHECK_INT(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-    kb__dedup_store_committed(s);
-    kb__dedup_store_close(s);
-
-    /* A later session finds the committed rows with SQL, and this session's rows in memory. */
-    s = NULL;
-    CHECK_INT(kb__dedup_store_open(db, &s), 0);
-    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    CHECK_INT(kb__dedup_store_begin(s), 0);
-    xb.id = S("b2");
-    CHECK_INT(kb__dedup_store_add(s, 8, &xb), 0);
-    CHECK_INT(rep_of(db, 8), 1);
-    xb.id = S("b3");
-    CHECK_INT(kb__dedup_store_add(s, 9, &xb), 0);
-    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_pairs WHERE b = 9"), 4); /* 1 2 5 8 */
-    CHECK_INT(kb__dedup_store_flush(s), 0);
-    CHECK_INT(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-    kb__dedup_store_committed(s);
-    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_keys"), 8 * keys_per_doc);
-    kb__dedup_store_close(s);
-    CHECK_INT(sqlite3_close(db), SQLITE_OK);
-    db_and_texts_free(path, &a, &b, &c);
-}
-
 /* A WAL database at path with a store on it (empty: mirrored). */
 static sqlite3 *wal_db_with_store(const char *path, kb__dedup_store **s)
 {
@@ -851,6 +759,83 @@ static void store_txn_commit(sqlite3 *db, kb__dedup_store *s)
     CHECK_INT(kb__dedup_store_flush(s), 0);
     CHECK_INT(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
     kb__dedup_store_committed(s);
+}
+
+/*
+ * A store keeps its key rows in memory until kb__dedup_store_flush: copies must still meet
+ * within a transaction, across a commit (mirror), in a later session that reads the committed
+ * rows with SQL, after a rollback (the pending rows are gone, the committed ones stay), and after
+ * another connection wrote rows the store never saw (PRAGMA data_version ends the mirror).
+ */
+static void test_store_pending_keys(void)
+{
+    char path[] = "/tmp/kb_dedup_keys_XXXXXX";
+    kb_buf a, b, c;
+    db_and_texts(path, &a, &b, &c, 80);
+    kb_block blk;
+    kb_article xa = article_of("a", "2015-08-02", &a, &blk);
+    kb_block blk2;
+    kb_article xb = article_of("b", "2015-08-03", &b, &blk2);
+    kb_block blk3;
+    kb_article xc = article_of("c", "2015-08-04", &c, &blk3);
+    const int64_t keys_per_doc = KB_DEDUP_BANDS + 1;
+
+    sqlite3 *other;
+    kb__dedup_store *s;
+    sqlite3 *db = wal_db_with_store(path, &s);
+    store_txn_begin(db, s);
+    CHECK_INT(kb__dedup_store_add(s, 1, &xa), 0);
+    CHECK_INT(kb__dedup_store_add(s, 2, &xb), 0);
+    CHECK_INT(rep_of(db, 2), 1); /* met in memory */
+    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_keys"), 0);
+    CHECK_INT(kb__dedup_store_add(s, 3, &xc), 0);
+    CHECK_INT(kb__dedup_store_delete(s, 3), 0); /* its pending rows must not be written */
+    store_txn_commit(db, s);
+    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_keys"), 2 * keys_per_doc);
+
+    /* A rolled-back batch leaves neither rows nor memory of them. */
+    store_txn_begin(db, s);
+    CHECK_INT(kb__dedup_store_add(s, 4, &xc), 0);
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    kb__dedup_store_abort(s);
+    store_txn_begin(db, s);
+    xc.id = S("c2");
+    CHECK_INT(kb__dedup_store_add(s, 4, &xc), 0); /* docid 4 again, as the index reuses it */
+    CHECK_INT(rep_of(db, 4), 4);                   /* alone: the rolled-back row is forgotten */
+    xa.id = S("a2");
+    CHECK_INT(kb__dedup_store_add(s, 5, &xa), 0); /* meets 1 and 2 through the mirror */
+    CHECK_INT(rep_of(db, 5), 1);
+    store_txn_commit(db, s);
+    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_keys"), 4 * keys_per_doc);
+
+    /* Another connection adds a copy of c; the store must see it although it never had its rows. */
+    CHECK_INT(sqlite3_open(path, &other), SQLITE_OK);
+    xc.id = S("c3");
+    CHECK_INT(kb__dedup_on_add(other, 6, &xc), 0);
+    CHECK_INT(rep_of(other, 6), 4);
+    sqlite3_close(other);
+    store_txn_begin(db, s);
+    xc.id = S("c4");
+    CHECK_INT(kb__dedup_store_add(s, 7, &xc), 0);
+    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_pairs WHERE b = 7"), 2); /* 4 and 6 */
+    store_txn_commit(db, s);
+    kb__dedup_store_close(s);
+
+    /* A later session finds the committed rows with SQL, and this session's rows in memory. */
+    s = NULL;
+    CHECK_INT(kb__dedup_store_open(db, &s), 0);
+    store_txn_begin(db, s);
+    xb.id = S("b2");
+    CHECK_INT(kb__dedup_store_add(s, 8, &xb), 0);
+    CHECK_INT(rep_of(db, 8), 1);
+    xb.id = S("b3");
+    CHECK_INT(kb__dedup_store_add(s, 9, &xb), 0);
+    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_pairs WHERE b = 9"), 4); /* 1 2 5 8 */
+    store_txn_commit(db, s);
+    CHECK_INT(count_rows(db, "SELECT count(*) FROM dedup_keys"), 8 * keys_per_doc);
+    kb__dedup_store_close(s);
+    CHECK_INT(sqlite3_close(db), SQLITE_OK);
+    db_and_texts_free(path, &a, &b, &c);
 }
 
 /* Adds x as documents from..to, ids "a<docid>". */
